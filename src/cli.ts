@@ -1,0 +1,129 @@
+import { cac, type CAC, type Command } from 'cac';
+import { prepareArgv } from './cli/argv.js';
+import type { RawFlags } from './config/run-config.js';
+import { exitCodeOf, UsageError } from './errors.js';
+import { EXIT, type ExitCode } from './exit-codes.js';
+import type { Io } from './io.js';
+import { Redactor } from './redact.js';
+import { VERSION } from './version.js';
+
+/** A command's implementation, loaded only when that command runs, so `--help` loads nothing else. */
+type Handler = (args: readonly string[], flags: RawFlags, io: Io) => Promise<ExitCode>;
+
+interface CommandSpec {
+  readonly usage: string;
+  readonly description: string;
+  readonly flags: readonly (readonly [string, string])[];
+  readonly load: () => Promise<Handler>;
+  readonly examples?: readonly string[];
+}
+
+/** Flags of every command that talks to the API. */
+const NETWORK_FLAGS: readonly (readonly [string, string])[] = [
+  ['--base-url <url>', 'API base URL (default: $OPENAI_BASE_URL, else https://api.openai.com/v1)'],
+  ['--timeout <seconds>', 'bound on each request; none can outlive it (default: 60)'],
+  ['--env-file <path>', 'read this .env file instead of ./.env (real environment variables win)'],
+];
+
+const RUN_FLAGS: readonly (readonly [string, string])[] = [
+  ['--model <name>', 'model to ask (default: gpt-5.2)'],
+  ['--poll-interval <seconds>', 'seconds between polls, decimals allowed (default: 10; 1 with --emulator)'],
+  ['--output <path>', 'Markdown report path, folders created (default: scratchpad/background_mode_gpt52_test_report.md)'],
+  ['--prompt <text>', 'user prompt (default: a job-shop scheduling question)'],
+  ['--prompt-file <path>', 'read the user prompt from a file'],
+  ['--instructions <text>', 'developer instructions (default: an operations-research expert)'],
+  ['--reasoning-effort <level>', 'none, minimal, low, medium, high, xhigh or max (default: high)'],
+  ['--verbosity <level>', 'low, medium or high (default: high)'],
+  ['--emulator', 'run against the built-in emulator: no key, no network'],
+  ['--json', 'print one JSON summary object on stdout instead of the two summary lines'],
+  ...NETWORK_FLAGS,
+];
+
+const COMMANDS: Readonly<Record<string, CommandSpec>> = {
+  run: {
+    usage: 'run',
+    description: 'Submit a background response, poll it to a terminal status, write the report (default command)',
+    flags: RUN_FLAGS,
+    load: async () => {
+      const { runCommand } = await import('./commands/run.js');
+      return (args, flags, io) => (noArguments('run', args), runCommand(flags, io));
+    },
+    examples: ['bgprobe run --emulator', 'OPENAI_API_KEY=sk-... bgprobe run --model gpt-5.2 --poll-interval 5'],
+  },
+  emulate: {
+    usage: 'emulate',
+    description: 'Serve the local Responses API emulator on loopback until interrupted',
+    flags: [
+      ['--port <port>', 'port to listen on (default: 0, a free port)'],
+      ['--host <address>', 'address to listen on (default: 127.0.0.1)'],
+      ['--queued-seconds <seconds>', 'how long a new response stays queued (default: 1)'],
+      ['--running-seconds <seconds>', 'how long it then stays in_progress (default: 2)'],
+      ['--final-status <status>', 'terminal status it reaches (default: completed)'],
+      ['--output-text <text>', "the model's answer (default: a short text echoing the question)"],
+    ],
+    load: async () => {
+      const { emulateCommand } = await import('./commands/emulate.js');
+      return (args, flags, io) => (noArguments('emulate', args), emulateCommand(flags, io));
+    },
+  },
+};
+
+function noArguments(command: string, args: readonly string[]): void {
+  if (args.length > 0) throw new UsageError(`${command} takes no arguments, got ${JSON.stringify(args.join(' '))}; see bgprobe ${command} --help`);
+}
+
+const VALUED_FLAGS: ReadonlySet<string> = new Set(
+  Object.values(COMMANDS).flatMap((spec) => spec.flags.filter(([flag]) => flag.includes('<')).map(([flag]) => /^--([\w-]+)/.exec(flag)?.[1] ?? '')),
+);
+
+function buildCli(): { cli: CAC; commands: Map<Command, CommandSpec> } {
+  const cli = cac('bgprobe');
+  const commands = new Map<Command, CommandSpec>();
+  for (const [name, spec] of Object.entries(COMMANDS)) {
+    const command = cli.command(spec.usage, spec.description);
+    for (const [flag, description] of spec.flags) command.option(flag, description);
+    for (const example of spec.examples ?? []) command.example(example);
+    commands.set(command, spec);
+    void name;
+  }
+  cli.help();
+  cli.version(VERSION);
+  return { cli, commands };
+}
+
+/**
+ * The whole process: parse, run one command, map any error to one line and an exit code.
+ * Nothing below it writes to the process directly or exits.
+ */
+export async function main(args: readonly string[], io: Io): Promise<ExitCode> {
+  const redactor = new Redactor().add(io.env['OPENAI_API_KEY']);
+  try {
+    const first = args[0];
+    const withCommand = first === undefined || (first.startsWith('-') && !['-h', '--help', '-v', '--version'].includes(first)) ? ['run', ...args] : [...args];
+    const prepared = prepareArgv(withCommand, VALUED_FLAGS);
+    const { cli, commands } = buildCli();
+    cli.parse(['node', 'bgprobe', ...prepared.argv], { run: false });
+    if (cli.options['help'] || cli.options['version']) return EXIT.ok;
+    const command = cli.matchedCommand;
+    const spec = command ? commands.get(command) : undefined;
+    if (!command || !spec) {
+      throw new UsageError(`unknown command ${JSON.stringify(withCommand[0])}; commands: ${Object.keys(COMMANDS).join(', ')} (bgprobe --help)`);
+    }
+    try {
+      command.checkUnknownOptions();
+      command.checkOptionValue();
+      command.checkRequiredArgs();
+    } catch (error) {
+      throw new UsageError(`${(error as Error).message}; see bgprobe ${command.name} --help`);
+    }
+    const flags: Record<string, string | boolean | undefined> = {};
+    for (const [key, value] of Object.entries(cli.options)) if (typeof value === 'boolean') flags[key] = value;
+    for (const [key, value] of prepared.raw) flags[key] = value;
+    const handler = await spec.load();
+    return await handler(cli.args, Object.freeze(flags), io);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    io.stderr.write(redactor.apply(`bgprobe: ${message}\n`));
+    return exitCodeOf(error);
+  }
+}

@@ -1,0 +1,31 @@
+import { once } from 'node:events';
+import type { RawFlags } from '../config/run-config.js';
+import { stringFlag } from '../config/run-config.js';
+import { parseSeconds, parseText, parseWholeNumber } from '../config/values.js';
+import { EMULATOR_DEFAULTS, startEmulator } from '../emulator/server.js';
+import { EXIT, type ExitCode } from '../exit-codes.js';
+import type { Io } from '../io.js';
+
+/** `bgprobe emulate`: serve the emulator until SIGINT or SIGTERM. */
+export async function emulateCommand(flags: RawFlags, io: Io): Promise<ExitCode> {
+  const port = stringFlag(flags, 'port', '--port');
+  const host = stringFlag(flags, 'host', '--host');
+  const queued = stringFlag(flags, 'queuedSeconds', '--queued-seconds');
+  const running = stringFlag(flags, 'runningSeconds', '--running-seconds');
+  const finalStatus = stringFlag(flags, 'finalStatus', '--final-status');
+  const outputText = stringFlag(flags, 'outputText', '--output-text');
+  const emulator = await startEmulator({
+    port: port === undefined ? 0 : parseWholeNumber('--port', port, 0, 65535),
+    host: host ?? '127.0.0.1',
+    queuedMs: queued === undefined ? EMULATOR_DEFAULTS.queuedMs : parseSeconds('--queued-seconds', queued) * 1000,
+    inProgressMs: running === undefined ? EMULATOR_DEFAULTS.inProgressMs : parseSeconds('--running-seconds', running) * 1000,
+    finalStatus: finalStatus === undefined ? EMULATOR_DEFAULTS.finalStatus : parseText('--final-status', finalStatus).trim(),
+    ...(outputText === undefined ? {} : { outputText }),
+  });
+  io.stdout.write(`bgprobe emulator listening on ${emulator.baseUrl}\n`);
+  io.stderr.write(`Use it with: OPENAI_BASE_URL=${emulator.baseUrl} OPENAI_API_KEY=sk-any bgprobe run --poll-interval 1\nPress Ctrl-C to stop.\n`);
+  const signal = await Promise.race([once(process, 'SIGINT').then(() => 'SIGINT'), once(process, 'SIGTERM').then(() => 'SIGTERM')]);
+  await emulator.close();
+  io.stderr.write(`Emulator stopped (${signal}); it served ${emulator.requests.length} requests.\n`);
+  return EXIT.ok;
+}

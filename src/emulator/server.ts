@@ -1,0 +1,213 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { defaultAnswer, errorEnvelope, inputText, isObject, newId, requestId, responseObject, type StoredResponse } from './objects.js';
+
+/** How the emulated background lifecycle unfolds. */
+export interface EmulatorOptions {
+  /** Loopback address to listen on. */
+  readonly host?: string;
+  /** 0 picks a free port. */
+  readonly port?: number;
+  /** How long a new response stays `queued`. */
+  readonly queuedMs?: number;
+  /** How long it then stays `in_progress`. */
+  readonly inProgressMs?: number;
+  /** The terminal status it reaches: completed, failed, incomplete, cancelled, or any other string. */
+  readonly finalStatus?: string;
+  /** The model's answer; by default a short text that echoes the question. */
+  readonly outputText?: string;
+  /** Keys the emulator accepts; by default any bearer key. A refused key gets the API's 401. */
+  readonly acceptKey?: (key: string) => boolean;
+}
+
+/** One request as the emulator saw it, for tests to assert what was (or was not) sent. */
+export interface RecordedRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly body: string;
+}
+
+export interface Emulator {
+  /** Base URL to give bgprobe, ending in /v1. */
+  readonly baseUrl: string;
+  readonly port: number;
+  readonly requests: readonly RecordedRequest[];
+  /** TCP connections accepted so far. */
+  readonly connections: number;
+  close(): Promise<void>;
+}
+
+export const EMULATOR_DEFAULTS = Object.freeze({ queuedMs: 1000, inProgressMs: 2000, finalStatus: 'completed' });
+
+const ROUTES = [
+  { method: 'POST', pattern: /^\/v1\/responses$/, handler: 'create' },
+  { method: 'GET', pattern: /^\/v1\/responses\/([^/]+)$/, handler: 'retrieve' },
+  { method: 'POST', pattern: /^\/v1\/responses\/([^/]+)\/cancel$/, handler: 'cancel' },
+] as const;
+
+const MISSING_KEY =
+  "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if you're accessing the API from your browser and are prompted for a username and password. You can obtain an API key from https://platform.openai.com/account/api-keys.";
+
+interface Entry {
+  stored: StoredResponse;
+  /** Set when cancelled or otherwise fixed; else the status follows the clock. */
+  pinnedStatus: string | undefined;
+  /** Creation time in ms; the object's created_at is whole seconds, as the API's is. */
+  createdMs: number;
+}
+
+/** Starts the emulator on loopback and resolves once it listens. */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const settings = { ...EMULATOR_DEFAULTS, ...stripUndefined(options) };
+  const entries = new Map<string, Entry>();
+  const requests: RecordedRequest[] = [];
+  let connections = 0;
+
+  const statusOf = (entry: Entry, now: number): string => {
+    if (entry.pinnedStatus) return entry.pinnedStatus;
+    if (!entry.stored.background) return settings.finalStatus;
+    const age = now - entry.createdMs;
+    if (age < settings.queuedMs) return 'queued';
+    if (age < settings.queuedMs + settings.inProgressMs) return 'in_progress';
+    return settings.finalStatus;
+  };
+
+  const handlers = {
+    create(_match: RegExpExecArray, body: string): [number, unknown] {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(body);
+      } catch {
+        return [400, errorEnvelope("We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)", 'invalid_request_error')];
+      }
+      if (!isObject(parsed)) return [400, errorEnvelope('The request body must be a JSON object.', 'invalid_request_error')];
+      for (const field of ['model', 'input']) {
+        if (parsed[field] === undefined || parsed[field] === null || parsed[field] === '') {
+          return [400, errorEnvelope(`Missing required parameter: '${field}'.`, 'invalid_request_error', field, 'missing_required_parameter')];
+        }
+      }
+      if (parsed['background'] === true && parsed['store'] === false) {
+        // Our own wording: the real API's message for this case is not documented.
+        return [400, errorEnvelope('background=true requires store=true', 'invalid_request_error', 'background', 'unsupported_parameter')];
+      }
+      const createdMs = Date.now();
+      const stored: StoredResponse = {
+        id: newId('resp'),
+        createdAt: Math.floor(createdMs / 1000),
+        model: String(parsed['model']),
+        background: parsed['background'] === true,
+        body: parsed,
+        outputText: settings.outputText ?? defaultAnswer(parsed),
+        inputTokens: Math.max(1, Math.ceil(inputText(parsed).length / 4)),
+      };
+      const entry: Entry = { stored, pinnedStatus: undefined, createdMs };
+      entries.set(stored.id, entry);
+      return [200, render(entry)];
+    },
+    retrieve(match: RegExpExecArray): [number, unknown] {
+      const entry = entries.get(decodeURIComponent(match[1] ?? ''));
+      return entry ? [200, render(entry)] : notFound(match[1] ?? '');
+    },
+    cancel(match: RegExpExecArray): [number, unknown] {
+      const entry = entries.get(decodeURIComponent(match[1] ?? ''));
+      if (!entry) return notFound(match[1] ?? '');
+      if (!entry.stored.background) {
+        return [400, errorEnvelope('Only responses created with background=true can be cancelled.', 'invalid_request_error')];
+      }
+      const status = statusOf(entry, Date.now());
+      if (status === 'queued' || status === 'in_progress') entry.pinnedStatus = 'cancelled';
+      else if (status !== 'cancelled') return [400, errorEnvelope(`Cannot cancel a ${status} response.`, 'invalid_request_error')];
+      return [200, render(entry)];
+    },
+  };
+
+  function render(entry: Entry): Record<string, unknown> {
+    const now = Date.now();
+    return responseObject(entry.stored, statusOf(entry, now), Math.floor(now / 1000));
+  }
+
+  const server = createServer((req, res) => {
+    const started = performance.now();
+    readBody(req).then((body) => {
+      const path = (req.url ?? '/').split('?')[0] ?? '/';
+      requests.push({ method: req.method ?? '', path, headers: { ...req.headers }, body });
+      const [status, payload] = dispatch(req, path, body);
+      send(res, status, payload, started);
+    }, () => res.destroy());
+  });
+
+  function dispatch(req: IncomingMessage, path: string, body: string): [number, unknown] {
+    const route = ROUTES.map((r) => ({ r, m: r.pattern.exec(path) })).find((x) => x.m && x.r.method === req.method);
+    if (!route?.m) return [404, errorEnvelope(`Invalid URL (${req.method} ${path})`, 'invalid_request_error')];
+    const key = bearerKey(req.headers.authorization);
+    if (key === undefined) return [401, errorEnvelope(MISSING_KEY, 'invalid_request_error')];
+    if (options.acceptKey && !options.acceptKey(key)) {
+      const masked = key.length > 8 ? `${key.slice(0, 3)}...${key.slice(-4)}` : '***';
+      return [401, errorEnvelope(`Incorrect API key provided: ${masked}. You can find your API key at https://platform.openai.com/account/api-keys.`, 'invalid_request_error', null, 'invalid_api_key')];
+    }
+    return handlers[route.r.handler](route.m, body);
+  }
+
+  server.on('connection', () => {
+    connections += 1;
+  });
+  // Keep idle connections open across polls minutes apart, as the real API's edge does.
+  server.keepAliveTimeout = 10 * 60_000;
+  server.headersTimeout = 10 * 60_000 + 1000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(settings.port ?? 0, settings.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    baseUrl: `http://${host}:${address.port}/v1`,
+    port: address.port,
+    requests,
+    get connections() {
+      return connections;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function notFound(id: string): [number, unknown] {
+  return [404, errorEnvelope(`Response with id '${decodeURIComponent(id)}' not found.`, 'invalid_request_error')];
+}
+
+function bearerKey(header: string | undefined): string | undefined {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  return match?.[1];
+}
+
+function send(res: ServerResponse, status: number, payload: unknown, started: number): void {
+  const text = JSON.stringify(payload);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    'x-request-id': requestId(),
+    'openai-version': '2020-10-01',
+    'openai-organization': 'org-emulator',
+    'openai-processing-ms': String(Math.max(1, Math.round(performance.now() - started))),
+  });
+  res.end(text);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

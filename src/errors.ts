@@ -1,0 +1,117 @@
+import { EXIT, type ExitCode } from './exit-codes.js';
+
+/** Base of every error bgprobe raises on purpose: a stable `code`, an exit code, a message fit for one line. */
+export class BgprobeError extends Error {
+  override name = 'BgprobeError';
+  readonly code: string;
+  readonly exitCode: ExitCode;
+  constructor(message: string, code: string, exitCode: ExitCode, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.exitCode = exitCode;
+  }
+}
+
+/** The user asked for something malformed; nothing has been sent. */
+export class UsageError extends BgprobeError {
+  override name = 'UsageError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'usage', EXIT.usage, options);
+  }
+}
+
+/** A runtime precondition failed before any request (missing key, unwritable report). */
+export class SetupError extends BgprobeError {
+  override name = 'SetupError';
+  constructor(message: string, code: string, options?: { cause?: unknown }) {
+    super(message, code, EXIT.failure, options);
+  }
+}
+
+/** The `{ error: {...} }` envelope the OpenAI API sends with every error status. */
+export interface ApiErrorBody {
+  message: string;
+  type: string | null;
+  param: string | null;
+  code: string | null;
+}
+
+export interface HttpFailureDetails {
+  method: string;
+  path: string;
+  status: number;
+  requestId: string | undefined;
+  /** The parsed envelope, when the body carried one. */
+  apiError: ApiErrorBody | undefined;
+  contentType: string | undefined;
+  /** The first bytes of a body that was not an API envelope (an HTML block page, say). */
+  bodySnippet: string | undefined;
+  headers: Readonly<Record<string, string>>;
+}
+
+/** An HTTP answer with a non-2xx status. */
+export class ApiError extends BgprobeError {
+  override name = 'ApiError';
+  readonly details: HttpFailureDetails;
+  constructor(details: HttpFailureDetails) {
+    super(describeHttpFailure(details), `http_${details.status}`, EXIT.failure);
+    this.details = details;
+  }
+  get status(): number {
+    return this.details.status;
+  }
+  get requestId(): string | undefined {
+    return this.details.requestId;
+  }
+}
+
+function describeHttpFailure(d: HttpFailureDetails): string {
+  const where = `${d.method} ${d.path}`;
+  if (d.status >= 300 && d.status < 400) {
+    const location = d.headers['location'];
+    return `${where} answered HTTP ${d.status}, a redirect to ${location ? hostOf(location) : 'an unnamed location'}; bgprobe never follows redirects: check --base-url`;
+  }
+  const id = d.requestId ? ` (x-request-id ${d.requestId})` : '';
+  if (d.apiError) {
+    return `${where} failed: HTTP ${d.status} ${d.apiError.type ?? 'error'}: ${d.apiError.message}${id}`;
+  }
+  const kind = d.contentType ? `a ${d.contentType.split(';')[0]} body` : 'a body';
+  return `${where} failed: HTTP ${d.status} with ${kind} that is not an OpenAI error envelope, so it did not come from the API itself${id}`;
+}
+
+function hostOf(location: string): string {
+  try {
+    return new URL(location).host || location;
+  } catch {
+    return location;
+  }
+}
+
+/** Where on the way to the API a network failure happened. */
+export type NetworkStage = 'dns' | 'connect' | 'proxy' | 'tls' | 'timeout' | 'socket' | 'unknown';
+
+/** No HTTP answer arrived: DNS, TCP, proxy, TLS, timeout or a dropped connection. */
+export class NetworkError extends BgprobeError {
+  override name = 'NetworkError';
+  readonly stage: NetworkStage;
+  /** True when the request may have reached the server (matters for retrying a create). */
+  readonly maybeDelivered: boolean;
+  constructor(message: string, stage: NetworkStage, maybeDelivered: boolean, options?: { cause?: unknown }) {
+    super(message, `network_${stage}`, EXIT.failure, options);
+    this.stage = stage;
+    this.maybeDelivered = maybeDelivered;
+  }
+}
+
+/** A 2xx answer the API would never send: not JSON, no status, the wrong id. */
+export class ProtocolError extends BgprobeError {
+  override name = 'ProtocolError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'protocol', EXIT.failure, options);
+  }
+}
+
+/** Exit code for anything thrown: ours carry one, the rest are failures. */
+export function exitCodeOf(error: unknown): ExitCode {
+  return error instanceof BgprobeError ? error.exitCode : EXIT.failure;
+}

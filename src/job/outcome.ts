@@ -1,0 +1,69 @@
+import { extractOutputText, KNOWN_TERMINAL_STATUSES, summarizeUsage, type ResponseObject } from '../api/response.js';
+import { EXIT, type ExitCode } from '../exit-codes.js';
+import type { ReportEnding } from '../report/report.js';
+
+/** 0 for completed, 3 for every other terminal status, known or not. */
+export function exitCodeForStatus(status: string): ExitCode {
+  return status === 'completed' ? EXIT.ok : EXIT.notCompleted;
+}
+
+export interface RunFacts {
+  readonly elapsedSeconds: number;
+  readonly polls: number;
+  readonly finishedAt: Date;
+}
+
+/** The closing sections of the report for a response that reached a terminal status. */
+export function terminalEnding(response: ResponseObject, facts: RunFacts): ReportEnding {
+  const status = response.status ?? '(none)';
+  const usage = summarizeUsage(response.usage);
+  const rows: [string, string][] = [
+    ['Response id', response.id],
+    ['Status', KNOWN_TERMINAL_STATUSES.has(status) ? status : `${status} (not a status the API documents; treated as terminal)`],
+    ['Finished at', facts.finishedAt.toISOString()],
+    ['Elapsed seconds', facts.elapsedSeconds.toFixed(1)],
+    ['Polls', String(facts.polls)],
+    ['Model', response.model ?? '-'],
+    ['Input tokens', numberOrDash(usage?.input)],
+    ['Output tokens', numberOrDash(usage?.output)],
+    ['Reasoning tokens', numberOrDash(usage?.reasoning)],
+    ['Total tokens', numberOrDash(usage?.total)],
+  ];
+  if (response.error) rows.push(['Error', `${response.error.code ?? 'error'}: ${response.error.message ?? ''}`]);
+  if (response.incomplete_details?.reason) rows.push(['Incomplete reason', response.incomplete_details.reason]);
+  return {
+    status: rows,
+    outputText: extractOutputText(response),
+    noOutputNote: `The response ended with status ${status} and carries no output text.`,
+    payload: response,
+  };
+}
+
+/** The closing sections when the run ended without a terminal status (an error, an interrupt, a deadline). */
+export function unfinishedEnding(
+  what: string,
+  facts: RunFacts,
+  responseId: string | undefined,
+  lastSeen: ResponseObject | undefined,
+): ReportEnding {
+  const rows: [string, string][] = [
+    ['Response id', responseId ?? '(none: no response was created)'],
+    ['Status', lastSeen?.status ? `${what}; last seen ${lastSeen.status}` : what],
+    ['Finished at', facts.finishedAt.toISOString()],
+    ['Elapsed seconds', facts.elapsedSeconds.toFixed(1)],
+    ['Polls', String(facts.polls)],
+  ];
+  if (responseId) {
+    rows.push(['Resume', `bgprobe poll ${responseId}`], ['Cancel', `bgprobe cancel ${responseId}`]);
+  }
+  return {
+    status: rows,
+    outputText: undefined,
+    noOutputNote: 'The run ended before the response reached a terminal status.',
+    payload: lastSeen,
+  };
+}
+
+function numberOrDash(value: number | undefined): string {
+  return value === undefined ? '-' : String(value);
+}

@@ -1,0 +1,62 @@
+import { resolve } from 'node:path';
+import { ResponsesClient } from '../api/client.js';
+import type { ResponseObject } from '../api/response.js';
+import { createDispatcher } from '../api/dispatcher.js';
+import type { ApiConfig } from '../config/run-config.js';
+import { lineProgress } from '../console/progress.js';
+import type { Io } from '../io.js';
+import { Redactor } from '../redact.js';
+import { RunReport, type ReportHeader } from '../report/report.js';
+import { systemClock, type Clock } from './clock.js';
+import { Journal } from './journal.js';
+
+/** What a reporting command (run, poll) works with: one report, one journal, one client, one clock. */
+export interface Session {
+  readonly redactor: Redactor;
+  readonly report: RunReport;
+  readonly journal: Journal;
+  readonly client: ResponsesClient;
+  readonly clock: Clock;
+  /** Monotonic start of the run, for elapsed time. */
+  readonly startedAt: number;
+  /** What is known so far; kept current so that whatever ends the run can still report it. */
+  readonly progress: RunProgress;
+}
+
+export interface RunProgress {
+  responseId: string | undefined;
+  lastSeen: ResponseObject | undefined;
+  polls: number;
+}
+
+/** Opens the report (header first, before anything is checked or sent) and wires the journal and the client. */
+export function openSession(config: ApiConfig, outputPath: string, header: ReportHeader, io: Io, clock: Clock = systemClock): Session {
+  const redactor = new Redactor().add(config.apiKey);
+  const startedAt = clock.monotonic();
+  const report = RunReport.open(resolve(io.cwd, outputPath), header, redactor);
+  const journal = new Journal(lineProgress(io.stderr, redactor), report, () => clock.now());
+  const client = new ResponsesClient({
+    baseUrl: config.network.baseUrl,
+    apiKey: config.apiKey,
+    organization: config.organization,
+    project: config.project,
+    timeoutMs: config.network.timeoutMs,
+    maxResponseBytes: config.network.maxResponseBytes,
+    createDispatcher: () => createDispatcher(config.network),
+    onExchange: (exchange) => journal.exchange(exchange),
+  });
+  return { redactor, report, journal, client, clock, startedAt, progress: { responseId: undefined, lastSeen: undefined, polls: 0 } };
+}
+
+export function elapsedSeconds(session: Session): number {
+  return (session.clock.monotonic() - session.startedAt) / 1000;
+}
+
+/** Records the response id the moment it is known: in the report at once, so even `kill -9` leaves it. */
+export function noteResponse(session: Session, response: ResponseObject): void {
+  if (session.progress.responseId !== response.id) {
+    session.progress.responseId = response.id;
+    session.report.setResponseId(response.id);
+  }
+  session.progress.lastSeen = response;
+}

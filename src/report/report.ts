@@ -1,0 +1,150 @@
+import { closeSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Exchange } from '../api/client.js';
+import { SetupError } from '../errors.js';
+import type { Redactor } from '../redact.js';
+import { codeBlock, table, tableRow } from './markdown.js';
+
+export type Level = 'INFO' | 'WARN' | 'ERROR';
+
+export interface LogEvent {
+  readonly time: Date;
+  readonly level: Level;
+  readonly message: string;
+}
+
+export interface ReportHeader {
+  readonly title: string;
+  /** Label and value rows of `## Run Configuration`. */
+  readonly configuration: readonly (readonly [string, string])[];
+  /** `## Prompt Used`: the texts sent, or a note when the command sends none. */
+  readonly prompt: readonly { readonly label: string; readonly text: string }[];
+}
+
+/** The closing sections, written once when the run ends (or is interrupted). */
+export interface ReportEnding {
+  /** Label and value rows of `## Final Status`. */
+  readonly status: readonly (readonly [string, string])[];
+  /** `## Final Model Output`: the text, or a note saying why there is none. */
+  readonly outputText: string | undefined;
+  readonly noOutputNote: string;
+  /** `## Final Response Payload`: the last Response object, pretty-printed JSON. */
+  readonly payload: unknown;
+}
+
+const EXCHANGE_COLUMNS = ['Time (UTC)', 'Method', 'Path', 'Status', 'Duration (ms)', 'x-request-id'];
+
+/**
+ * The Markdown report, rewritten in full (to a temporary file, then renamed over the report)
+ * each time something happens, so its sections stay in order and a killed run always leaves
+ * a complete, readable file with every event up to that moment.
+ */
+export class RunReport {
+  readonly path: string;
+  readonly #header: ReportHeader;
+  readonly #redactor: Redactor;
+  readonly #events: string[] = [];
+  readonly #exchanges: string[] = [];
+  #responseId: string | undefined;
+  #ending: ReportEnding | undefined;
+
+  private constructor(path: string, header: ReportHeader, redactor: Redactor) {
+    this.path = path;
+    this.#header = header;
+    this.#redactor = redactor;
+  }
+
+  /** Creates the report (and its folders) and writes the header; fails before any request when it cannot. */
+  static open(path: string, header: ReportHeader, redactor: Redactor): RunReport {
+    const report = new RunReport(path, header, redactor);
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+    } catch (error) {
+      throw unwritable(path, error);
+    }
+    report.#persist();
+    return report;
+  }
+
+  addEvent(event: LogEvent): void {
+    this.#events.push(`- ${event.time.toISOString()} [${event.level}] ${event.message.replace(/\r?\n/g, ' ')}\n`);
+    this.#persist();
+  }
+
+  addExchange(exchange: Exchange): void {
+    this.#exchanges.push(
+      tableRow([
+        exchange.startedAt.toISOString(),
+        exchange.method,
+        exchange.path,
+        exchange.status ?? `no answer (${exchange.error ?? 'error'})`,
+        Math.round(exchange.durationMs),
+        exchange.requestId,
+      ]),
+    );
+    this.#persist();
+  }
+
+  /** Records the response id the moment it is known, so even a killed run names it. */
+  setResponseId(id: string): void {
+    this.#responseId = id;
+    this.#persist();
+  }
+
+  finish(ending: ReportEnding): void {
+    this.#ending = ending;
+    this.#persist();
+  }
+
+  #persist(): void {
+    const temporary = `${this.path}.${process.pid}.tmp`;
+    let fd: number | undefined;
+    try {
+      fd = openSync(temporary, 'w');
+      for (const chunk of this.#render()) writeSync(fd, this.#redactor.apply(chunk));
+      closeSync(fd);
+      fd = undefined;
+      renameSync(temporary, this.path);
+    } catch (error) {
+      if (fd !== undefined) closeSync(fd);
+      throw unwritable(this.path, error);
+    }
+  }
+
+  /** The report as a sequence of chunks, so a 20 MB answer is never copied into one string. */
+  *#render(): Generator<string> {
+    const h = this.#header;
+    yield `# ${h.title}\n\n## Run Configuration\n\n`;
+    yield table(['Setting', 'Value'], h.configuration);
+    yield '\n## Prompt Used\n\n';
+    for (const part of h.prompt) {
+      yield `### ${part.label}\n\n`;
+      yield* codeBlock(part.text, 'text');
+      yield '\n';
+    }
+    yield '## Event Log\n\n';
+    if (this.#responseId !== undefined) yield `Response id: \`${this.#responseId}\`\n\n`;
+    yield* this.#events;
+    yield '\n## Outbound Requests\n\n';
+    yield table(EXCHANGE_COLUMNS, []);
+    yield* this.#exchanges;
+    const ending = this.#ending;
+    if (!ending) {
+      yield '\n_The run is still going, or was stopped before it ended: the sections below are written when it ends._\n';
+      return;
+    }
+    yield '\n## Final Status\n\n';
+    yield table(['Field', 'Value'], ending.status);
+    yield '\n## Final Model Output\n\n';
+    if (ending.outputText === undefined) yield `_${ending.noOutputNote}_\n`;
+    else yield* codeBlock(ending.outputText, 'text');
+    yield '\n## Final Response Payload\n\n';
+    if (ending.payload === undefined) yield '_No Response object was received._\n';
+    else yield* codeBlock(JSON.stringify(ending.payload, null, 2), 'json');
+  }
+}
+
+function unwritable(path: string, error: unknown): SetupError {
+  const code = (error as NodeJS.ErrnoException).code ?? 'error';
+  return new SetupError(`the report ${JSON.stringify(path)} cannot be written (${code}); choose another --output`, 'report_unwritable', { cause: error });
+}
