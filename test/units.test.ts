@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { prepareArgv } from '../src/cli/argv.js';
+import { extractOutputText } from '../src/api/response.js';
+import { fenceFor } from '../src/report/markdown.js';
+import { parseSeconds } from '../src/config/values.js';
+import { UsageError } from '../src/errors.js';
+import { VERSION } from '../src/version.js';
+import { BIN } from './helpers.js';
+
+test('fenceFor is always longer than any backtick run in the content', () => {
+  for (const [content, fence] of [
+    ['plain', '```'],
+    ['one ` tick', '```'],
+    ['```js\nx\n```', '````'],
+    ['a ````` run', '``````'],
+  ] as const) {
+    assert.equal(fenceFor(content), fence, content);
+  }
+});
+
+test('extractOutputText prefers output_text, else joins message output_text blocks', () => {
+  assert.equal(extractOutputText({ id: 'r', output_text: 'direct' }), 'direct');
+  const response = {
+    id: 'r',
+    output: [
+      { type: 'reasoning', summary: [] },
+      { type: 'message', content: [{ type: 'output_text', text: 'a' }, { type: 'refusal', refusal: 'no' }, { type: 'output_text', text: 'b' }] },
+    ],
+  };
+  assert.equal(extractOutputText(response), 'a\n\nb');
+  assert.equal(extractOutputText({ id: 'r', output: [] }), undefined);
+});
+
+test('flag values are kept exactly as typed', () => {
+  const flags = new Set(['prompt', 'poll-interval']);
+  const { raw, argv } = prepareArgv(['run', '--prompt', '007', '--poll-interval=-5'], flags);
+  assert.equal(raw.get('prompt'), '007');
+  assert.equal(raw.get('pollInterval'), '-5');
+  assert.deepEqual(argv, ['run', '--prompt=007', '--poll-interval=-5']);
+  assert.throws(() => prepareArgv(['--prompt', 'a', '--prompt', 'b'], flags), UsageError);
+});
+
+test('parseSeconds accepts positive decimals and refuses everything else', () => {
+  assert.equal(parseSeconds('--poll-interval', '0.5'), 0.5);
+  assert.equal(parseSeconds('--poll-interval', '10'), 10);
+  for (const bad of ['0', '-1', 'abc', 'NaN', 'Infinity', '1e3', '0x10', '', '999999999']) {
+    assert.throws(() => parseSeconds('--poll-interval', bad), UsageError, bad);
+  }
+});
+
+test('the version in the code is the package version', () => {
+  const pkg = JSON.parse(readFileSync(join(BIN, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
+  assert.equal(VERSION, pkg.version);
+});
