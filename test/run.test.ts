@@ -42,8 +42,12 @@ test('run polls a background response to completed and writes the whole report',
   assert.equal(creates[0]!.headers['authorization'], `Bearer ${TEST_KEY}`);
   assert.match(String(creates[0]!.headers['user-agent']), /^bgprobe\/\d+\.\d+\.\d+$/);
 
-  // 450 ms of lifecycle at 0.1 s intervals: the fifth poll is the first that can see completed.
-  assert.ok(polls.length >= 4 && polls.length <= 6, `polls: ${polls.length}`);
+  // Polling stops at the first poll that sees completed: every earlier poll saw a pending status.
+  // (How many polls that takes depends on the machine's load, so the count itself is not fixed.)
+  assert.ok(polls.length >= 1);
+  const pollEvents = [...report.matchAll(/Poll (\d+): status (\w+)/g)].map((m) => [Number(m[1]), m[2]]);
+  assert.deepEqual(pollEvents.map(([n]) => n), polls.map((_, i) => i + 1));
+  assert.deepEqual(pollEvents.map(([, status]) => status === 'completed'), polls.map((_, i) => i === polls.length - 1));
   assert.match(report, new RegExp(`\\| Polls \\| ${polls.length} \\|`));
   const requestRows = report.split('## Outbound Requests')[1]!.split('## Final Status')[0]!.match(/^\| 20\d\d-/gm) ?? [];
   assert.equal(requestRows.length, 1 + polls.length, 'one row per HTTP request');
