@@ -3,7 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { test } from 'node:test';
 import { liveProgress, statusSegments } from '../src/console/live-line.js';
 import { resolveConsoleOptions } from '../src/console/options.js';
-import { formatDuration, styleFor } from '../src/console/style.js';
+import { formatDuration, styleFor } from '../src/console/format.js';
 import type { Io } from '../src/io.js';
 import { nextPollDue } from '../src/job/watch.js';
 import { Redactor } from '../src/redact.js';

@@ -21,7 +21,7 @@ export interface Exchange {
   /** Every header of the answer (lower-case names), for diagnosis. */
   readonly responseHeaders: Readonly<Record<string, string>>;
   /** The headers sent, with Authorization masked (`Bearer sk-...abcd`), for --verbose. */
-  readonly requestHeaders: Readonly<Record<string, string>>;
+  readonly requestHeaders?: Readonly<Record<string, string>>;
 }
 
 export interface ClientOptions {

@@ -54,7 +54,7 @@ async function submitAndWatch(config: RunConfig, consoleOptions: ConsoleOptions,
     noteResponse(session, created.response);
     journal.info(`Created response ${created.response.id}: status ${created.response.status ?? '(none)'}`);
     const result = await watchToEnd(session, created, config.pollIntervalSeconds);
-    const summary = runSummary(config, session, result.response, result.polls, result.exitCode, null);
+    const summary = runSummary(config, session, result.response, result.polls, result.exitCode);
     if (flags['json'] === true) writeJson(io.stdout, session.redactor, summary);
     else io.stdout.write(`Report written to: ${session.report.path}\nFinal status: ${result.status}\n`);
     return result.exitCode;
@@ -115,7 +115,7 @@ export function runSummary(
   response: ResponseObject | undefined,
   polls: number,
   exitCode: ExitCode,
-  error: string | null,
+  error: string | null = null,
 ) {
   return {
     id: response?.id ?? null,

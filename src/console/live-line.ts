@@ -1,6 +1,6 @@
 import type { Clock } from '../job/clock.js';
-import { formatEvent, formatExchange, type PollState, type Progress, type ProgressContext } from './progress.js';
-import { formatDuration, styleFor, styleStatus, type Style } from './style.js';
+import { formatDuration, formatEvent, formatExchange, styleFor, styleStatus, type Style } from './format.js';
+import type { PollState, Progress, ProgressContext } from './progress.js';
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 

@@ -1,9 +1,11 @@
 import type { Exchange } from '../api/client.js';
-import type { Redactor } from '../redact.js';
 import type { TextSink } from '../io.js';
+import type { Clock } from '../job/clock.js';
+import type { Redactor } from '../redact.js';
 import type { LogEvent } from '../report/report.js';
+import { formatEvent, formatExchange, styleFor } from './format.js';
+import { liveProgress } from './live-line.js';
 import type { ConsoleOptions } from './options.js';
-import { styleFor, type Style } from './style.js';
 
 /** What the live status line shows between events. */
 export interface PollState {
@@ -52,21 +54,10 @@ export function lineProgress(stderr: TextSink, redactor: Redactor, options: Pick
 /** --quiet: nothing but the one error line main() or the command prints. */
 export const quietProgress: Progress = Object.freeze({ event() {} });
 
-/** One line per event: ISO time, level, message; WARN and ERROR coloured when colour is on. */
-export function formatEvent(event: LogEvent, style: Style): string {
-  const level = event.level.padEnd(5);
-  const shown = event.level === 'ERROR' ? style.red(level) : event.level === 'WARN' ? style.yellow(level) : style.dim(level);
-  return `${style.dim(event.time.toISOString())} ${shown} ${event.message.replace(/\r?\n/g, ' ')}\n`;
-}
-
-/**
- * --verbose: the request line and headers, then the answer's status and headers. The
- * client masks Authorization before it gets here; the Redactor masks whatever else echoes a key.
- */
-export function formatExchange(exchange: Exchange, style: Style): string {
-  const outcome = exchange.status === undefined ? `no answer (${exchange.error ?? 'error'})` : `HTTP ${exchange.status}`;
-  const lines = [`${style.dim(exchange.startedAt.toISOString())} ${style.cyan('HTTP ')} ${exchange.method} ${exchange.path} -> ${outcome} in ${Math.round(exchange.durationMs)} ms`];
-  for (const [name, value] of Object.entries(exchange.requestHeaders)) lines.push(`  ${style.dim('>')} ${name}: ${value}`);
-  for (const [name, value] of Object.entries(exchange.responseHeaders)) lines.push(`  ${style.dim('<')} ${name}: ${value}`);
-  return lines.join('\n') + '\n';
+/** The Progress a run gets: silent with --quiet, a live status line on a terminal, plain lines otherwise. */
+export function chooseProgress(context: ProgressContext, clock: Pick<Clock, 'monotonic'>, startedAt: number): Progress {
+  const { stderr, redactor, options } = context;
+  if (options.verbosity === 'quiet') return quietProgress;
+  if (options.live) return liveProgress(context, clock, startedAt);
+  return lineProgress(stderr, redactor, options);
 }

@@ -3,7 +3,7 @@ import { ResponsesClient } from '../api/client.js';
 import type { ResponseObject } from '../api/response.js';
 import { createDispatcher } from '../api/dispatcher.js';
 import type { ApiConfig } from '../config/run-config.js';
-import { chooseProgress } from '../console/choose.js';
+import { chooseProgress } from '../console/progress.js';
 import { PLAIN_CONSOLE, type ConsoleOptions } from '../console/options.js';
 import type { Io } from '../io.js';
 import { Redactor } from '../redact.js';

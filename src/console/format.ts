@@ -1,3 +1,6 @@
+import type { Exchange } from '../api/client.js';
+import type { LogEvent } from '../report/report.js';
+
 /** Text styles for stderr on a terminal. Every function is the identity when colour is off. */
 export interface Style {
   readonly bold: (text: string) => string;
@@ -30,4 +33,23 @@ export function formatDuration(seconds: number): string {
   const whole = Math.floor(s);
   if (whole < 3600) return `${Math.floor(whole / 60)}m ${String(whole % 60).padStart(2, '0')}s`;
   return `${Math.floor(whole / 3600)}h ${String(Math.floor((whole % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** One line per event: ISO time, level, message; WARN and ERROR coloured when colour is on. */
+export function formatEvent(event: LogEvent, style: Style): string {
+  const level = event.level.padEnd(5);
+  const shown = event.level === 'ERROR' ? style.red(level) : event.level === 'WARN' ? style.yellow(level) : style.dim(level);
+  return `${style.dim(event.time.toISOString())} ${shown} ${event.message.replace(/\r?\n/g, ' ')}\n`;
+}
+
+/**
+ * --verbose: the request line and headers, then the answer's status and headers. The
+ * client masks Authorization before it gets here; the Redactor masks whatever else echoes a key.
+ */
+export function formatExchange(exchange: Exchange, style: Style): string {
+  const outcome = exchange.status === undefined ? `no answer (${exchange.error ?? 'error'})` : `HTTP ${exchange.status}`;
+  const lines = [`${style.dim(exchange.startedAt.toISOString())} ${style.cyan('HTTP ')} ${exchange.method} ${exchange.path} -> ${outcome} in ${Math.round(exchange.durationMs)} ms`];
+  for (const [name, value] of Object.entries(exchange.requestHeaders ?? {})) lines.push(`  ${style.dim('>')} ${name}: ${value}`);
+  for (const [name, value] of Object.entries(exchange.responseHeaders)) lines.push(`  ${style.dim('<')} ${name}: ${value}`);
+  return lines.join('\n') + '\n';
 }
