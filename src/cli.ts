@@ -3,6 +3,8 @@ import { prepareArgv } from './cli/argv.js';
 import type { RawFlags } from './config/run-config.js';
 import { exitCodeOf, UsageError } from './errors.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
+import { CONSOLE_FLAGS } from './console/options.js';
+import { writeJson } from './console/json.js';
 import type { Io } from './io.js';
 import { Redactor } from './redact.js';
 import { VERSION } from './version.js';
@@ -36,6 +38,7 @@ const RUN_FLAGS: readonly (readonly [string, string])[] = [
   ['--verbosity <level>', 'low, medium or high (default: high)'],
   ['--emulator', 'run against the built-in emulator: no key, no network'],
   ['--json', 'print one JSON summary object on stdout instead of the two summary lines'],
+  ...CONSOLE_FLAGS,
   ...NETWORK_FLAGS,
 ];
 
@@ -68,6 +71,12 @@ const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
 };
 
+/** Whether --json was typed as a flag (not after `--`, where it would be an argument). */
+function wantsJson(args: readonly string[]): boolean {
+  const end = args.indexOf('--');
+  return (end === -1 ? args : args.slice(0, end)).includes('--json');
+}
+
 function noArguments(command: string, args: readonly string[]): void {
   if (args.length > 0) throw new UsageError(`${command} takes no arguments, got ${JSON.stringify(args.join(' '))}; see bgprobe ${command} --help`);
 }
@@ -82,6 +91,8 @@ function buildCli(): { cli: CAC; commands: Map<Command, CommandSpec> } {
   for (const [name, spec] of Object.entries(COMMANDS)) {
     const command = cli.command(spec.usage, spec.description);
     for (const [flag, description] of spec.flags) command.option(flag, description);
+    // cac gives every --no-x option a default of true and prints "(default: true)" in --help, which reads as "no colour by default".
+    for (const option of command.options) if (option.negated) option.config.default = undefined;
     for (const example of spec.examples ?? []) command.example(example);
     commands.set(command, spec);
     void name;
@@ -95,8 +106,20 @@ function buildCli(): { cli: CAC; commands: Map<Command, CommandSpec> } {
  * The whole process: parse, run one command, map any error to one line and an exit code.
  * Nothing below it writes to the process directly or exits.
  */
-export async function main(args: readonly string[], io: Io): Promise<ExitCode> {
-  const redactor = new Redactor().add(io.env['OPENAI_API_KEY']);
+export async function main(args: readonly string[], processIo: Io): Promise<ExitCode> {
+  const redactor = new Redactor().add(processIo.env['OPENAI_API_KEY']);
+  // With --json, stdout holds exactly one JSON object, even when the run fails before a command could write one.
+  let stdoutUsed = false;
+  const io: Io = {
+    ...processIo,
+    stdout: {
+      isTTY: processIo.stdout.isTTY,
+      write: (text: string) => {
+        stdoutUsed = true;
+        return processIo.stdout.write(text);
+      },
+    },
+  };
   try {
     const first = args[0];
     const withCommand = first === undefined || (first.startsWith('-') && !['-h', '--help', '-v', '--version'].includes(first)) ? ['run', ...args] : [...args];
@@ -124,6 +147,8 @@ export async function main(args: readonly string[], io: Io): Promise<ExitCode> {
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     io.stderr.write(redactor.apply(`bgprobe: ${message}\n`));
-    return exitCodeOf(error);
+    const exitCode = exitCodeOf(error);
+    if (wantsJson(args) && !stdoutUsed) writeJson(io.stdout, redactor, { error: message, exit_code: exitCode });
+    return exitCode;
   }
 }

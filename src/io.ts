@@ -2,6 +2,8 @@
 export interface TextSink {
   write(text: string): unknown;
   readonly isTTY?: boolean | undefined;
+  /** Width of the terminal, when the sink is one. */
+  readonly columns?: number | undefined;
 }
 
 export interface Io {

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -62,4 +62,43 @@ export function runCli(args: readonly string[], options: CliOptions): Promise<Cl
 /** The `## Name` headings of a Markdown report, in order. */
 export function sections(markdown: string): string[] {
   return [...markdown.matchAll(/^## (.+)$/gm)].map((m) => m[1] as string);
+}
+
+/** Whether util-linux `script` is here to give the CLI a pseudo-terminal. */
+export function hasScript(): boolean {
+  return spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * Runs the built CLI on a pseudo-terminal through util-linux `script`, as a person in a
+ * terminal would; stdout and stderr both reach the terminal, so `output` holds both, raw.
+ */
+export function runCliInPty(args: readonly string[], options: CliOptions): Promise<{ code: number | null; output: string }> {
+  const command = [process.execPath, BIN, ...args].map(shellQuote).join(' ');
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qfec', command, '/dev/null'], {
+      cwd: options.cwd,
+      env: { PATH: process.env['PATH'] ?? '', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Exactly one JSON object and nothing else: parses stdout or fails the test. */
+export function singleJsonObject(stdout: string): Record<string, unknown> {
+  const value: unknown = JSON.parse(stdout);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`stdout is not one JSON object: ${stdout}`);
+  return value as Record<string, unknown>;
 }

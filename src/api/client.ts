@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { ApiError, NetworkError, ProtocolError, type ApiErrorBody } from '../errors.js';
+import { maskSecret } from '../redact.js';
 import { USER_AGENT } from '../version.js';
 import { endpoint, endpointPath, type EndpointName } from './endpoints.js';
 import { innerTimeout } from './dispatcher.js';
@@ -19,6 +20,8 @@ export interface Exchange {
   readonly error: string | undefined;
   /** Every header of the answer (lower-case names), for diagnosis. */
   readonly responseHeaders: Readonly<Record<string, string>>;
+  /** The headers sent, with Authorization masked (`Bearer sk-...abcd`), for --verbose. */
+  readonly requestHeaders?: Readonly<Record<string, string>>;
 }
 
 export interface ClientOptions {
@@ -96,6 +99,7 @@ export class ResponsesClient {
     let requestId: string | undefined;
     let responseHeaders: Record<string, string> = {};
     let failure: string | undefined;
+    const requestHeaders = this.#headers(options);
     try {
       const dispatcher = await this.#pool();
       const answer = await this.#withDeadline(dispatcher, what, async (signal) => {
@@ -103,7 +107,7 @@ export class ResponsesClient {
           origin: baseUrl.origin,
           path,
           method: ep.method,
-          headers: this.#headers(options),
+          headers: requestHeaders,
           body: options.body === undefined ? undefined : JSON.stringify(options.body),
           signal,
           headersTimeout: innerTimeout(timeoutMs),
@@ -135,6 +139,7 @@ export class ResponsesClient {
         requestId,
         error: failure,
         responseHeaders,
+        requestHeaders: maskedHeaders(requestHeaders),
       });
     }
   }
@@ -179,6 +184,14 @@ export class ResponsesClient {
       clearTimeout(timer);
     }
   }
+}
+
+/** The request headers as they may be shown: the bearer key masked here, before anything can print it. */
+function maskedHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
+  const shown = { ...headers };
+  const authorization = shown['authorization'];
+  if (authorization !== undefined) shown['authorization'] = authorization.replace(/^(Bearer\s+)(.*)$/i, (_, scheme: string, key: string) => scheme + maskSecret(key));
+  return shown;
 }
 
 function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {

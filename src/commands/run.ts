@@ -12,6 +12,8 @@ import { writeJson } from '../console/json.js';
 import { summarizeUsage, type ResponseObject } from '../api/response.js';
 import { recordFailure, watchToEnd } from '../job/watch.js';
 import { VERSION } from '../version.js';
+import { resolveConsoleOptions, type ConsoleOptions } from '../console/options.js';
+import { systemClock } from '../job/clock.js';
 import { envFileOf } from './shared.js';
 
 /** The key `run --emulator` sends: the emulator wants a bearer key, any will do. */
@@ -21,6 +23,7 @@ const EMULATOR_KEY = 'sk-emulator-placeholder-key';
 export async function runCommand(flags: RawFlags, io: Io): Promise<ExitCode> {
   const env = await loadEnvironment({ processEnv: io.env, ...envFileOf(flags, io) });
   let config = resolveRunConfig(flags, env);
+  const consoleOptions = resolveConsoleOptions(flags, io);
   let emulator: Emulator | undefined;
   if (config.emulator) {
     emulator = await startEmulator();
@@ -32,14 +35,14 @@ export async function runCommand(flags: RawFlags, io: Io): Promise<ExitCode> {
     });
   }
   try {
-    return await submitAndWatch(config, flags, io);
+    return await submitAndWatch(config, consoleOptions, flags, io);
   } finally {
     await emulator?.close();
   }
 }
 
-async function submitAndWatch(config: RunConfig, flags: RawFlags, io: Io): Promise<ExitCode> {
-  const session = openSession(config, config.outputPath, runHeader(config), io);
+async function submitAndWatch(config: RunConfig, consoleOptions: ConsoleOptions, flags: RawFlags, io: Io): Promise<ExitCode> {
+  const session = openSession(config, config.outputPath, runHeader(config), io, systemClock, consoleOptions);
   const { journal, client } = session;
   try {
     journal.info(`bgprobe ${VERSION} run: model ${config.model}, base URL ${config.network.baseUrl.href}`);
@@ -59,12 +62,13 @@ async function submitAndWatch(config: RunConfig, flags: RawFlags, io: Io): Promi
     const message = error instanceof Error ? error.message : String(error);
     const exitCode = exitCodeOf(error);
     recordFailure(session, error);
-    io.stderr.write(session.redactor.apply(`bgprobe: ${message}\n`));
+    io.stderr.write(session.redactor.apply(`bgprobe: ${message}${resumeHint(session.progress.responseId)}\n`));
     if (flags['json'] === true) {
-      writeJson(io.stdout, session.redactor, { ...runSummary(config, session, session.progress.lastSeen, session.progress.polls, exitCode), error: message });
+      writeJson(io.stdout, session.redactor, runSummary(config, session, session.progress.lastSeen, session.progress.polls, exitCode, message));
     } else io.stdout.write(`Report written to: ${session.report.path}\n`);
     return exitCode;
   } finally {
+    session.journal.stopLive();
     await client.close();
   }
 }
@@ -96,8 +100,23 @@ function runHeader(config: RunConfig): ReportHeader {
   };
 }
 
-/** The --json object of run (and poll): what CI needs to decide and to find the report. */
-export function runSummary(config: { model: string }, session: Session, response: ResponseObject | undefined, polls: number, exitCode: ExitCode) {
+/** Appended to the one error line, so the id survives even --quiet: how to resume or cancel what may still run. */
+function resumeHint(responseId: string | undefined): string {
+  return responseId ? `; response ${responseId} may still be running: resume with "bgprobe poll ${responseId}", cancel with "bgprobe cancel ${responseId}"` : '';
+}
+
+/**
+ * The --json object of run (and poll): what CI needs to decide and to find the report. Every
+ * key is always present (null when unknown), so a consumer never has to test for one.
+ */
+export function runSummary(
+  config: { model: string },
+  session: Session,
+  response: ResponseObject | undefined,
+  polls: number,
+  exitCode: ExitCode,
+  error: string | null = null,
+) {
   return {
     id: response?.id ?? null,
     status: response?.status ?? null,
@@ -107,5 +126,6 @@ export function runSummary(config: { model: string }, session: Session, response
     elapsed_seconds: Number(elapsedSeconds(session).toFixed(3)),
     usage: summarizeUsage(response?.usage) ?? null,
     exit_code: exitCode,
+    error,
   };
 }

@@ -1,20 +1,63 @@
-import type { Redactor } from '../redact.js';
+import type { Exchange } from '../api/client.js';
 import type { TextSink } from '../io.js';
+import type { Clock } from '../job/clock.js';
+import type { Redactor } from '../redact.js';
 import type { LogEvent } from '../report/report.js';
+import { formatEvent, formatExchange, styleFor } from './format.js';
+import { liveProgress } from './live-line.js';
+import type { ConsoleOptions } from './options.js';
 
-/** Where live progress goes: one line per event on stderr, the moment it happens. */
+/** What the live status line shows between events. */
+export interface PollState {
+  readonly status: string;
+  readonly polls: number;
+  /** Monotonic milliseconds at which the next poll is due; undefined once the status is terminal. */
+  readonly nextPollAt: number | undefined;
+}
+
+/**
+ * Where live progress goes. `event` is the one required method; the others are optional so
+ * that a Progress can ignore what it does not show (plain lines have no status line).
+ */
 export interface Progress {
+  /** One event, printed as one line the moment it happens. */
   event(event: LogEvent): void;
+  /** The response's status, poll count or next poll time changed. */
+  pollState?(state: PollState): void;
+  /** An HTTP request ended (shown with --verbose). */
+  exchange?(exchange: Exchange): void;
+  /** Stops any timer and clears any live line; called before the summary goes to stdout. */
+  stop?(): void;
+}
+
+export interface ProgressContext {
+  readonly stderr: TextSink;
+  readonly redactor: Redactor;
+  readonly options: ConsoleOptions;
 }
 
 /**
  * Plain timestamped lines. process.stderr writes synchronously to files and pipes on POSIX,
  * so each line is out before the next step starts, with no flag like Python's -u.
  */
-export function lineProgress(stderr: TextSink, redactor: Redactor): Progress {
-  return {
+export function lineProgress(stderr: TextSink, redactor: Redactor, options: Pick<ConsoleOptions, 'verbosity'> = { verbosity: 'normal' }): Progress {
+  const style = styleFor(false);
+  const progress: Progress = {
     event(event) {
-      stderr.write(redactor.apply(`${event.time.toISOString()} ${event.level.padEnd(5)} ${event.message}\n`));
+      stderr.write(redactor.apply(formatEvent(event, style)));
     },
   };
+  if (options.verbosity === 'verbose') progress.exchange = (exchange) => stderr.write(redactor.apply(formatExchange(exchange, style)));
+  return progress;
+}
+
+/** --quiet: nothing but the one error line main() or the command prints. */
+export const quietProgress: Progress = Object.freeze({ event() {} });
+
+/** The Progress a run gets: silent with --quiet, a live status line on a terminal, plain lines otherwise. */
+export function chooseProgress(context: ProgressContext, clock: Pick<Clock, 'monotonic'>, startedAt: number): Progress {
+  const { stderr, redactor, options } = context;
+  if (options.verbosity === 'quiet') return quietProgress;
+  if (options.live) return liveProgress(context, clock, startedAt);
+  return lineProgress(stderr, redactor, options);
 }

@@ -1,5 +1,5 @@
 import type { Exchange } from '../api/client.js';
-import type { Progress } from '../console/progress.js';
+import type { PollState, Progress } from '../console/progress.js';
 import type { Level, RunReport } from '../report/report.js';
 
 /** The run's event log: every event goes to the console and to the report at the same moment. */
@@ -26,9 +26,21 @@ export class Journal {
     this.#record('ERROR', message);
   }
 
-  /** An HTTP request ended: a row in Outbound Requests. */
+  /** An HTTP request ended: a row in Outbound Requests, and its headers on stderr with --verbose. */
   exchange(exchange: Exchange): void {
+    this.#progress.exchange?.(exchange);
     this.#report?.addExchange(exchange);
+  }
+
+  /** A status seen, a poll counted, the next one scheduled: the live line and the report's timeline. */
+  pollState(state: PollState, elapsedSeconds: number): void {
+    this.#progress.pollState?.(state);
+    this.#report?.noteStatus({ time: this.#now(), elapsedSeconds, status: state.status, polls: state.polls });
+  }
+
+  /** Ends the live line (if any) so the summary on stdout starts on a clean line; events may still follow. */
+  stopLive(): void {
+    this.#progress.stop?.();
   }
 
   #record(level: Level, message: string): void {

@@ -24,15 +24,12 @@ export function terminalEnding(response: ResponseObject, facts: RunFacts): Repor
     ['Elapsed seconds', facts.elapsedSeconds.toFixed(1)],
     ['Polls', String(facts.polls)],
     ['Model', response.model ?? '-'],
-    ['Input tokens', numberOrDash(usage?.input)],
-    ['Output tokens', numberOrDash(usage?.output)],
-    ['Reasoning tokens', numberOrDash(usage?.reasoning)],
-    ['Total tokens', numberOrDash(usage?.total)],
   ];
   if (response.error) rows.push(['Error', `${response.error.code ?? 'error'}: ${response.error.message ?? ''}`]);
   if (response.incomplete_details?.reason) rows.push(['Incomplete reason', response.incomplete_details.reason]);
   return {
     status: rows,
+    summary: { status, elapsedSeconds: facts.elapsedSeconds, polls: facts.polls, usage },
     outputText: extractOutputText(response),
     noOutputNote: `The response ended with status ${status} and carries no output text.`,
     payload: response,
@@ -58,12 +55,14 @@ export function unfinishedEnding(
   }
   return {
     status: rows,
+    summary: {
+      status: lastSeen?.status ? `${what}; last seen ${lastSeen.status}` : what,
+      elapsedSeconds: facts.elapsedSeconds,
+      polls: facts.polls,
+      usage: summarizeUsage(lastSeen?.usage),
+    },
     outputText: undefined,
     noOutputNote: 'The run ended before the response reached a terminal status.',
     payload: lastSeen,
   };
-}
-
-function numberOrDash(value: number | undefined): string {
-  return value === undefined ? '-' : String(value);
 }

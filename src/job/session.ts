@@ -3,7 +3,8 @@ import { ResponsesClient } from '../api/client.js';
 import type { ResponseObject } from '../api/response.js';
 import { createDispatcher } from '../api/dispatcher.js';
 import type { ApiConfig } from '../config/run-config.js';
-import { lineProgress } from '../console/progress.js';
+import { chooseProgress } from '../console/progress.js';
+import { PLAIN_CONSOLE, type ConsoleOptions } from '../console/options.js';
 import type { Io } from '../io.js';
 import { Redactor } from '../redact.js';
 import { RunReport, type ReportHeader } from '../report/report.js';
@@ -30,11 +31,19 @@ export interface RunProgress {
 }
 
 /** Opens the report (header first, before anything is checked or sent) and wires the journal and the client. */
-export function openSession(config: ApiConfig, outputPath: string, header: ReportHeader, io: Io, clock: Clock = systemClock): Session {
+export function openSession(
+  config: ApiConfig,
+  outputPath: string,
+  header: ReportHeader,
+  io: Io,
+  clock: Clock = systemClock,
+  consoleOptions: ConsoleOptions = PLAIN_CONSOLE,
+): Session {
   const redactor = new Redactor().add(config.apiKey);
   const startedAt = clock.monotonic();
   const report = RunReport.open(resolve(io.cwd, outputPath), header, redactor);
-  const journal = new Journal(lineProgress(io.stderr, redactor), report, () => clock.now());
+  const progress = chooseProgress({ stderr: io.stderr, redactor, options: consoleOptions }, clock, startedAt);
+  const journal = new Journal(progress, report, () => clock.now());
   const client = new ResponsesClient({
     baseUrl: config.network.baseUrl,
     apiKey: config.apiKey,

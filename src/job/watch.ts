@@ -21,19 +21,27 @@ export async function watchToEnd(session: Session, first: ApiAnswer, intervalSec
   const firstStatus = checkedStatus(first, responseId);
   let final = first.response;
   let polls = 0;
+  const intervalMs = intervalSeconds * 1000;
+  const scheduleStart = session.clock.monotonic();
+  const noteState = (status: string, count: number) => {
+    const nextPollAt = isPending(status) ? nextPollDue(scheduleStart, intervalMs, session.clock.monotonic()) : undefined;
+    session.journal.pollState({ status, polls: count, nextPollAt }, elapsedSeconds(session));
+  };
+  noteState(firstStatus, 0);
   if (isPending(firstStatus)) {
     session.journal.info(`Polling every ${intervalSeconds} s until the status leaves queued/in_progress`);
     const result = await pollToTerminal({
       client: session.client,
       responseId,
-      intervalMs: intervalSeconds * 1000,
-      scheduleStart: session.clock.monotonic(),
+      intervalMs,
+      scheduleStart,
       journal: session.journal,
       clock: session.clock,
       ...(signal ? { signal } : {}),
       onPoll: (response, count) => {
         session.progress.polls = count;
         session.progress.lastSeen = response;
+        noteState(response.status ?? '', count);
       },
     });
     final = result.response;
@@ -41,6 +49,7 @@ export async function watchToEnd(session: Session, first: ApiAnswer, intervalSec
   }
   const status = final.status ?? '';
   const exitCode = exitCodeForStatus(status);
+  session.journal.stopLive();
   session.journal[exitCode === 0 ? 'info' : 'warn'](`Response ${responseId} reached terminal status ${status}`);
   session.report.finish(terminalEnding(final, { elapsedSeconds: elapsedSeconds(session), polls, finishedAt: session.clock.now() }));
   return { status, exitCode, response: final, polls };
@@ -53,9 +62,18 @@ export async function watchToEnd(session: Session, first: ApiAnswer, intervalSec
 export function recordFailure(session: Session, error: unknown): void {
   const { responseId, lastSeen, polls } = session.progress;
   const message = error instanceof Error ? error.message : String(error);
+  session.journal.stopLive();
   session.journal.error(message);
   if (responseId) {
     session.journal.warn(`Response ${responseId} may still be running: resume with "bgprobe poll ${responseId}", cancel with "bgprobe cancel ${responseId}"`);
   }
   session.report.finish(unfinishedEnding('error: the run stopped', { elapsedSeconds: elapsedSeconds(session), polls, finishedAt: session.clock.now() }, responseId, lastSeen));
+}
+
+/**
+ * When the poller's next poll is due: the first slot of its fixed schedule after now, as
+ * pollToTerminal picks it (a poll that overran skips the slots it missed). For the live line only.
+ */
+export function nextPollDue(scheduleStart: number, intervalMs: number, now: number): number {
+  return scheduleStart + (Math.floor(Math.max(0, now - scheduleStart) / intervalMs) + 1) * intervalMs;
 }

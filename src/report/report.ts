@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import type { Exchange } from '../api/client.js';
 import { SetupError } from '../errors.js';
 import type { Redactor } from '../redact.js';
+import { summaryTable, timelineSection, usageTable, type StatusNote, type SummaryFacts } from './lifecycle.js';
 import { codeBlock, table, tableRow } from './markdown.js';
 
 export type Level = 'INFO' | 'WARN' | 'ERROR';
@@ -25,6 +26,8 @@ export interface ReportHeader {
 export interface ReportEnding {
   /** Label and value rows of `## Final Status`. */
   readonly status: readonly (readonly [string, string])[];
+  /** The summary table under the title, once the run has ended. */
+  readonly summary: Omit<SummaryFacts, 'responseId'>;
   /** `## Final Model Output`: the text, or a note saying why there is none. */
   readonly outputText: string | undefined;
   readonly noOutputNote: string;
@@ -46,6 +49,9 @@ export class RunReport {
   readonly #events: string[] = [];
   readonly #exchanges: string[] = [];
   #responseId: string | undefined;
+  /** The moments the status changed, for the timeline; and the latest note, for the summary while running. */
+  readonly #changes: StatusNote[] = [];
+  #latest: StatusNote | undefined;
   #ending: ReportEnding | undefined;
 
   private constructor(path: string, header: ReportHeader, redactor: Redactor) {
@@ -91,6 +97,13 @@ export class RunReport {
     this.#persist();
   }
 
+  /** A status seen by the create or a poll: the summary shows it, the timeline keeps it when it changed. */
+  noteStatus(note: StatusNote): void {
+    if (this.#latest?.status !== note.status) this.#changes.push(note);
+    this.#latest = note;
+    this.#persist();
+  }
+
   finish(ending: ReportEnding): void {
     this.#ending = ending;
     this.#persist();
@@ -114,7 +127,9 @@ export class RunReport {
   /** The report as a sequence of chunks, so a 20 MB answer is never copied into one string. */
   *#render(): Generator<string> {
     const h = this.#header;
-    yield `# ${h.title}\n\n## Run Configuration\n\n`;
+    yield `# ${h.title}\n\n`;
+    yield summaryTable(this.#summaryFacts());
+    yield '\n## Run Configuration\n\n';
     yield table(['Setting', 'Value'], h.configuration);
     yield '\n## Prompt Used\n\n';
     for (const part of h.prompt) {
@@ -135,12 +150,28 @@ export class RunReport {
     }
     yield '\n## Final Status\n\n';
     yield table(['Field', 'Value'], ending.status);
+    yield '\n### Timeline\n\n';
+    yield* timelineSection(this.#changes, this.#responseId);
+    yield '\n### Usage\n\n';
+    yield usageTable(ending.summary.usage);
     yield '\n## Final Model Output\n\n';
     if (ending.outputText === undefined) yield `_${ending.noOutputNote}_\n`;
     else yield* codeBlock(ending.outputText, 'text');
     yield '\n## Final Response Payload\n\n';
     if (ending.payload === undefined) yield '_No Response object was received._\n';
     else yield* codeBlock(JSON.stringify(ending.payload, null, 2), 'json');
+  }
+
+  #summaryFacts(): SummaryFacts {
+    if (this.#ending) return { ...this.#ending.summary, responseId: this.#responseId };
+    const latest = this.#latest;
+    return {
+      responseId: this.#responseId,
+      status: latest ? `running (last seen ${latest.status})` : 'starting',
+      elapsedSeconds: latest?.elapsedSeconds ?? 0,
+      polls: latest?.polls ?? 0,
+      usage: undefined,
+    };
   }
 }
 
