@@ -1,10 +1,10 @@
 import { cac, type CAC, type Command } from 'cac';
 import { prepareArgv } from './cli/argv.js';
 import type { RawFlags } from './config/run-config.js';
-import { exitCodeOf, UsageError } from './errors.js';
+import { exitCodeOf, oneLine, UsageError } from './errors.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import type { Io } from './io.js';
-import { Redactor } from './redact.js';
+import { redactedSink, Redactor } from './redact.js';
 import { VERSION } from './version.js';
 
 /** A command's implementation, loaded only when that command runs, so `--help` loads nothing else. */
@@ -22,6 +22,8 @@ interface CommandSpec {
 const NETWORK_FLAGS: readonly (readonly [string, string])[] = [
   ['--base-url <url>', 'API base URL (default: $OPENAI_BASE_URL, else https://api.openai.com/v1)'],
   ['--timeout <seconds>', 'bound on each request; none can outlive it (default: 60)'],
+  ['--allow-insecure-http', 'allow a plain http:// base URL to a host that is not loopback (the key would travel unencrypted)'],
+  ['--max-response-bytes <bytes>', 'refuse any answer larger than this (default: 67108864, 64 MiB)'],
   ['--env-file <path>', 'read this .env file instead of ./.env (real environment variables win)'],
 ];
 
@@ -95,8 +97,11 @@ function buildCli(): { cli: CAC; commands: Map<Command, CommandSpec> } {
  * The whole process: parse, run one command, map any error to one line and an exit code.
  * Nothing below it writes to the process directly or exits.
  */
-export async function main(args: readonly string[], io: Io): Promise<ExitCode> {
-  const redactor = new Redactor().add(io.env['OPENAI_API_KEY']);
+export async function main(args: readonly string[], processIo: Io): Promise<ExitCode> {
+  // One Redactor for the whole process: it starts with the real environment's secrets, commands
+  // add what they learn later (a key from .env), and every byte to stdout or stderr passes it.
+  const redactor = (processIo.redactor ?? new Redactor()).addEnvironment(processIo.env);
+  const io: Io = { ...processIo, redactor, stdout: redactedSink(processIo.stdout, redactor), stderr: redactedSink(processIo.stderr, redactor) };
   try {
     const first = args[0];
     const withCommand = first === undefined || (first.startsWith('-') && !['-h', '--help', '-v', '--version'].includes(first)) ? ['run', ...args] : [...args];
@@ -122,8 +127,7 @@ export async function main(args: readonly string[], io: Io): Promise<ExitCode> {
     const handler = await spec.load();
     return await handler(cli.args, Object.freeze(flags), io);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    io.stderr.write(redactor.apply(`bgprobe: ${message}\n`));
+    io.stderr.write(`bgprobe: ${oneLine(error)}\n`);
     return exitCodeOf(error);
   }
 }

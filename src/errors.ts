@@ -69,22 +69,32 @@ function describeHttpFailure(d: HttpFailureDetails): string {
   const where = `${d.method} ${d.path}`;
   if (d.status >= 300 && d.status < 400) {
     const location = d.headers['location'];
-    return `${where} answered HTTP ${d.status}, a redirect to ${location ? hostOf(location) : 'an unnamed location'}; bgprobe never follows redirects: check --base-url`;
+    return `${where} answered HTTP ${d.status}, a redirect to ${location ? redirectTarget(location) : 'an unnamed location'}; bgprobe never follows redirects, so the API key goes nowhere else: check --base-url`;
   }
   const id = d.requestId ? ` (x-request-id ${d.requestId})` : '';
   if (d.apiError) {
     return `${where} failed: HTTP ${d.status} ${d.apiError.type ?? 'error'}: ${d.apiError.message}${id}`;
   }
-  const kind = d.contentType ? `a ${d.contentType.split(';')[0]} body` : 'a body';
-  return `${where} failed: HTTP ${d.status} with ${kind} that is not an OpenAI error envelope, so it did not come from the API itself${id}`;
+  const body = d.bodySnippet ?? '';
+  const kind = body.length === 0 ? 'an empty body' : d.contentType ? `a ${d.contentType.split(';')[0]} body` : 'a body';
+  const title = pageTitle(body);
+  const titled = title ? ` (page title ${JSON.stringify(title)})` : '';
+  return `${where} failed: HTTP ${d.status} with ${kind}${titled} that is not an OpenAI error envelope, so it did not come from the API itself${id}`;
 }
 
-function hostOf(location: string): string {
+/** The host a redirect points to; a relative Location stays on the host that sent it. */
+function redirectTarget(location: string): string {
   try {
-    return new URL(location).host || location;
+    return new URL(location).host || JSON.stringify(location);
   } catch {
-    return location;
+    return `${JSON.stringify(location.slice(0, 100))} on the same host`;
   }
+}
+
+/** The <title> of an HTML page (a proxy's block page, a login portal), trimmed to one short line. */
+export function pageTitle(body: string): string | undefined {
+  const title = /<title[^>]*>([^<]*)<\/title>/i.exec(body.slice(0, 4096))?.[1]?.replace(/\s+/g, ' ').trim();
+  return title ? title.slice(0, 120) : undefined;
 }
 
 /** Where on the way to the API a network failure happened. */
@@ -109,6 +119,12 @@ export class ProtocolError extends BgprobeError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, 'protocol', EXIT.failure, options);
   }
+}
+
+/** An error's message as one line: a message quoting a server's multi-line answer must not spill over. */
+export function oneLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/\s*[\r\n]+\s*/g, ' ').trim();
 }
 
 /** Exit code for anything thrown: ours carry one, the rest are failures. */

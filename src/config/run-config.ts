@@ -4,7 +4,7 @@ import type { NetworkSettings } from '../api/dispatcher.js';
 import { UsageError } from '../errors.js';
 import { DEFAULTS, DEFAULT_INSTRUCTIONS, DEFAULT_PROMPT, REASONING_EFFORTS, VERBOSITIES } from './defaults.js';
 import type { Environment } from './environment.js';
-import { parseBaseUrl, parseChoice, parseSeconds, parseText } from './values.js';
+import { parseBaseUrl, parseChoice, parseSeconds, parseText, parseWholeNumber, requireSafeTransport } from './values.js';
 
 /** Flag values exactly as typed: strings for valued flags, booleans for switches. */
 export type RawFlags = Readonly<Record<string, string | boolean | undefined>>;
@@ -36,6 +36,10 @@ export interface RunConfig extends ApiConfig {
   readonly emulator: boolean;
 }
 
+/** The smallest useful cap (a queued Response is about 1.5 KB) and the largest Node can hold as one string. */
+const MIN_RESPONSE_BYTES = 1024;
+const MAX_RESPONSE_BYTES = 512 * 1024 * 1024;
+
 export function stringFlag(flags: RawFlags, name: string, display: string): string | undefined {
   const value = flags[name];
   if (value === undefined || value === false) return undefined;
@@ -52,13 +56,16 @@ export function resolveApiConfig(flags: RawFlags, env: Environment, defaultTimeo
       : baseEnv !== undefined
         ? parseBaseUrl('OPENAI_BASE_URL', baseEnv)
         : new URL(DEFAULT_BASE_URL);
+  requireSafeTransport(baseFlag !== undefined ? '--base-url' : 'OPENAI_BASE_URL', baseUrl, flags['allowInsecureHttp'] === true);
+  const maxBytesRaw = stringFlag(flags, 'maxResponseBytes', '--max-response-bytes');
   const timeoutRaw = stringFlag(flags, 'timeout', '--timeout');
   const timeoutSeconds = timeoutRaw === undefined ? defaultTimeoutSeconds : parseSeconds('--timeout', timeoutRaw);
   return Object.freeze({
     network: Object.freeze({
       baseUrl,
       timeoutMs: Math.round(timeoutSeconds * 1000),
-      maxResponseBytes: DEFAULTS.maxResponseBytes,
+      maxResponseBytes:
+        maxBytesRaw === undefined ? DEFAULTS.maxResponseBytes : parseWholeNumber('--max-response-bytes', maxBytesRaw, MIN_RESPONSE_BYTES, MAX_RESPONSE_BYTES),
     }),
     apiKey: env.get('OPENAI_API_KEY'),
     organization: env.get('OPENAI_ORG_ID'),

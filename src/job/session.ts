@@ -31,7 +31,7 @@ export interface RunProgress {
 
 /** Opens the report (header first, before anything is checked or sent) and wires the journal and the client. */
 export function openSession(config: ApiConfig, outputPath: string, header: ReportHeader, io: Io, clock: Clock = systemClock): Session {
-  const redactor = new Redactor().add(config.apiKey);
+  const redactor = (io.redactor ?? new Redactor()).add(config.apiKey);
   const startedAt = clock.monotonic();
   const report = RunReport.open(resolve(io.cwd, outputPath), header, redactor);
   const journal = new Journal(lineProgress(io.stderr, redactor), report, () => clock.now());
