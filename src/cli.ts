@@ -1,5 +1,5 @@
 import { cac, type CAC, type Command } from 'cac';
-import { prepareArgv } from './cli/argv.js';
+import { camelCase, prepareArgv } from './cli/argv.js';
 import type { RawFlags } from './config/run-config.js';
 import { exitCodeOf, oneLine, UsageError } from './errors.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
@@ -93,6 +93,14 @@ function buildCli(): { cli: CAC; commands: Map<Command, CommandSpec> } {
   return { cli, commands };
 }
 
+/** cac names an unknown flag in camelCase (`--polInterval`); say it as the user typed it. */
+function asTyped(message: string, argv: readonly string[]): string {
+  return message.replace(/`--([\w-]+)`/, (whole, name: string) => {
+    const typed = argv.map((token) => /^--([^=]+)/.exec(token)?.[1]).find((flag) => flag !== undefined && camelCase(flag) === name);
+    return typed === undefined ? whole : `\`--${typed}\``;
+  });
+}
+
 /**
  * The whole process: parse, run one command, map any error to one line and an exit code.
  * Nothing below it writes to the process directly or exits.
@@ -119,7 +127,7 @@ export async function main(args: readonly string[], processIo: Io): Promise<Exit
       command.checkOptionValue();
       command.checkRequiredArgs();
     } catch (error) {
-      throw new UsageError(`${(error as Error).message}; see bgprobe ${command.name} --help`);
+      throw new UsageError(`${asTyped((error as Error).message, prepared.argv)}; see bgprobe ${command.name} --help`);
     }
     const flags: Record<string, string | boolean | undefined> = {};
     for (const [key, value] of Object.entries(cli.options)) if (typeof value === 'boolean') flags[key] = value;

@@ -20,7 +20,7 @@ const EMULATOR_KEY = 'sk-emulator-placeholder-key';
 /** `bgprobe run`: submit a background response, poll it to a terminal status, write the report. */
 export async function runCommand(flags: RawFlags, io: Io): Promise<ExitCode> {
   const env = await loadEnvironment({ processEnv: io.env, ...envFileOf(flags, io), redactor: io.redactor });
-  let config = resolveRunConfig(flags, env);
+  let config = resolveRunConfig(flags, env, io.cwd);
   let emulator: Emulator | undefined;
   if (config.emulator) {
     emulator = await startEmulator();

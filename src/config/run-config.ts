@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { DEFAULT_BASE_URL } from '../api/endpoints.js';
 import type { NetworkSettings } from '../api/dispatcher.js';
 import { UsageError } from '../errors.js';
@@ -74,7 +75,8 @@ export function resolveApiConfig(flags: RawFlags, env: Environment, defaultTimeo
   });
 }
 
-export function resolveRunConfig(flags: RawFlags, env: Environment): RunConfig {
+/** `cwd` is the folder relative paths (--prompt-file) start from: the command's, not necessarily the process's. */
+export function resolveRunConfig(flags: RawFlags, env: Environment, cwd: string = process.cwd()): RunConfig {
   const emulator = flags['emulator'] === true;
   const api = resolveApiConfig(flags, env);
   const promptFlag = stringFlag(flags, 'prompt', '--prompt');
@@ -99,7 +101,7 @@ export function resolveRunConfig(flags: RawFlags, env: Environment): RunConfig {
           ? DEFAULTS.emulatorPollIntervalSeconds
           : DEFAULTS.pollIntervalSeconds,
     outputPath: output === undefined ? DEFAULTS.outputPath : parseText('--output', output),
-    prompt: promptFile !== undefined ? readPromptFile(promptFile) : promptFlag !== undefined ? parseText('--prompt', promptFlag) : DEFAULT_PROMPT,
+    prompt: promptFile !== undefined ? readPromptFile(promptFile, cwd) : promptFlag !== undefined ? parseText('--prompt', promptFlag) : DEFAULT_PROMPT,
     promptSource: promptFile !== undefined ? `--prompt-file ${promptFile}` : promptFlag !== undefined ? '--prompt' : 'default',
     instructions: instructionsFlag !== undefined ? parseText('--instructions', instructionsFlag) : DEFAULT_INSTRUCTIONS,
     instructionsSource: instructionsFlag !== undefined ? '--instructions' : 'default',
@@ -112,10 +114,10 @@ export function resolveRunConfig(flags: RawFlags, env: Environment): RunConfig {
   });
 }
 
-function readPromptFile(path: string): string {
+function readPromptFile(path: string, cwd: string): string {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readFileSync(resolve(cwd, path), 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
     throw new UsageError(`--prompt-file ${JSON.stringify(path)} cannot be read (${code}); give a readable text file`);
