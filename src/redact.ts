@@ -53,7 +53,11 @@ export class Redactor {
 
   /** Registers every secret an environment (real or a parsed .env file) carries. */
   addEnvironment(env: Readonly<Record<string, string | undefined>>): this {
-    for (const name of SECRET_VARIABLES) this.add(env[name]?.trim());
+    for (const name of SECRET_VARIABLES) {
+      const value = env[name]?.trim();
+      // A .env line with one stray quote keeps it in the value: mask the key inside as well.
+      this.add(value).add(value?.replace(/^["'`]+|["'`]+$/g, ''));
+    }
     for (const name of PROXY_VARIABLES) this.addUrlCredentials(env[name]);
     return this;
   }

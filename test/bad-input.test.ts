@@ -87,6 +87,8 @@ const USAGE_CASES: [string[], string][] = [
   [['--verbosity', 'max'], '--verbosity "max" is not accepted; use one of: low, medium, high'],
   [['--verbosity', ''], missing('--verbosity <level>')],
   [['--poll-interval='], missing('--poll-interval <seconds>')],
+  // In process only: Node 20 itself scans a script's arguments for --env-file and, when the file
+  // is missing, exits 9 with "node: <path>: not found" before bgprobe starts (see the README).
   [['--env-file', 'nope.env'], '--env-file "<dir>/nope.env" cannot be read (ENOENT); give a readable file'],
 ];
 

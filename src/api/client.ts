@@ -198,8 +198,8 @@ function flattenHeaders(headers: Record<string, string | string[] | undefined>):
   return flat;
 }
 
-/** What an API key may contain: visible ASCII, as an HTTP header value needs. */
-const HEADER_SAFE = /^[\x21-\x7e]+$/;
+/** What an API key may contain: visible ASCII, as an HTTP header needs, but no quote marks or backslashes (a paste or .env slip). */
+const HEADER_SAFE = /^[\x21\x23-\x26\x28-\x5b\x5d-\x5f\x61-\x7e]+$/;
 
 /**
  * Reads a body up to a cap, so a runaway answer cannot exhaust memory; a declared
