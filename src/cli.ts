@@ -105,11 +105,11 @@ function asTyped(message: string, argv: readonly string[]): string {
  * The whole process: parse, run one command, map any error to one line and an exit code.
  * Nothing below it writes to the process directly or exits.
  */
-export async function main(args: readonly string[], processIo: Io): Promise<ExitCode> {
+export async function main(args: readonly string[], given: Io): Promise<ExitCode> {
   // One Redactor for the whole process: it starts with the real environment's secrets, commands
   // add what they learn later (a key from .env), and every byte to stdout or stderr passes it.
-  const redactor = (processIo.redactor ?? new Redactor()).addEnvironment(processIo.env);
-  const io: Io = { ...processIo, redactor, stdout: redactedSink(processIo.stdout, redactor), stderr: redactedSink(processIo.stderr, redactor) };
+  const redactor = (given.redactor ?? new Redactor()).addEnvironment(given.env);
+  const io: Io = { ...given, redactor, stdout: redactedSink(given.stdout, redactor), stderr: redactedSink(given.stderr, redactor) };
   try {
     const first = args[0];
     const withCommand = first === undefined || (first.startsWith('-') && !['-h', '--help', '-v', '--version'].includes(first)) ? ['run', ...args] : [...args];

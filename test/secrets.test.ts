@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { maskSecret, Redactor } from '../src/redact.js';
+import { maskSecret, redactedSink, Redactor } from '../src/redact.js';
 import { emulatorFor, runCli, tempDir, TEST_KEY } from './helpers.js';
 import { assertNoSecret, errorLines, everyOutput } from './outputs.js';
 import { afterCreate, answer, scriptedServer } from './scripted-server.js';
@@ -114,4 +114,26 @@ test('the Redactor masks keys, bearer tokens and proxy credentials in any text',
     ['nothing secret here: https://api.openai.com/v1', 'nothing secret here: https://api.openai.com/v1'],
   ];
   for (const [input, expected] of cases) assert.equal(redactor.apply(input), expected, input);
+});
+
+test('a redacted console stream masks every write and keeps everything else its stream offers', () => {
+  const written: string[] = [];
+  const stream = {
+    isTTY: true,
+    columns: 80,
+    write(text: string) {
+      written.push(text);
+      return true;
+    },
+    /** Like a TTY stream's own methods, which write through `this`. */
+    clearLine() {
+      return this.write('\u001b[2K');
+    },
+  };
+  const sink = redactedSink(stream, new Redactor().add(TEST_KEY));
+  sink.write(`key ${TEST_KEY}\n`);
+  assert.equal(sink.isTTY, true);
+  assert.equal(sink.columns, 80);
+  assert.equal(sink.clearLine(), true);
+  assert.deepEqual(written, [`key ${MASKED}\n`, '\u001b[2K']);
 });
