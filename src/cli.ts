@@ -1,7 +1,7 @@
 import { cac, type CAC, type Command } from 'cac';
 import { camelCase, prepareArgv } from './cli/argv.js';
 import type { RawFlags } from './config/run-config.js';
-import { exitCodeOf, oneLine, UsageError } from './errors.js';
+import { errorLine, exitCodeOf, UsageError } from './errors.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import type { Io } from './io.js';
 import { redactedSink, Redactor } from './redact.js';
@@ -135,7 +135,7 @@ export async function main(args: readonly string[], given: Io): Promise<ExitCode
     const handler = await spec.load();
     return await handler(cli.args, Object.freeze(flags), io);
   } catch (error) {
-    io.stderr.write(`bgprobe: ${oneLine(error)}\n`);
+    io.stderr.write(`bgprobe: ${errorLine(error)}\n`);
     return exitCodeOf(error);
   }
 }

@@ -1,4 +1,5 @@
 import { EXIT, type ExitCode } from './exit-codes.js';
+import { oneLine } from './text.js';
 
 /** Base of every error bgprobe raises on purpose: a stable `code`, an exit code, a message fit for one line. */
 export class BgprobeError extends Error {
@@ -73,13 +74,18 @@ function describeHttpFailure(d: HttpFailureDetails): string {
   }
   const id = d.requestId ? ` (x-request-id ${d.requestId})` : '';
   if (d.apiError) {
-    return `${where} failed: HTTP ${d.status} ${d.apiError.type ?? 'error'}: ${d.apiError.message}${id}`;
+    return `${where} failed: HTTP ${d.status} ${d.apiError.type ?? 'error'}: ${clip(d.apiError.message)}${id}`;
   }
   const body = d.bodySnippet ?? '';
   const kind = body.length === 0 ? 'an empty body' : d.contentType ? `a ${d.contentType.split(';')[0]} body` : 'a body';
   const title = pageTitle(body);
   const titled = title ? ` (page title ${JSON.stringify(title)})` : '';
   return `${where} failed: HTTP ${d.status} with ${kind}${titled} that is not an OpenAI error envelope, so it did not come from the API itself${id}`;
+}
+
+/** A server's message, cut short: one line of diagnosis, not a page a hostile server chose. */
+function clip(message: string, max = 500): string {
+  return message.length > max ? `${message.slice(0, max)}... (${message.length - max} more characters)` : message;
 }
 
 /** The host a redirect points to; a relative Location stays on the host that sent it. */
@@ -121,10 +127,9 @@ export class ProtocolError extends BgprobeError {
   }
 }
 
-/** An error's message as one line: a message quoting a server's multi-line answer must not spill over. */
-export function oneLine(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+/** An error's message as one printable line (it may quote a server's answer): see `oneLine`. */
+export function errorLine(error: unknown): string {
+  return oneLine(error instanceof Error ? error.message : String(error));
 }
 
 /** Exit code for anything thrown: ours carry one, the rest are failures. */

@@ -127,3 +127,24 @@ test('a redirect with a relative Location says it stays on the same host', async
   ]);
   assert.deepEqual(server.requests, ['POST /v1/responses']);
 });
+
+test('a server can neither forge log lines, nor send terminal escapes, nor flood the error line', async (t) => {
+  const forged = '\u001b[2J\u001b]0;owned\u0007all good\n2026-01-01T00:00:00.000Z INFO  Response reached terminal status completed\r\nbgprobe: fine';
+  const server = await scriptedServer(t, (_req, res) =>
+    answer(res, 400, JSON.stringify({ error: { message: `${forged} ${'x'.repeat(5000)}`, type: 'invalid_request_error', param: null, code: null } }), {
+      'content-type': 'application/json',
+    }),
+  );
+  const dir = tempDir(t);
+  const result = await runCli(['run', '--output', 'r.md'], { cwd: dir, env: { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: server.baseUrl } });
+  assert.equal(result.code, 1, result.stderr);
+  const lines = errorLines(result.stderr);
+  assert.equal(lines.length, 1, result.stderr);
+  assert.match(lines[0]!, /^bgprobe: POST \/v1\/responses failed: HTTP 400 invalid_request_error: \uFFFD\[2J\uFFFD\]0;owned\uFFFDall good 2026-01-01T00:00:00\.000Z INFO {2}Response reached/);
+  assert.match(lines[0]!, /x{300}\.\.\. \(\d+ more characters\)$/);
+  assert.ok(lines[0]!.length < 1000);
+  for (const [name, text] of everyOutput(result, dir)) {
+    assert.doesNotMatch(text, /[\u001b\u0007]/, `${name} carries a control character`);
+    assert.doesNotMatch(text, /^2026-01-01T00:00:00\.000Z/m, `${name} shows a forged log line`);
+  }
+});

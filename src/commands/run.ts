@@ -2,7 +2,7 @@ import { buildCreateBody } from '../api/create-body.js';
 import { loadEnvironment } from '../config/environment.js';
 import { resolveRunConfig, type RawFlags, type RunConfig } from '../config/run-config.js';
 import { startEmulator, type Emulator } from '../emulator/server.js';
-import { exitCodeOf, oneLine, SetupError } from '../errors.js';
+import { errorLine, exitCodeOf, SetupError } from '../errors.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
 import { maskSecret } from '../redact.js';
@@ -56,7 +56,7 @@ async function submitAndWatch(config: RunConfig, flags: RawFlags, io: Io): Promi
     else io.stdout.write(`Report written to: ${session.report.path}\nFinal status: ${result.status}\n`);
     return result.exitCode;
   } catch (error) {
-    const message = oneLine(error);
+    const message = errorLine(error);
     const exitCode = exitCodeOf(error);
     recordFailure(session, error);
     io.stderr.write(session.redactor.apply(`bgprobe: ${message}\n`));

@@ -1,5 +1,6 @@
 import type { Redactor } from '../redact.js';
 import type { TextSink } from '../io.js';
+import { oneLine } from '../text.js';
 import type { LogEvent } from '../report/report.js';
 
 /** Where live progress goes: one line per event on stderr, the moment it happens. */
@@ -14,7 +15,7 @@ export interface Progress {
 export function lineProgress(stderr: TextSink, redactor: Redactor): Progress {
   return {
     event(event) {
-      stderr.write(redactor.apply(`${event.time.toISOString()} ${event.level.padEnd(5)} ${event.message}\n`));
+      stderr.write(redactor.apply(`${event.time.toISOString()} ${event.level.padEnd(5)} ${oneLine(event.message)}\n`));
     },
   };
 }

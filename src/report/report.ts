@@ -4,6 +4,7 @@ import type { Exchange } from '../api/client.js';
 import { SetupError } from '../errors.js';
 import type { Redactor } from '../redact.js';
 import { codeBlock, table, tableRow } from './markdown.js';
+import { oneLine } from '../text.js';
 
 export type Level = 'INFO' | 'WARN' | 'ERROR';
 
@@ -67,7 +68,7 @@ export class RunReport {
   }
 
   addEvent(event: LogEvent): void {
-    this.#events.push(`- ${event.time.toISOString()} [${event.level}] ${event.message.replace(/\r?\n/g, ' ')}\n`);
+    this.#events.push(`- ${event.time.toISOString()} [${event.level}] ${oneLine(event.message)}\n`);
     this.#persist();
   }
 
