@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { main } from '../src/cli.js';
@@ -7,6 +7,8 @@ import type { Environment } from '../src/config/environment.js';
 import { resolveRunConfig } from '../src/config/run-config.js';
 import { isLoopbackHost, requireSafeTransport } from '../src/config/values.js';
 import { UsageError } from '../src/errors.js';
+import { Redactor } from '../src/redact.js';
+import { RunReport } from '../src/report/report.js';
 import { emulatorFor, runCli, tempDir, TEST_KEY } from './helpers.js';
 import { errorLines } from './outputs.js';
 
@@ -179,4 +181,16 @@ test('a report that cannot be written stops the run before the create call (exit
   }
   assert.deepEqual(readdirSync(dir).sort(), ['a-file', 'a-folder'], 'no temporary file is left behind');
   assert.deepEqual(readdirSync(join(dir, 'a-folder')), []);
+});
+
+test('the report never writes through a symlink planted at its temporary path', async (t) => {
+  const dir = tempDir(t);
+  const victim = join(dir, 'victim.txt');
+  writeFileSync(victim, 'precious');
+  const report = join(dir, 'report.md');
+  symlinkSync(victim, `${report}.${process.pid}.tmp`);
+  RunReport.open(report, { title: 'T', configuration: [], prompt: [] }, new Redactor());
+  assert.equal(readFileSync(victim, 'utf8'), 'precious');
+  assert.match(readFileSync(report, 'utf8'), /^# T\n/);
+  assert.deepEqual(readdirSync(dir).sort(), ['report.md', 'victim.txt']);
 });

@@ -101,7 +101,10 @@ export class RunReport {
     const temporary = `${this.path}.${process.pid}.tmp`;
     let fd: number | undefined;
     try {
-      fd = openSync(temporary, 'w');
+      // Never write through whatever sits at the temporary path: in a shared folder such as /tmp,
+      // a planted symlink there would have bgprobe overwrite another file.
+      rmSync(temporary, { force: true });
+      fd = openSync(temporary, 'wx');
       for (const chunk of this.#render()) writeSync(fd, this.#redactor.apply(chunk));
       closeSync(fd);
       fd = undefined;
