@@ -194,3 +194,13 @@ test('the report never writes through a symlink planted at its temporary path', 
   assert.match(readFileSync(report, 'utf8'), /^# T\n/);
   assert.deepEqual(readdirSync(dir).sort(), ['report.md', 'victim.txt']);
 });
+
+test('no key: one line, exit 1, nothing sent, and the report says why', async (t) => {
+  const emulator = await emulatorFor(t);
+  const dir = tempDir(t);
+  const result = await runCli(['run', '--output', 'r.md'], { cwd: dir, env: { OPENAI_BASE_URL: emulator.baseUrl, OPENAI_API_KEY: '  ' } });
+  assert.equal(result.code, 1, result.stderr);
+  assert.deepEqual(errorLines(result.stderr), ['bgprobe: OPENAI_API_KEY is not set; export it, put it in .env, or use --emulator to try bgprobe without a key']);
+  assert.equal(emulator.requests.length, 0);
+  assert.match(readFileSync(join(dir, 'r.md'), 'utf8'), /\[ERROR\] OPENAI_API_KEY is not set/);
+});
