@@ -24,8 +24,8 @@ export interface EnvironmentOptions {
  */
 export async function loadEnvironment(options: EnvironmentOptions): Promise<Environment> {
   const fromFile = await readEnvFile(options.envFile, options.envFileExplicit);
-  // Even a key the real environment overrides is a secret: mask both.
-  options.redactor?.addEnvironment(options.processEnv).addEnvironment(fromFile);
+  // main registered the real environment; the file's key is a secret even when a real one overrides it.
+  options.redactor?.addEnvironment(fromFile);
   const real = options.processEnv;
   const present = (value: string | undefined): value is string => value !== undefined && value.trim() !== '';
   return {
