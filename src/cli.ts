@@ -1,12 +1,12 @@
 import { cac, type CAC, type Command } from 'cac';
-import { prepareArgv } from './cli/argv.js';
+import { camelCase, prepareArgv } from './cli/argv.js';
 import type { RawFlags } from './config/run-config.js';
-import { exitCodeOf, UsageError } from './errors.js';
+import { errorLine, exitCodeOf, UsageError } from './errors.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { CONSOLE_FLAGS } from './console/options.js';
 import { writeJson } from './console/json.js';
 import type { Io } from './io.js';
-import { Redactor } from './redact.js';
+import { redactedSink, Redactor } from './redact.js';
 import { VERSION } from './version.js';
 
 /** A command's implementation, loaded only when that command runs, so `--help` loads nothing else. */
@@ -24,6 +24,8 @@ interface CommandSpec {
 const NETWORK_FLAGS: readonly (readonly [string, string])[] = [
   ['--base-url <url>', 'API base URL (default: $OPENAI_BASE_URL, else https://api.openai.com/v1)'],
   ['--timeout <seconds>', 'bound on each request; none can outlive it (default: 60)'],
+  ['--allow-insecure-http', 'allow a plain http:// base URL to a host that is not loopback (the key would travel unencrypted)'],
+  ['--max-response-bytes <bytes>', 'refuse any answer larger than this (default: 67108864, 64 MiB)'],
   ['--env-file <path>', 'read this .env file instead of ./.env (real environment variables win)'],
 ];
 
@@ -102,23 +104,36 @@ function buildCli(): { cli: CAC; commands: Map<Command, CommandSpec> } {
   return { cli, commands };
 }
 
+/** cac names an unknown flag in camelCase (`--polInterval`); say it as the user typed it. */
+function asTyped(message: string, argv: readonly string[]): string {
+  return message.replace(/`--([\w-]+)`/, (whole, name: string) => {
+    const typed = argv.map((token) => /^--([^=]+)/.exec(token)?.[1]).find((flag) => flag !== undefined && camelCase(flag) === name);
+    return typed === undefined ? whole : `\`--${typed}\``;
+  });
+}
+
 /**
  * The whole process: parse, run one command, map any error to one line and an exit code.
  * Nothing below it writes to the process directly or exits.
  */
-export async function main(args: readonly string[], processIo: Io): Promise<ExitCode> {
-  const redactor = new Redactor().add(processIo.env['OPENAI_API_KEY']);
+export async function main(args: readonly string[], given: Io): Promise<ExitCode> {
+  // One Redactor for the whole process: it starts with the real environment's secrets, commands
+  // add what they learn later (a key from .env), and every byte to stdout or stderr passes it.
+  const redactor = (given.redactor ?? new Redactor()).addEnvironment(given.env);
   // With --json, stdout holds exactly one JSON object, even when the run fails before a command could write one.
   let stdoutUsed = false;
+  const stdout = redactedSink(given.stdout, redactor);
   const io: Io = {
-    ...processIo,
+    ...given,
+    redactor,
     stdout: {
-      isTTY: processIo.stdout.isTTY,
+      isTTY: stdout.isTTY,
       write: (text: string) => {
         stdoutUsed = true;
-        return processIo.stdout.write(text);
+        return stdout.write(text);
       },
     },
+    stderr: redactedSink(given.stderr, redactor),
   };
   try {
     const first = args[0];
@@ -137,7 +152,7 @@ export async function main(args: readonly string[], processIo: Io): Promise<Exit
       command.checkOptionValue();
       command.checkRequiredArgs();
     } catch (error) {
-      throw new UsageError(`${(error as Error).message}; see bgprobe ${command.name} --help`);
+      throw new UsageError(`${asTyped((error as Error).message, prepared.argv)}; see bgprobe ${command.name} --help`);
     }
     const flags: Record<string, string | boolean | undefined> = {};
     for (const [key, value] of Object.entries(cli.options)) if (typeof value === 'boolean') flags[key] = value;
@@ -145,8 +160,8 @@ export async function main(args: readonly string[], processIo: Io): Promise<Exit
     const handler = await spec.load();
     return await handler(cli.args, Object.freeze(flags), io);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    io.stderr.write(redactor.apply(`bgprobe: ${message}\n`));
+    const message = errorLine(error);
+    io.stderr.write(`bgprobe: ${message}\n`);
     const exitCode = exitCodeOf(error);
     if (wantsJson(args) && !stdoutUsed) writeJson(io.stdout, redactor, { error: message, exit_code: exitCode });
     return exitCode;

@@ -1,4 +1,5 @@
 import { EXIT, type ExitCode } from './exit-codes.js';
+import { oneLine } from './text.js';
 
 /** Base of every error bgprobe raises on purpose: a stable `code`, an exit code, a message fit for one line. */
 export class BgprobeError extends Error {
@@ -69,22 +70,37 @@ function describeHttpFailure(d: HttpFailureDetails): string {
   const where = `${d.method} ${d.path}`;
   if (d.status >= 300 && d.status < 400) {
     const location = d.headers['location'];
-    return `${where} answered HTTP ${d.status}, a redirect to ${location ? hostOf(location) : 'an unnamed location'}; bgprobe never follows redirects: check --base-url`;
+    return `${where} answered HTTP ${d.status}, a redirect to ${location ? redirectTarget(location) : 'an unnamed location'}; bgprobe never follows redirects, so the API key goes nowhere else: check --base-url`;
   }
   const id = d.requestId ? ` (x-request-id ${d.requestId})` : '';
   if (d.apiError) {
-    return `${where} failed: HTTP ${d.status} ${d.apiError.type ?? 'error'}: ${d.apiError.message}${id}`;
+    return `${where} failed: HTTP ${d.status} ${d.apiError.type ?? 'error'}: ${clip(d.apiError.message)}${id}`;
   }
-  const kind = d.contentType ? `a ${d.contentType.split(';')[0]} body` : 'a body';
-  return `${where} failed: HTTP ${d.status} with ${kind} that is not an OpenAI error envelope, so it did not come from the API itself${id}`;
+  const body = d.bodySnippet ?? '';
+  const kind = body.length === 0 ? 'an empty body' : d.contentType ? `a ${d.contentType.split(';')[0]} body` : 'a body';
+  const title = pageTitle(body);
+  const titled = title ? ` (page title ${JSON.stringify(title)})` : '';
+  return `${where} failed: HTTP ${d.status} with ${kind}${titled} that is not an OpenAI error envelope, so it did not come from the API itself${id}`;
 }
 
-function hostOf(location: string): string {
+/** A server's message, cut short: one line of diagnosis, not a page a hostile server chose. */
+function clip(message: string, max = 500): string {
+  return message.length > max ? `${message.slice(0, max)}... (${message.length - max} more characters)` : message;
+}
+
+/** The host a redirect points to; a relative Location stays on the host that sent it. */
+function redirectTarget(location: string): string {
   try {
-    return new URL(location).host || location;
+    return new URL(location).host || JSON.stringify(location);
   } catch {
-    return location;
+    return `${JSON.stringify(location.slice(0, 100))} on the same host`;
   }
+}
+
+/** The <title> of an HTML page (a proxy's block page, a login portal), trimmed to one short line. */
+export function pageTitle(body: string): string | undefined {
+  const title = /<title[^>]*>([^<]*)<\/title>/i.exec(body.slice(0, 4096))?.[1]?.replace(/\s+/g, ' ').trim();
+  return title ? title.slice(0, 120) : undefined;
 }
 
 /** Where on the way to the API a network failure happened. */
@@ -109,6 +125,11 @@ export class ProtocolError extends BgprobeError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, 'protocol', EXIT.failure, options);
   }
+}
+
+/** An error's message as one printable line (it may quote a server's answer): see `oneLine`. */
+export function errorLine(error: unknown): string {
+  return oneLine(error instanceof Error ? error.message : String(error));
 }
 
 /** Exit code for anything thrown: ours carry one, the rest are failures. */

@@ -1,3 +1,5 @@
+import type { Redactor } from './redact.js';
+
 /** What a command may touch of its process: streams, environment, working folder. Tests pass their own. */
 export interface TextSink {
   write(text: string): unknown;
@@ -11,6 +13,11 @@ export interface Io {
   readonly stderr: TextSink;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
+  /**
+   * The process's one Redactor. `main` always sets it (and routes stdout and stderr through it);
+   * commands register the secrets they learn (a key from .env, a proxy password) into it.
+   */
+  readonly redactor?: Redactor;
 }
 
 export function processIo(): Io {

@@ -1,23 +1,75 @@
+import type { TextSink } from './io.js';
+
+/** Environment variables whose whole value is a secret. */
+const SECRET_VARIABLES: readonly string[] = ['OPENAI_API_KEY'];
+
+/** Environment variables that may carry a proxy URL with a password in it. */
+const PROXY_VARIABLES: readonly string[] = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy'];
+
+/** Any bearer credential, ours or not, that a server or proxy echoes back. */
+const BEARER = /(Bearer\s+)([A-Za-z0-9._~+/=-]{20,})/gi;
+
+/** The password part of any URL's userinfo (`scheme://user:password@host`), however short. */
+const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@]*:)([^\s/@]+)(@)/gi;
+
 /**
  * The one place secrets are masked on the way out: console, report and error messages all
- * pass through a Redactor that knows the API key and any proxy passwords of the run.
+ * pass through the Redactor of the process, which knows the API key (from the environment or a
+ * .env file) and any proxy passwords of the run.
  */
 export class Redactor {
   readonly #secrets = new Map<string, string>();
 
   /** Registers a secret; every later `apply` masks it. Short values are ignored (they would mask common words). */
   add(secret: string | undefined): this {
-    if (secret !== undefined && secret.length >= 6) this.#secrets.set(secret, maskSecret(secret));
+    if (secret === undefined || secret.length < 6) return this;
+    const mask = maskSecret(secret);
+    this.#secrets.set(secret, mask);
+    // The same secret inside a JSON string (a --json object, a report payload) is escaped.
+    const escaped = JSON.stringify(secret).slice(1, -1);
+    if (escaped !== secret) this.#secrets.set(escaped, mask);
+    return this;
+  }
+
+  /**
+   * Registers the credentials of a URL such as a proxy's `http://user:p%40ss@proxy:3128`: the
+   * password as typed and decoded, and the `Basic` token undici sends in Proxy-Authorization.
+   * A value without a scheme (`user:pass@proxy:3128`, which curl accepts) is read as http://.
+   */
+  addUrlCredentials(raw: string | undefined): this {
+    if (raw === undefined) return this;
+    let url: URL;
+    try {
+      url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(raw.trim()) ? raw.trim() : `http://${raw.trim()}`);
+    } catch {
+      return this;
+    }
+    if (url.password === '') return this;
+    const user = safeDecode(url.username);
+    const password = safeDecode(url.password);
+    this.add(url.password).add(password);
+    return this.add(Buffer.from(`${user}:${password}`).toString('base64'));
+  }
+
+  /** Registers every secret an environment (real or a parsed .env file) carries. */
+  addEnvironment(env: Readonly<Record<string, string | undefined>>): this {
+    for (const name of SECRET_VARIABLES) {
+      const value = env[name]?.trim();
+      // A .env line with one stray quote keeps it in the value: mask the key inside as well.
+      this.add(value).add(value?.replace(/^["'`]+|["'`]+$/g, ''));
+    }
+    for (const name of PROXY_VARIABLES) this.addUrlCredentials(env[name]);
     return this;
   }
 
   apply(text: string): string {
     let out = text;
-    for (const [secret, mask] of this.#secrets) {
+    // Longest first, so a secret that contains another is masked whole.
+    for (const [secret, mask] of [...this.#secrets].sort(([a], [b]) => b.length - a.length)) {
       if (out.includes(secret)) out = out.split(secret).join(mask);
     }
-    // Whatever a server or proxy echoes back: never print a bearer credential, ours or not.
-    return out.replace(/(Bearer\s+)([A-Za-z0-9._~+/=-]{20,})/gi, (_, prefix: string, token: string) => prefix + maskSecret(token));
+    out = out.replace(URL_PASSWORD, (_, before: string, _password: string, at: string) => `${before}***${at}`);
+    return out.replace(BEARER, (_, prefix: string, token: string) => prefix + maskSecret(token));
   }
 }
 
@@ -26,4 +78,30 @@ export function maskSecret(secret: string): string {
   if (secret.length < 12) return '***';
   const prefix = /^sk-/.test(secret) ? 'sk-' : secret.slice(0, 2);
   return `${prefix}...${secret.slice(-4)}`;
+}
+
+/**
+ * A console stream whose every text write passes through the redactor first. It forwards
+ * everything else (isTTY, columns, cursor methods) to the stream itself, so a command can use
+ * whatever its stream offers and still never print a secret.
+ */
+export function redactedSink<T extends TextSink>(sink: T, redactor: Redactor): T {
+  return new Proxy(sink, {
+    get(target, property) {
+      if (property === 'write') {
+        return (chunk: unknown, ...rest: unknown[]) =>
+          (target.write as (...args: unknown[]) => unknown)(typeof chunk === 'string' ? redactor.apply(chunk) : chunk, ...rest);
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }

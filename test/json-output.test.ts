@@ -77,7 +77,7 @@ test('run --json with a bad flag value prints one error object, exits 2 and send
   const dir = tempDir(t);
   const result = await runCli(['run', '--json', '--poll-interval', '0'], { cwd: dir, env: { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: emulator.baseUrl } });
   assert.equal(result.code, 2);
-  assert.deepEqual(singleJsonObject(result.stdout), { error: '--poll-interval "0" must be greater than 0; give a positive number such as 10 or 0.5', exit_code: 2 });
+  assert.deepEqual(singleJsonObject(result.stdout), { error: '--poll-interval "0" must be greater than 0; give a positive number of seconds such as 10 or 0.5', exit_code: 2 });
   assert.equal(result.stderr.trim().split('\n').length, 1, 'one line on stderr');
   assert.equal(emulator.requests.length, 0);
 });

@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import { ApiError, NetworkError, ProtocolError, type ApiErrorBody } from '../errors.js';
+import { ApiError, NetworkError, pageTitle, ProtocolError, SetupError, type ApiErrorBody } from '../errors.js';
 import { maskSecret } from '../redact.js';
 import { USER_AGENT } from '../version.js';
 import { endpoint, endpointPath, type EndpointName } from './endpoints.js';
@@ -116,7 +116,7 @@ export class ResponsesClient {
         status = res.statusCode;
         responseHeaders = flattenHeaders(res.headers);
         requestId = responseHeaders['x-request-id'];
-        const text = await readCapped(res.body, this.#options.maxResponseBytes, what);
+        const text = await readCapped(res.body, this.#options.maxResponseBytes, `${what} answered HTTP ${res.statusCode}`, responseHeaders['content-length']);
         return { statusCode: res.statusCode, text };
       });
       return interpret(what, ep.method, path, answer.statusCode, responseHeaders, answer.text);
@@ -144,8 +144,16 @@ export class ResponsesClient {
     }
   }
 
+  /** The request headers; refuses, before anything is sent, a key that no HTTP header can carry. */
   #headers(options: SendOptions): Record<string, string> {
     const { apiKey, organization, project } = this.#options;
+    if (apiKey !== undefined && !HEADER_SAFE.test(apiKey)) {
+      // Never quote the key: say what is wrong with it instead.
+      throw new SetupError(
+        'OPENAI_API_KEY contains a space, a quote mark, a line break or a non-ASCII character, so it cannot be sent; copy the key again (in .env, quote it as OPENAI_API_KEY="sk-...")',
+        'invalid_key',
+      );
+    }
     const headers: Record<string, string> = {
       accept: 'application/json',
       'user-agent': USER_AGENT,
@@ -202,16 +210,29 @@ function flattenHeaders(headers: Record<string, string | string[] | undefined>):
   return flat;
 }
 
-/** Reads a body up to a cap, so a runaway answer cannot exhaust memory. */
-async function readCapped(body: AsyncIterable<Buffer> & { destroy?: () => void }, capBytes: number, what: string): Promise<string> {
+/** What an API key may contain: visible ASCII, as an HTTP header needs, but no quote marks or backslashes (a paste or .env slip). */
+const HEADER_SAFE = /^[\x21\x23-\x26\x28-\x5b\x5d-\x5f\x61-\x7e]+$/;
+
+/**
+ * Reads a body up to a cap, so a runaway answer cannot exhaust memory; a declared
+ * content-length over the cap is refused before a byte of the body is read.
+ */
+async function readCapped(
+  body: AsyncIterable<Buffer> & { destroy?: () => void },
+  capBytes: number,
+  answered: string,
+  contentLength: string | undefined,
+): Promise<string> {
+  const tooLarge = () => {
+    body.destroy?.();
+    return new ProtocolError(`${answered} with a body over ${capBytes} bytes (the --max-response-bytes cap); the API never sends that much, so something else answered`);
+  };
+  if (contentLength !== undefined && Number(contentLength) > capBytes) throw tooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
     size += chunk.length;
-    if (size > capBytes) {
-      body.destroy?.();
-      throw new ProtocolError(`${what}: the answer is larger than ${capBytes} bytes (--max-response-bytes); the API never sends that much`);
-    }
+    if (size > capBytes) throw tooLarge();
     chunks.push(chunk);
   }
   return Buffer.concat(chunks, size).toString('utf8');
@@ -229,19 +250,22 @@ function interpret(what: string, method: string, path: string, status: number, h
       requestId,
       apiError: parseEnvelope(text),
       contentType,
-      bodySnippet: text.slice(0, 300),
+      bodySnippet: text.slice(0, 2048),
       headers,
     });
   }
-  if (text.length === 0) throw new ProtocolError(`${what} answered HTTP ${status} with an empty body; the API always sends a JSON Response`);
+  if (text.length === 0) throw new ProtocolError(`${what} answered HTTP ${status} with an empty body; the API always sends a JSON Response, so something else answered`);
   if (!contentType || !/\bjson\b/i.test(contentType)) {
-    throw new ProtocolError(`${what} answered HTTP ${status} with content type ${contentType ?? '(none)'}, not JSON; it did not come from the API`);
+    const title = pageTitle(text);
+    throw new ProtocolError(
+      `${what} answered HTTP ${status} with content type ${contentType ?? '(none)'}${title ? ` (page title ${JSON.stringify(title)})` : ''}, not JSON; it did not come from the API: check --base-url and any proxy`,
+    );
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new ProtocolError(`${what} answered HTTP ${status} with invalid JSON (${(error as Error).message})`, { cause: error });
+    throw new ProtocolError(`${what} answered HTTP ${status} with invalid JSON (${(error as Error).message}); the API always sends valid JSON`, { cause: error });
   }
   if (!isRecord(parsed) || typeof parsed['id'] !== 'string') {
     throw new ProtocolError(`${what} answered HTTP ${status} with JSON that is not a Response object (no string "id")`);

@@ -2,7 +2,7 @@ import { buildCreateBody } from '../api/create-body.js';
 import { loadEnvironment } from '../config/environment.js';
 import { resolveRunConfig, type RawFlags, type RunConfig } from '../config/run-config.js';
 import { startEmulator, type Emulator } from '../emulator/server.js';
-import { exitCodeOf, SetupError } from '../errors.js';
+import { errorLine, exitCodeOf, SetupError } from '../errors.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
 import { maskSecret } from '../redact.js';
@@ -21,8 +21,8 @@ const EMULATOR_KEY = 'sk-emulator-placeholder-key';
 
 /** `bgprobe run`: submit a background response, poll it to a terminal status, write the report. */
 export async function runCommand(flags: RawFlags, io: Io): Promise<ExitCode> {
-  const env = await loadEnvironment({ processEnv: io.env, ...envFileOf(flags, io) });
-  let config = resolveRunConfig(flags, env);
+  const env = await loadEnvironment({ processEnv: io.env, ...envFileOf(flags, io), redactor: io.redactor });
+  let config = resolveRunConfig(flags, env, io.cwd);
   const consoleOptions = resolveConsoleOptions(flags, io);
   let emulator: Emulator | undefined;
   if (config.emulator) {
@@ -59,7 +59,7 @@ async function submitAndWatch(config: RunConfig, consoleOptions: ConsoleOptions,
     else io.stdout.write(`Report written to: ${session.report.path}\nFinal status: ${result.status}\n`);
     return result.exitCode;
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorLine(error);
     const exitCode = exitCodeOf(error);
     recordFailure(session, error);
     io.stderr.write(session.redactor.apply(`bgprobe: ${message}${resumeHint(session.progress.responseId)}\n`));

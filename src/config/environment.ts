@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { UsageError } from '../errors.js';
+import { SetupError, UsageError } from '../errors.js';
+import type { Redactor } from '../redact.js';
 
 /** A read-only view of the environment: real variables over a .env file. Empty values count as unset. */
 export interface Environment {
@@ -13,6 +14,8 @@ export interface EnvironmentOptions {
   /** The .env file to read; a missing default file is fine, a missing named file is an error. */
   readonly envFile: string;
   readonly envFileExplicit: boolean;
+  /** Learns the secrets the file holds (its API key, proxy passwords) before anything can print them. */
+  readonly redactor?: Redactor | undefined;
 }
 
 /**
@@ -21,6 +24,8 @@ export interface EnvironmentOptions {
  */
 export async function loadEnvironment(options: EnvironmentOptions): Promise<Environment> {
   const fromFile = await readEnvFile(options.envFile, options.envFileExplicit);
+  // main registered the real environment; the file's key is a secret even when a real one overrides it.
+  options.redactor?.addEnvironment(fromFile);
   const real = options.processEnv;
   const present = (value: string | undefined): value is string => value !== undefined && value.trim() !== '';
   return {
@@ -41,10 +46,12 @@ async function readEnvFile(path: string, explicit: boolean): Promise<Record<stri
     text = readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (!explicit && code === 'ENOENT') return {};
-    throw new UsageError(`--env-file ${JSON.stringify(path)} cannot be read (${code ?? 'error'}); give a readable file`);
+    if (explicit) throw new UsageError(`--env-file ${JSON.stringify(path)} cannot be read (${code ?? 'error'}); give a readable file`);
+    if (code === 'ENOENT') return {};
+    throw new SetupError(`the .env file ${JSON.stringify(path)} cannot be read (${code ?? 'error'}); fix or remove it, or name another with --env-file`, 'env_file_unreadable');
   }
-  // dotenv's parser never throws: lines it cannot read are skipped, as dotenv defines.
+  // dotenv's parser never throws: lines it cannot read are skipped, as dotenv defines, and a
+  // value is only ever a string (quotes removed, \n expanded in double quotes, # starts a comment).
   const { parse } = await import('dotenv');
   return parse(text);
 }

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { DEFAULT_BASE_URL } from '../api/endpoints.js';
 import type { NetworkSettings } from '../api/dispatcher.js';
 import { UsageError } from '../errors.js';
 import { DEFAULTS, DEFAULT_INSTRUCTIONS, DEFAULT_PROMPT, REASONING_EFFORTS, VERBOSITIES } from './defaults.js';
 import type { Environment } from './environment.js';
-import { parseBaseUrl, parseChoice, parseSeconds, parseText } from './values.js';
+import { parseBaseUrl, parseChoice, parseSeconds, parseText, parseWholeNumber, requireSafeTransport } from './values.js';
 
 /** Flag values exactly as typed: strings for valued flags, booleans for switches. */
 export type RawFlags = Readonly<Record<string, string | boolean | undefined>>;
@@ -36,6 +37,10 @@ export interface RunConfig extends ApiConfig {
   readonly emulator: boolean;
 }
 
+/** The smallest useful cap (a queued Response is about 1.5 KB) and the largest Node can hold as one string. */
+const MIN_RESPONSE_BYTES = 1024;
+const MAX_RESPONSE_BYTES = 512 * 1024 * 1024;
+
 export function stringFlag(flags: RawFlags, name: string, display: string): string | undefined {
   const value = flags[name];
   if (value === undefined || value === false) return undefined;
@@ -52,13 +57,16 @@ export function resolveApiConfig(flags: RawFlags, env: Environment, defaultTimeo
       : baseEnv !== undefined
         ? parseBaseUrl('OPENAI_BASE_URL', baseEnv)
         : new URL(DEFAULT_BASE_URL);
+  requireSafeTransport(baseFlag !== undefined ? '--base-url' : 'OPENAI_BASE_URL', baseUrl, flags['allowInsecureHttp'] === true);
+  const maxBytesRaw = stringFlag(flags, 'maxResponseBytes', '--max-response-bytes');
   const timeoutRaw = stringFlag(flags, 'timeout', '--timeout');
   const timeoutSeconds = timeoutRaw === undefined ? defaultTimeoutSeconds : parseSeconds('--timeout', timeoutRaw);
   return Object.freeze({
     network: Object.freeze({
       baseUrl,
       timeoutMs: Math.round(timeoutSeconds * 1000),
-      maxResponseBytes: DEFAULTS.maxResponseBytes,
+      maxResponseBytes:
+        maxBytesRaw === undefined ? DEFAULTS.maxResponseBytes : parseWholeNumber('--max-response-bytes', maxBytesRaw, MIN_RESPONSE_BYTES, MAX_RESPONSE_BYTES),
     }),
     apiKey: env.get('OPENAI_API_KEY'),
     organization: env.get('OPENAI_ORG_ID'),
@@ -67,7 +75,8 @@ export function resolveApiConfig(flags: RawFlags, env: Environment, defaultTimeo
   });
 }
 
-export function resolveRunConfig(flags: RawFlags, env: Environment): RunConfig {
+/** `cwd` is the folder relative paths (--prompt-file) start from: the command's, not necessarily the process's. */
+export function resolveRunConfig(flags: RawFlags, env: Environment, cwd: string = process.cwd()): RunConfig {
   const emulator = flags['emulator'] === true;
   const api = resolveApiConfig(flags, env);
   const promptFlag = stringFlag(flags, 'prompt', '--prompt');
@@ -92,7 +101,7 @@ export function resolveRunConfig(flags: RawFlags, env: Environment): RunConfig {
           ? DEFAULTS.emulatorPollIntervalSeconds
           : DEFAULTS.pollIntervalSeconds,
     outputPath: output === undefined ? DEFAULTS.outputPath : parseText('--output', output),
-    prompt: promptFile !== undefined ? readPromptFile(promptFile) : promptFlag !== undefined ? parseText('--prompt', promptFlag) : DEFAULT_PROMPT,
+    prompt: promptFile !== undefined ? readPromptFile(promptFile, cwd) : promptFlag !== undefined ? parseText('--prompt', promptFlag) : DEFAULT_PROMPT,
     promptSource: promptFile !== undefined ? `--prompt-file ${promptFile}` : promptFlag !== undefined ? '--prompt' : 'default',
     instructions: instructionsFlag !== undefined ? parseText('--instructions', instructionsFlag) : DEFAULT_INSTRUCTIONS,
     instructionsSource: instructionsFlag !== undefined ? '--instructions' : 'default',
@@ -105,10 +114,10 @@ export function resolveRunConfig(flags: RawFlags, env: Environment): RunConfig {
   });
 }
 
-function readPromptFile(path: string): string {
+function readPromptFile(path: string, cwd: string): string {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readFileSync(resolve(cwd, path), 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
     throw new UsageError(`--prompt-file ${JSON.stringify(path)} cannot be read (${code}); give a readable text file`);

@@ -1,20 +1,29 @@
 import { UsageError } from '../errors.js';
 
-/** The largest number of seconds any duration flag accepts: one week. */
+/**
+ * The largest number of seconds any duration flag accepts: one week. Besides catching typos,
+ * it keeps every timer far below setTimeout's limit (2^31 - 1 ms, about 24.8 days), past which
+ * Node fires the timer at once instead of waiting.
+ */
 const MAX_SECONDS = 7 * 24 * 3600;
+
+/** Below a millisecond, a duration rounds to zero: a timeout that fires at once, a poll loop that never rests. */
+const MIN_SECONDS = 0.001;
+
+const SECONDS_FORM = 'give a positive number of seconds such as 10 or 0.5';
 
 /**
  * A positive number of seconds, decimals allowed, as typed by the user. Refuses 0, negatives,
- * NaN, Infinity, hex and exponents, and anything over a week.
+ * NaN, Infinity, hex and exponents, less than a millisecond and anything over a week.
  */
 export function parseSeconds(flag: string, raw: string): number {
   const text = raw.trim();
-  if (!/^(\d+(\.\d*)?|\.\d+)$/.test(text)) {
-    throw new UsageError(`${flag} ${JSON.stringify(raw)} is not a number of seconds; give a positive number such as 10 or 0.5`);
-  }
+  if (/^-\s*(\d|\.\d)/.test(text)) throw new UsageError(`${flag} ${JSON.stringify(raw)} is negative; ${SECONDS_FORM}`);
+  if (!/^(\d+(\.\d*)?|\.\d+)$/.test(text)) throw new UsageError(`${flag} ${JSON.stringify(raw)} is not a number of seconds; ${SECONDS_FORM}`);
   const value = Number(text);
-  if (!(value > 0)) throw new UsageError(`${flag} ${JSON.stringify(raw)} must be greater than 0; give a positive number such as 10 or 0.5`);
-  if (value > MAX_SECONDS) throw new UsageError(`${flag} ${JSON.stringify(raw)} is more than a week (${MAX_SECONDS} s); give a smaller number of seconds`);
+  if (!(value > 0)) throw new UsageError(`${flag} ${JSON.stringify(raw)} must be greater than 0; ${SECONDS_FORM}`);
+  if (value < MIN_SECONDS) throw new UsageError(`${flag} ${JSON.stringify(raw)} is less than a millisecond; ${SECONDS_FORM}`);
+  if (value > MAX_SECONDS) throw new UsageError(`${flag} ${JSON.stringify(raw)} is more than a week; give at most ${MAX_SECONDS} seconds`);
   return value;
 }
 
@@ -49,6 +58,25 @@ export function parseBaseUrl(flag: string, raw: string): URL {
     throw new UsageError(`${flag} ${JSON.stringify(raw)} must not carry a query, fragment or credentials; give one such as https://api.openai.com/v1`);
   }
   return url;
+}
+
+/**
+ * Refuses a plain http:// base URL to a host that is not loopback, unless the user said so:
+ * the API key would cross the network in clear text.
+ */
+export function requireSafeTransport(source: string, url: URL, allowInsecureHttp: boolean): void {
+  if (url.protocol !== 'http:' || allowInsecureHttp || isLoopbackHost(url.hostname)) return;
+  throw new UsageError(
+    `${source} ${JSON.stringify(url.href)} is plain http:// to ${url.host}, which is not loopback: the API key would cross the network unencrypted; use https://, or add --allow-insecure-http if you mean it`,
+  );
+}
+
+/** localhost, *.localhost, 127.0.0.0/8 and ::1 (also as an IPv4-mapped address), as URL writes them. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/\.$/, '');
+  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  if (/^127(\.\d{1,3}){3}$/.test(host)) return true;
+  return host === '[::1]' || /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(host);
 }
 
 /** Non-empty text. */

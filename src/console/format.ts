@@ -1,3 +1,4 @@
+import { oneLine } from '../text.js';
 import type { Exchange } from '../api/client.js';
 import type { LogEvent } from '../report/report.js';
 
@@ -39,7 +40,7 @@ export function formatDuration(seconds: number): string {
 export function formatEvent(event: LogEvent, style: Style): string {
   const level = event.level.padEnd(5);
   const shown = event.level === 'ERROR' ? style.red(level) : event.level === 'WARN' ? style.yellow(level) : style.dim(level);
-  return `${style.dim(event.time.toISOString())} ${shown} ${event.message.replace(/\r?\n/g, ' ')}\n`;
+  return `${style.dim(event.time.toISOString())} ${shown} ${oneLine(event.message)}\n`;
 }
 
 /**

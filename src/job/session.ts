@@ -39,7 +39,7 @@ export function openSession(
   clock: Clock = systemClock,
   consoleOptions: ConsoleOptions = PLAIN_CONSOLE,
 ): Session {
-  const redactor = new Redactor().add(config.apiKey);
+  const redactor = (io.redactor ?? new Redactor()).add(config.apiKey);
   const startedAt = clock.monotonic();
   const report = RunReport.open(resolve(io.cwd, outputPath), header, redactor);
   const progress = chooseProgress({ stderr: io.stderr, redactor, options: consoleOptions }, clock, startedAt);

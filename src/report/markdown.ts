@@ -1,4 +1,5 @@
 /** Pure Markdown helpers for the report. */
+import { oneLine } from '../text.js';
 
 /** A code fence longer than any run of backticks in the content, so the content can never close it. */
 export function fenceFor(content: string): string {
@@ -16,7 +17,7 @@ export function codeBlock(content: string, language = ''): string[] {
 /** One table cell: pipes escaped, line breaks folded, so a value cannot break the row. */
 export function cell(value: unknown): string {
   if (value === undefined || value === null || value === '') return '-';
-  return String(value).replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+  return oneLine(String(value)).replace(/\\/g, '\\\\').replace(/\|/g, '\\|');
 }
 
 export function tableRow(values: readonly unknown[]): string {

@@ -1,10 +1,11 @@
-import { closeSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Exchange } from '../api/client.js';
 import { SetupError } from '../errors.js';
 import type { Redactor } from '../redact.js';
 import { summaryTable, timelineSection, usageTable, type StatusNote, type SummaryFacts } from './lifecycle.js';
 import { codeBlock, table, tableRow } from './markdown.js';
+import { oneLine } from '../text.js';
 
 export type Level = 'INFO' | 'WARN' | 'ERROR';
 
@@ -64,7 +65,7 @@ export class RunReport {
   static open(path: string, header: ReportHeader, redactor: Redactor): RunReport {
     const report = new RunReport(path, header, redactor);
     try {
-      mkdirSync(dirname(path), { recursive: true });
+      makeFolders(dirname(path));
     } catch (error) {
       throw unwritable(path, error);
     }
@@ -73,7 +74,7 @@ export class RunReport {
   }
 
   addEvent(event: LogEvent): void {
-    this.#events.push(`- ${event.time.toISOString()} [${event.level}] ${event.message.replace(/\r?\n/g, ' ')}\n`);
+    this.#events.push(`- ${event.time.toISOString()} [${event.level}] ${oneLine(event.message)}\n`);
     this.#persist();
   }
 
@@ -113,13 +114,18 @@ export class RunReport {
     const temporary = `${this.path}.${process.pid}.tmp`;
     let fd: number | undefined;
     try {
-      fd = openSync(temporary, 'w');
+      // Never write through whatever sits at the temporary path: in a shared folder such as /tmp,
+      // a planted symlink there would have bgprobe overwrite another file.
+      rmSync(temporary, { force: true });
+      fd = openSync(temporary, 'wx');
       for (const chunk of this.#render()) writeSync(fd, this.#redactor.apply(chunk));
       closeSync(fd);
       fd = undefined;
       renameSync(temporary, this.path);
     } catch (error) {
       if (fd !== undefined) closeSync(fd);
+      // Leave no stray temporary file behind (the report path may be a folder, say).
+      rmSync(temporary, { force: true });
       throw unwritable(this.path, error);
     }
   }
@@ -175,7 +181,38 @@ export class RunReport {
   }
 }
 
+/**
+ * Creates a folder and its missing parents one level at a time. Node 20's
+ * `mkdirSync(dir, { recursive: true })` never returns when the kernel answers ENOENT for a
+ * parent that exists (any path under /proc): it retries forever at full CPU.
+ */
+function makeFolders(dir: string): void {
+  try {
+    if (statSync(dir).isDirectory()) return;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    const parent = dirname(dir);
+    if (parent !== dir) makeFolders(parent);
+    mkdirSync(dir);
+    return;
+  }
+  throw Object.assign(new Error(`${dir} is not a folder`), { code: 'ENOTDIR' });
+}
+
+const WHY_UNWRITABLE: Readonly<Record<string, string>> = {
+  ENOTDIR: 'part of the path is a file, not a folder',
+  EISDIR: 'it is a folder',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'read-only file system',
+  ENOENT: 'its folder cannot be created there',
+  ENOSPC: 'no space left on the device',
+};
+
 function unwritable(path: string, error: unknown): SetupError {
   const code = (error as NodeJS.ErrnoException).code ?? 'error';
-  return new SetupError(`the report ${JSON.stringify(path)} cannot be written (${code}); choose another --output`, 'report_unwritable', { cause: error });
+  const why = WHY_UNWRITABLE[code];
+  return new SetupError(`the report ${JSON.stringify(path)} cannot be written (${code}${why ? `: ${why}` : ''}); choose another --output`, 'report_unwritable', {
+    cause: error,
+  });
 }
