@@ -21,7 +21,10 @@ interface CommandSpec {
 /** Flags of every command that talks to the API. */
 const NETWORK_FLAGS: readonly (readonly [string, string])[] = [
   ['--base-url <url>', 'API base URL (default: $OPENAI_BASE_URL, else https://api.openai.com/v1)'],
-  ['--timeout <seconds>', 'bound on each request; none can outlive it (default: 60)'],
+  ['--proxy <url>', 'proxy URL, overriding HTTPS_PROXY / HTTP_PROXY (a value without scheme means http://)'],
+  ['--ca-file <path>', 'extra CA bundle (PEM) trusted for the API connection, on top of the system roots and NODE_EXTRA_CA_CERTS'],
+  ['--system-ca', "also trust the operating system's CA bundle ($SSL_CERT_FILE or the distribution's file), which Node 20 ignores"],
+  ['--timeout <seconds>', 'bound on each request; none can outlive it (default: 60; check: 5)'],
   ['--env-file <path>', 'read this .env file instead of ./.env (real environment variables win)'],
 ];
 

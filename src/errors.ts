@@ -47,6 +47,10 @@ export interface HttpFailureDetails {
   /** The first bytes of a body that was not an API envelope (an HTML block page, say). */
   bodySnippet: string | undefined;
   headers: Readonly<Record<string, string>>;
+  /** Who sent the answer: the API, or a proxy or firewall in between (src/egress/answer-origin.ts). */
+  answeredBy?: 'api' | 'intermediary' | undefined;
+  /** The egress diagnosis that replaces the message when something in between refused the call. */
+  diagnosis?: string | undefined;
 }
 
 /** An HTTP answer with a non-2xx status. */
@@ -67,6 +71,7 @@ export class ApiError extends BgprobeError {
 
 function describeHttpFailure(d: HttpFailureDetails): string {
   const where = `${d.method} ${d.path}`;
+  if (d.diagnosis) return d.diagnosis;
   if (d.status >= 300 && d.status < 400) {
     const location = d.headers['location'];
     return `${where} answered HTTP ${d.status}, a redirect to ${location ? hostOf(location) : 'an unnamed location'}; bgprobe never follows redirects: check --base-url`;

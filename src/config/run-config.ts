@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { DEFAULT_BASE_URL } from '../api/endpoints.js';
 import type { NetworkSettings } from '../api/dispatcher.js';
 import { UsageError } from '../errors.js';
+import { resolveProxy } from '../egress/proxy-config.js';
+import { resolveTrust } from '../egress/trust.js';
 import { DEFAULTS, DEFAULT_INSTRUCTIONS, DEFAULT_PROMPT, REASONING_EFFORTS, VERBOSITIES } from './defaults.js';
 import type { Environment } from './environment.js';
 import { parseBaseUrl, parseChoice, parseSeconds, parseText } from './values.js';
@@ -54,11 +56,18 @@ export function resolveApiConfig(flags: RawFlags, env: Environment, defaultTimeo
         : new URL(DEFAULT_BASE_URL);
   const timeoutRaw = stringFlag(flags, 'timeout', '--timeout');
   const timeoutSeconds = timeoutRaw === undefined ? defaultTimeoutSeconds : parseSeconds('--timeout', timeoutRaw);
+  const proxyFlag = stringFlag(flags, 'proxy', '--proxy');
+  const { proxy, explanation } = resolveProxy(baseUrl, proxyFlag === undefined ? undefined : parseText('--proxy', proxyFlag), env);
+  const caFile = stringFlag(flags, 'caFile', '--ca-file');
+  const trust = resolveTrust(caFile === undefined ? undefined : parseText('--ca-file', caFile), flags['systemCa'] === true, env);
   return Object.freeze({
     network: Object.freeze({
       baseUrl,
       timeoutMs: Math.round(timeoutSeconds * 1000),
       maxResponseBytes: DEFAULTS.maxResponseBytes,
+      proxy,
+      proxyExplanation: explanation,
+      trust,
     }),
     apiKey: env.get('OPENAI_API_KEY'),
     organization: env.get('OPENAI_ORG_ID'),

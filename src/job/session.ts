@@ -9,6 +9,7 @@ import { Redactor } from '../redact.js';
 import { RunReport, type ReportHeader } from '../report/report.js';
 import { systemClock, type Clock } from './clock.js';
 import { Journal } from './journal.js';
+import { TunnelWatch } from '../egress/tunnel-watch.js';
 
 /** What a reporting command (run, poll) works with: one report, one journal, one client, one clock. */
 export interface Session {
@@ -32,6 +33,7 @@ export interface RunProgress {
 /** Opens the report (header first, before anything is checked or sent) and wires the journal and the client. */
 export function openSession(config: ApiConfig, outputPath: string, header: ReportHeader, io: Io, clock: Clock = systemClock): Session {
   const redactor = new Redactor().add(config.apiKey);
+  for (const secret of config.network.proxy?.secrets ?? []) redactor.add(secret);
   const startedAt = clock.monotonic();
   const report = RunReport.open(resolve(io.cwd, outputPath), header, redactor);
   const journal = new Journal(lineProgress(io.stderr, redactor), report, () => clock.now());
@@ -43,6 +45,7 @@ export function openSession(config: ApiConfig, outputPath: string, header: Repor
     timeoutMs: config.network.timeoutMs,
     maxResponseBytes: config.network.maxResponseBytes,
     createDispatcher: () => createDispatcher(config.network),
+    diagnosis: config.network.proxy ? new TunnelWatch(config.network.proxy) : undefined,
     onExchange: (exchange) => journal.exchange(exchange),
   });
   return { redactor, report, journal, client, clock, startedAt, progress: { responseId: undefined, lastSeen: undefined, polls: 0 } };
