@@ -95,7 +95,7 @@ export class ResponsesClient {
     const { baseUrl, timeoutMs } = this.#options;
     const path = endpointPath(baseUrl, ep, options.responseId);
     const what = `${ep.method} ${path}`;
-    const call: CallDescription = { name, method: ep.method, path, host: baseUrl.host };
+    const call: CallDescription = { name, method: ep.method, path, route: endpointPath(baseUrl, ep), host: baseUrl.host };
     const startedAt = new Date();
     const started = performance.now();
     let status: number | undefined;

@@ -51,6 +51,8 @@ export interface CallDescription {
   readonly name: string;
   readonly method: string;
   readonly path: string;
+  /** The path as the allowlist names it, with `{response_id}` rather than one id. */
+  readonly route: string;
   /** host[:port] of the API, as the allowlist must name it. */
   readonly host: string;
 }
@@ -60,7 +62,7 @@ export function blockedByIntermediary(call: CallDescription, status: number, evi
   if (status === 407) {
     return `${call.name} was refused by a proxy that wants credentials, HTTP 407 (${evidence}), not an answer from the API: put them in the proxy URL (http://user:password@proxy:port)`;
   }
-  return `${call.name} was blocked by a proxy, HTTP ${status} (${evidence}), not an answer from the API: the egress policy must allow ${call.method} ${call.path} on ${call.host}`;
+  return `${call.name} was blocked by a proxy, HTTP ${status} (${evidence}), not an answer from the API: the egress policy must allow ${call.method} ${call.route} on ${call.host}`;
 }
 
 /** The proxy refused the CONNECT tunnel itself: the host is not on its allowlist, or it wants credentials. */

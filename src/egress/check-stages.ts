@@ -29,6 +29,9 @@ export interface StagesOutcome {
   readonly failure: { readonly verdict: 'blocked' | 'unreachable'; readonly detail: string; readonly hint: string } | undefined;
 }
 
+/** How the stages are named in text: the same words `check` prints. */
+export const STAGE_TITLES: Readonly<Record<StageName, string>> = { dns: 'DNS', tcp: 'TCP connect', proxy_tls: 'proxy TLS', connect: 'proxy CONNECT', tls: 'TLS' };
+
 const CURL_NAMES: Readonly<Record<StageName, string | null>> = { dns: 'namelookup', tcp: 'connect', proxy_tls: null, connect: null, tls: 'appconnect' };
 
 /**
@@ -89,7 +92,7 @@ export async function runStages(network: NetworkSettings, env: Environment): Pro
       stages,
       failure: {
         verdict: failure.refusedStatus !== undefined ? 'blocked' : 'unreachable',
-        detail: `not sent: ${failure.message}`,
+        detail: `not sent: the ${STAGE_TITLES[stages.find((st) => st.status === 'failed')?.name ?? 'tcp']} stage failed`,
         hint: failure.hint,
       },
     };

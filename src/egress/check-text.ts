@@ -1,4 +1,4 @@
-import type { StageReport } from './check-stages.js';
+import { STAGE_TITLES, type StageReport } from './check-stages.js';
 import type { EndpointResult } from './probes.js';
 
 /** Everything `check` found; also its `--json` object. */
@@ -13,14 +13,6 @@ export interface CheckResult {
   readonly endpoints: readonly EndpointResult[];
 }
 
-const STAGE_LABELS: Readonly<Record<StageReport['name'], string>> = {
-  dns: 'DNS',
-  tcp: 'TCP connect',
-  proxy_tls: 'proxy TLS',
-  connect: 'proxy CONNECT',
-  tls: 'TLS',
-};
-
 /** The human report: one line per stage and per endpoint, a hint under each failure, a verdict last. */
 export function renderCheck(result: CheckResult): string {
   const lines: string[] = [
@@ -34,7 +26,7 @@ export function renderCheck(result: CheckResult): string {
   ];
   for (const stage of result.stages) {
     const ms = stage.ms === null ? '' : `${stage.ms} ms`;
-    lines.push(`  ${mark(stage.status).padEnd(5)} ${STAGE_LABELS[stage.name].padEnd(14)} ${ms.padStart(8)}  ${stage.detail}`);
+    lines.push(`  ${mark(stage.status).padEnd(5)} ${STAGE_TITLES[stage.name].padEnd(14)} ${ms.padStart(8)}  ${stage.detail}`);
     for (const [i, cert] of (stage.chain ?? []).entries()) {
       lines.push(`        [${i}] subject "${cert.subject}", issuer "${cert.issuer}", sha256 ${cert.sha256}`);
     }
@@ -44,7 +36,7 @@ export function renderCheck(result: CheckResult): string {
   for (const ep of result.endpoints) {
     const ms = ep.ms === null ? '' : `${ep.ms} ms`;
     const required = ep.required ? '' : ' (optional)';
-    lines.push(`  ${ep.verdict.padEnd(11)} ${`${ep.method} ${ep.path}`.padEnd(36)} ${ms.padStart(8)}  ${ep.name}${required}: ${ep.detail}`);
+    lines.push(`  ${ep.verdict.padEnd(11)} ${`${ep.method} ${ep.path}`.padEnd(40)} ${ms.padStart(8)}  ${ep.name}${required}: ${ep.detail}`);
     // An endpoint not probed because a stage failed shares that stage's hint, printed above.
     if (ep.hint && ep.verdict !== 'ok' && !ep.detail.startsWith('not sent:')) lines.push(`        hint: ${ep.hint}`);
   }
