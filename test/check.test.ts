@@ -1,18 +1,22 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { apiEnv, authorityOf, httpsEmulatorFor, proxyCa, stage, verdicts, type CheckJson } from './egress-fixtures.js';
+import type { TestContext } from 'node:test';
+import { apiCa, apiEnv, authorityOf, bgprobe, httpsEmulatorFor, proxyCa, stage, verdicts, type CheckJson } from './egress-fixtures.js';
 import { runCli, tempDir, TEST_KEY } from './helpers.js';
 import { startConnectProxy, startInterceptingProxy, startSilentListener } from './proxies.js';
 
-async function check(args: string[], env: Record<string, string>, cwd: string): Promise<{ code: number | null; json: CheckJson; stderr: string }> {
-  const result = await runCli(['check', '--json', ...args], { cwd, env });
+async function check(t: TestContext, args: string[], env: Record<string, string>): Promise<{ code: number | null; json: CheckJson; stderr: string }> {
+  const result = await bgprobe(t, ['check', '--json', ...args], env);
   assert.equal(result.stderr, '', 'check --json writes nothing to stderr');
   return { code: result.code, json: JSON.parse(result.stdout) as CheckJson, stderr: result.stderr };
 }
 
 test('check direct: every stage passes, the API answers every probe, and a missing key is "key not checked"', async (t) => {
   const emulator = await httpsEmulatorFor(t);
-  const { code, json } = await check([], apiEnv(emulator), tempDir(t));
+  // A real process, so that Node itself reads NODE_EXTRA_CA_CERTS at start-up.
+  const spawned = await runCli(['check', '--json'], { cwd: tempDir(t), env: apiEnv(emulator, { NODE_EXTRA_CA_CERTS: apiCa.certPath }) });
+  const code = spawned.code;
+  const json = JSON.parse(spawned.stdout) as CheckJson;
   assert.equal(code, 0);
   assert.equal(json.ok, true);
   assert.deepEqual(json.stages.map((s) => [s.name, s.status]), [['dns', 'ok'], ['tcp', 'ok'], ['tls', 'ok']]);
@@ -27,11 +31,11 @@ test('check direct: every stage passes, the API answers every probe, and a missi
 
 test('check with a key the API refuses gives "auth"; with a good key the probes are "ok"', async (t) => {
   const emulator = await httpsEmulatorFor(t, { acceptKey: (key) => key === TEST_KEY });
-  const refused = await check([], apiEnv(emulator, { OPENAI_API_KEY: 'sk-wrong-key-0000000000000000' }), tempDir(t));
+  const refused = await check(t, [], apiEnv(emulator, { OPENAI_API_KEY: 'sk-wrong-key-0000000000000000' }));
   assert.equal(refused.code, 1);
   assert.deepEqual(verdicts(refused.json), { create: 'auth', retrieve: 'auth', cancel: 'auth' });
   assert.match(refused.json.endpoints[0]!.hint ?? '', /OPENAI_API_KEY/);
-  const result = await runCli(['check'], { cwd: tempDir(t), env: apiEnv(emulator, { OPENAI_API_KEY: TEST_KEY }) });
+  const result = await bgprobe(t, ['check'], apiEnv(emulator, { OPENAI_API_KEY: TEST_KEY }));
   assert.equal(result.code, 0, result.stdout);
   assert.match(result.stdout, /key accepted/);
   assert.ok(!result.stdout.includes(TEST_KEY));
@@ -40,7 +44,7 @@ test('check with a key the API refuses gives "auth"; with a good key the probes 
 test('check through a CONNECT proxy that allows the host', async (t) => {
   const emulator = await httpsEmulatorFor(t);
   const proxy = await startConnectProxy(t, { allow: [authorityOf(emulator)] });
-  const { code, json } = await check([], apiEnv(emulator, { HTTPS_PROXY: proxy.url }), tempDir(t));
+  const { code, json } = await check(t, [], apiEnv(emulator, { HTTPS_PROXY: proxy.url }));
   assert.equal(code, 0, JSON.stringify(json, null, 1));
   assert.deepEqual(json.stages.map((s) => [s.name, s.status]), [['dns', 'ok'], ['tcp', 'ok'], ['connect', 'ok'], ['tls', 'ok']]);
   assert.match(json.proxy, /HTTPS_PROXY/);
@@ -50,7 +54,7 @@ test('check through a CONNECT proxy that allows the host', async (t) => {
 test('check: a host denied at CONNECT is "blocked", with the proxy policy header and no probe sent', async (t) => {
   const emulator = await httpsEmulatorFor(t);
   const proxy = await startConnectProxy(t, { allow: ['api.example:443'] });
-  const { code, json } = await check([], apiEnv(emulator, { HTTPS_PROXY: proxy.url }), tempDir(t));
+  const { code, json } = await check(t, [], apiEnv(emulator, { HTTPS_PROXY: proxy.url }));
   assert.equal(code, 1);
   const connect = stage(json, 'connect');
   assert.equal(connect.status, 'failed');
@@ -64,8 +68,8 @@ test('check: a host denied at CONNECT is "blocked", with the proxy policy header
 
 test('check through a TLS-intercepting proxy that allows only GET, HEAD and OPTIONS: interception visible, create blocked, retrieve ok', async (t) => {
   const emulator = await httpsEmulatorFor(t);
-  const proxy = await startInterceptingProxy(t, { ca: proxyCa, upstreamCa: (await import('./egress-fixtures.js')).apiCa.cert, allowMethods: ['GET', 'HEAD', 'OPTIONS'] });
-  const { code, json } = await check(['--ca-file', proxyCa.certPath], apiEnv(emulator, { HTTPS_PROXY: proxy.url }), tempDir(t));
+  const proxy = await startInterceptingProxy(t, { ca: proxyCa, upstreamCa: apiCa.cert, allowMethods: ['GET', 'HEAD', 'OPTIONS'] });
+  const { code, json } = await check(t, ['--ca-file', proxyCa.certPath], apiEnv(emulator, { HTTPS_PROXY: proxy.url }));
   assert.equal(code, 1);
   const tls = stage(json, 'tls');
   assert.equal(tls.status, 'ok');
@@ -82,8 +86,8 @@ test('check through a TLS-intercepting proxy that allows only GET, HEAD and OPTI
 
 test('check shows an untrusted interception chain without sending anything, and names the option that trusts it', async (t) => {
   const emulator = await httpsEmulatorFor(t);
-  const proxy = await startInterceptingProxy(t, { ca: proxyCa, upstreamCa: (await import('./egress-fixtures.js')).apiCa.cert, allowMethods: ['GET'] });
-  const plain = await check([], apiEnv(emulator, { HTTPS_PROXY: proxy.url }), tempDir(t));
+  const proxy = await startInterceptingProxy(t, { ca: proxyCa, upstreamCa: apiCa.cert, allowMethods: ['GET'] });
+  const plain = await check(t, [], apiEnv(emulator, { HTTPS_PROXY: proxy.url }));
   assert.equal(plain.code, 1);
   const tls = stage(plain.json, 'tls');
   assert.equal(tls.status, 'failed');
@@ -96,9 +100,9 @@ test('check shows an untrusted interception chain without sending anything, and 
 
   // The CA sits in the OS bundle, which Node 20 ignores: check says --system-ca, and --system-ca works.
   const withBundle = apiEnv(emulator, { HTTPS_PROXY: proxy.url, SSL_CERT_FILE: proxyCa.certPath });
-  const hinted = await check([], withBundle, tempDir(t));
+  const hinted = await check(t, [], withBundle);
   assert.match(stage(hinted.json, 'tls').hint ?? '', /--system-ca/);
-  const fixed = await check(['--system-ca'], withBundle, tempDir(t));
+  const fixed = await check(t, ['--system-ca'], withBundle);
   assert.equal(stage(fixed.json, 'tls').status, 'ok');
   assert.equal(verdicts(fixed.json)['retrieve'], 'ok');
 });
@@ -106,19 +110,19 @@ test('check shows an untrusted interception chain without sending anything, and 
 test('check: a proxy that drops CONNECT without answering, and a listener that never answers, get a verdict within the timeout', async (t) => {
   const emulator = await httpsEmulatorFor(t);
   const dropper = await startConnectProxy(t, { dropConnect: true });
-  const dropped = await check(['--timeout', '1'], apiEnv(emulator, { HTTPS_PROXY: dropper.url }), tempDir(t));
+  const dropped = await check(t, ['--timeout', '1'], apiEnv(emulator, { HTTPS_PROXY: dropper.url }));
   assert.equal(dropped.code, 1);
   assert.match(stage(dropped.json, 'connect').detail, /closed the connection without answering CONNECT .*dropped the tunnel/);
   assert.deepEqual(verdicts(dropped.json), { create: 'unreachable', retrieve: 'unreachable', cancel: 'unreachable' });
 
   const silent = await startSilentListener(t);
   const started = Date.now();
-  const direct = await runCli(['check', '--json', '--timeout', '0.5'], { cwd: tempDir(t), env: apiEnv(emulator, { OPENAI_BASE_URL: `https://127.0.0.1:${silent.port}/v1` }), timeoutMs: 10_000 });
+  const direct = await bgprobe(t, ['check', '--json', '--timeout', '0.5'], apiEnv(emulator, { OPENAI_BASE_URL: `https://127.0.0.1:${silent.port}/v1` }));
   const json = JSON.parse(direct.stdout) as CheckJson;
   assert.equal(direct.code, 1);
   assert.equal(stage(json, 'tcp').status, 'ok');
   assert.match(stage(json, 'tls').detail, /no answer within 0\.5 s/);
-  const asProxy = await check(['--timeout', '0.5'], apiEnv(emulator, { HTTPS_PROXY: `http://127.0.0.1:${silent.port}` }), tempDir(t));
+  const asProxy = await check(t, ['--timeout', '0.5'], apiEnv(emulator, { HTTPS_PROXY: `http://127.0.0.1:${silent.port}` }));
   assert.match(stage(asProxy.json, 'connect').detail, /answer to CONNECT .*no answer within 0\.5 s/);
   // Generous against a loaded machine, yet far below a run's 60 s default: the bound holds.
   assert.ok(Date.now() - started < 8000, `took ${Date.now() - started} ms`);
@@ -127,7 +131,7 @@ test('check: a proxy that drops CONNECT without answering, and a listener that n
 test('check text output names each stage, verdict and hint', async (t) => {
   const emulator = await httpsEmulatorFor(t);
   const proxy = await startConnectProxy(t, { allow: [] });
-  const result = await runCli(['check'], { cwd: tempDir(t), env: apiEnv(emulator, { https_proxy: proxy.url }) });
+  const result = await bgprobe(t, ['check'], apiEnv(emulator, { https_proxy: proxy.url }));
   assert.equal(result.code, 1);
   assert.match(result.stdout, /FAIL\s+proxy CONNECT .*HTTP 403/);
   assert.match(result.stdout, /hint: the egress policy must allow 127\.0\.0\.1:\d+/);

@@ -1,6 +1,9 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { main } from '../src/cli.js';
 import type { Emulator, EmulatorOptions } from '../src/emulator/server.js';
-import { emulatorFor } from './helpers.js';
+import { emulatorFor, tempDir } from './helpers.js';
 import { makeCa, makeLeaf, type TestCa } from './tls-fixtures.js';
 
 /**
@@ -18,9 +21,36 @@ export function httpsEmulatorFor(t: TestContext, options: EmulatorOptions = {}):
   return emulatorFor(t, { queuedMs: 50, inProgressMs: 100, ...options, tls: { key: apiLeaf.key, cert: apiLeaf.chain } });
 }
 
-/** The environment of a user whose machine trusts the API's CA. */
+/** The environment of a user of the emulator; see `bgprobe` for how the API's CA is trusted. */
 export function apiEnv(emulator: Emulator, extra: Record<string, string> = {}): Record<string, string> {
-  return { OPENAI_BASE_URL: emulator.baseUrl, NODE_EXTRA_CA_CERTS: apiCa.certPath, ...extra };
+  return { OPENAI_BASE_URL: emulator.baseUrl, ...extra };
+}
+
+export interface InProcessResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** The working folder it ran in. */
+  readonly cwd: string;
+}
+
+/**
+ * Runs `main` in this process with captured streams: much cheaper than spawning a CLI per case,
+ * which keeps the suite fast on shared cores. Node reads NODE_EXTRA_CA_CERTS only at start-up,
+ * so the API's CA is trusted here through a .env file, which bgprobe honours for that variable.
+ * Tests that need the real start-up behaviour spawn the CLI instead.
+ */
+export async function bgprobe(t: TestContext, args: readonly string[], env: Record<string, string>, cwd: string = tempDir(t)): Promise<InProcessResult> {
+  writeFileSync(join(cwd, '.env'), `NODE_EXTRA_CA_CERTS=${apiCa.certPath}\n`);
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    env,
+    cwd,
+  });
+  return { code, stdout, stderr, cwd };
 }
 
 /** host:port of the emulator, as a CONNECT names it. */

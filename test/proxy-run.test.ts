@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { apiCa, apiEnv, authorityOf, httpsEmulatorFor, proxyCa } from './egress-fixtures.js';
+import { apiCa, apiEnv, authorityOf, bgprobe, httpsEmulatorFor, proxyCa } from './egress-fixtures.js';
 import { runCli, tempDir, TEST_KEY } from './helpers.js';
 import { startConnectProxy, startInterceptingProxy, startSilentListener } from './proxies.js';
 
@@ -14,14 +14,14 @@ function report(dir: string): string {
 
 test('run over HTTPS, direct and through an allowlisting CONNECT proxy, completes', async (t) => {
   const emulator = await httpsEmulatorFor(t);
-  const direct = await runCli(RUN, { cwd: tempDir(t), env: apiEnv(emulator, { OPENAI_API_KEY: TEST_KEY }) });
+  const direct = await bgprobe(t, RUN, apiEnv(emulator, { OPENAI_API_KEY: TEST_KEY }));
   assert.equal(direct.code, 0, direct.stderr);
 
   const proxy = await startConnectProxy(t, { allow: [authorityOf(emulator)] });
   const dir = tempDir(t);
   // A value without a scheme, as curl accepts it, is read as http://.
   const scheme = proxy.url.replace('http://', '');
-  const proxied = await runCli(RUN, { cwd: dir, env: apiEnv(emulator, { OPENAI_API_KEY: TEST_KEY, HTTPS_PROXY: scheme }) });
+  const proxied = await bgprobe(t, RUN, apiEnv(emulator, { OPENAI_API_KEY: TEST_KEY, HTTPS_PROXY: scheme }), dir);
   assert.equal(proxied.code, 0, proxied.stderr);
   assert.ok(proxy.connects.length >= 1, 'the run went through the proxy');
   assert.match(report(dir), new RegExp(`\\| Proxy \\| through ${proxy.url.replace(/\./g, '\\.')} \\(HTTPS_PROXY\\) \\|`));
@@ -31,7 +31,7 @@ test('run through a proxy that denies the host at CONNECT fails with the one-lin
   const emulator = await httpsEmulatorFor(t);
   const proxy = await startConnectProxy(t, { allow: [] });
   const dir = tempDir(t);
-  const result = await runCli(RUN, { cwd: dir, env: apiEnv(emulator, { OPENAI_API_KEY: TEST_KEY, HTTPS_PROXY: proxy.url }) });
+  const result = await bgprobe(t, RUN, apiEnv(emulator, { OPENAI_API_KEY: TEST_KEY, HTTPS_PROXY: proxy.url }), dir);
   assert.equal(result.code, 1);
   const line = /^bgprobe: (.+)$/m.exec(result.stderr)?.[1] ?? '';
   assert.match(line, /^create was blocked by the proxy at CONNECT, HTTP 403 \(x-proxy-error: blocked-by-allowlist, server: envoy\), not an answer from the API: the egress policy must allow 127\.0\.0\.1:\d+/);
@@ -44,7 +44,7 @@ test('run through a TLS-intercepting proxy that allows only GET, HEAD and OPTION
   const proxy = await startInterceptingProxy(t, { ca: proxyCa, upstreamCa: apiCa.cert, allowMethods: ['GET', 'HEAD', 'OPTIONS'] });
   const dir = tempDir(t);
   const env = apiEnv(emulator, { OPENAI_API_KEY: TEST_KEY, HTTPS_PROXY: proxy.url });
-  const result = await runCli([...RUN, '--ca-file', proxyCa.certPath], { cwd: dir, env });
+  const result = await bgprobe(t, [...RUN, '--ca-file', proxyCa.certPath], env, dir);
   assert.equal(result.code, 1);
   const line = /^bgprobe: (.+)$/m.exec(result.stderr)?.[1] ?? '';
   assert.match(line, /^create was blocked by a proxy, HTTP 403 \(x-proxy-error: blocked-by-method-policy\), not an answer from the API: the egress policy must allow POST \/v1\/responses on 127\.0\.0\.1:\d+$/);
@@ -53,7 +53,7 @@ test('run through a TLS-intercepting proxy that allows only GET, HEAD and OPTION
   assert.equal(emulator.requests.length, 0);
 
   // Without the proxy's CA the run stops at TLS, and says how to trust it.
-  const untrusted = await runCli(RUN, { cwd: tempDir(t), env });
+  const untrusted = await bgprobe(t, RUN, env);
   assert.equal(untrusted.code, 1);
   assert.match(untrusted.stderr, /TLS handshake .*SELF_SIGNED_CERT_IN_CHAIN.*--ca-file, --system-ca or NODE_EXTRA_CA_CERTS/);
 });
@@ -63,12 +63,12 @@ test('NO_PROXY bypasses the proxy for the API host', async (t) => {
   const proxy = await startConnectProxy(t, { allow: [] });
   const bypasses: Record<string, string>[] = [{ NO_PROXY: '127.0.0.1' }, { no_proxy: `localhost, 127.0.0.1:${emulator.port}` }];
   for (const noProxy of bypasses) {
-    const result = await runCli(RUN, { cwd: tempDir(t), env: apiEnv(emulator, { OPENAI_API_KEY: TEST_KEY, https_proxy: proxy.url, ...noProxy }) });
+    const result = await bgprobe(t, RUN, apiEnv(emulator, { OPENAI_API_KEY: TEST_KEY, https_proxy: proxy.url, ...noProxy }));
     assert.equal(result.code, 0, result.stderr);
   }
   assert.equal(proxy.connects.length, 0);
   // A NO_PROXY entry for another port does not match.
-  const other = await runCli(RUN, { cwd: tempDir(t), env: apiEnv(emulator, { OPENAI_API_KEY: TEST_KEY, HTTPS_PROXY: proxy.url, NO_PROXY: '127.0.0.1:1' }) });
+  const other = await bgprobe(t, RUN, apiEnv(emulator, { OPENAI_API_KEY: TEST_KEY, HTTPS_PROXY: proxy.url, NO_PROXY: '127.0.0.1:1' }));
   assert.equal(other.code, 1);
   assert.equal(proxy.connects.length, 1);
 });
@@ -79,16 +79,16 @@ test('proxy credentials are used but never shown', async (t) => {
   const proxy = await startConnectProxy(t, { allow: [authorityOf(emulator)], credentials: { user: 'alice', password } });
   const dir = tempDir(t);
   const withCredentials = `http://alice:${password}@127.0.0.1:${proxy.port}`;
-  const ok = await runCli([...RUN, '--proxy', withCredentials, '--json'], { cwd: dir, env: apiEnv(emulator, { OPENAI_API_KEY: TEST_KEY }) });
+  const ok = await bgprobe(t, [...RUN, '--proxy', withCredentials, '--json'], apiEnv(emulator, { OPENAI_API_KEY: TEST_KEY }), dir);
   assert.equal(ok.code, 0, ok.stderr);
   assert.equal(proxy.connects[0]?.authorization, `Basic ${Buffer.from(`alice:${password}`).toString('base64')}`);
   assert.match(report(dir), /\| Proxy \| through http:\/\/alice:\*\*\*\*@127\.0\.0\.1:\d+ \(--proxy\) \|/);
 
   const wrong = `http://alice:Wrong-Password-123@127.0.0.1:${proxy.port}`;
-  const refused = await runCli([...RUN, '--proxy', wrong], { cwd: dir, env: apiEnv(emulator, { OPENAI_API_KEY: TEST_KEY }) });
+  const refused = await bgprobe(t, [...RUN, '--proxy', wrong], apiEnv(emulator, { OPENAI_API_KEY: TEST_KEY }), dir);
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /HTTP 407 .*proxy-authenticate: Basic realm="test".*credentials/);
-  const checked = await runCli(['check', '--proxy', withCredentials], { cwd: dir, env: apiEnv(emulator) });
+  const checked = await bgprobe(t, ['check', '--proxy', withCredentials], apiEnv(emulator), dir);
   assert.equal(checked.code, 0, checked.stdout);
   assert.match(checked.stdout, /alice:\*\*\*\*@/);
   for (const text of [ok.stdout, ok.stderr, report(dir), refused.stderr, refused.stdout, checked.stdout]) {
@@ -101,6 +101,7 @@ test('no hang: a proxy that closes the connection on CONNECT without answering e
   const proxy = await startConnectProxy(t, { dropConnect: true });
   const dir = tempDir(t);
   const started = Date.now();
+  // A real process: it must end by itself, with nothing left spinning in undici.
   const result = await runCli([...RUN, '--timeout', '1'], { cwd: dir, env: apiEnv(emulator, { OPENAI_API_KEY: TEST_KEY, HTTPS_PROXY: proxy.url }), timeoutMs: 15_000 });
   assert.equal(result.signal, null, 'the run ended by itself');
   assert.equal(result.code, 1);
@@ -113,14 +114,10 @@ test('no hang: a proxy that closes the connection on CONNECT without answering e
 test('a listener that accepts and never answers is diagnosed within the timeout, as API host and as proxy', async (t) => {
   const emulator = await httpsEmulatorFor(t);
   const silent = await startSilentListener(t);
-  const asHost = await runCli([...RUN, '--timeout', '0.5'], {
-    cwd: tempDir(t),
-    env: apiEnv(emulator, { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: `https://127.0.0.1:${silent.port}/v1` }),
-    timeoutMs: 10_000,
-  });
+  const asHost = await bgprobe(t, [...RUN, '--timeout', '0.5'], apiEnv(emulator, { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: `https://127.0.0.1:${silent.port}/v1` }));
   assert.equal(asHost.code, 1);
   assert.match(asHost.stderr, /POST \/v1\/responses: .*(Connect Timeout|no complete answer within 0\.5 s)/);
-  const asProxy = await runCli([...RUN, '--timeout', '0.5'], { cwd: tempDir(t), env: apiEnv(emulator, { OPENAI_API_KEY: TEST_KEY, HTTPS_PROXY: `http://127.0.0.1:${silent.port}` }), timeoutMs: 10_000 });
+  const asProxy = await bgprobe(t, [...RUN, '--timeout', '0.5'], apiEnv(emulator, { OPENAI_API_KEY: TEST_KEY, HTTPS_PROXY: `http://127.0.0.1:${silent.port}` }));
   assert.equal(asProxy.code, 1);
   assert.match(asProxy.stderr, /accepted the connection but never answered CONNECT/);
 });
@@ -135,7 +132,7 @@ test('bad proxy and CA settings are usage errors: one line, exit 2, nothing sent
   ];
   for (const [args, env, expected] of cases) {
     for (const command of ['run', 'check']) {
-      const result = await runCli([command, ...args], { cwd: tempDir(t), env: apiEnv(emulator, { OPENAI_API_KEY: TEST_KEY, ...env }) });
+      const result = await bgprobe(t, [command, ...args], apiEnv(emulator, { OPENAI_API_KEY: TEST_KEY, ...env }));
       assert.equal(result.code, 2, `${command} ${args.join(' ')}: ${result.stderr}`);
       assert.match(result.stderr, expected);
       assert.equal(result.stderr.trim().split('\n').length, 1);

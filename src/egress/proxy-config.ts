@@ -20,9 +20,12 @@ export interface ProxyDecision {
   readonly explanation: string;
 }
 
-/** Lower case first: undici, curl and Node all let the lower-case variable win. */
+/**
+ * Lower case first: undici, curl and Node all let the lower-case variable win. An https://
+ * URL falls back to HTTP_PROXY when no HTTPS_PROXY is set, as undici's EnvHttpProxyAgent does.
+ */
 const PROXY_VARS = {
-  'https:': ['https_proxy', 'HTTPS_PROXY'],
+  'https:': ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY'],
   'http:': ['http_proxy', 'HTTP_PROXY'],
 } as const;
 const NO_PROXY_VARS = ['no_proxy', 'NO_PROXY'] as const;
@@ -38,7 +41,7 @@ export function resolveProxy(baseUrl: URL, flagValue: string | undefined, env: E
   }
   const vars = PROXY_VARS[baseUrl.protocol as keyof typeof PROXY_VARS] ?? PROXY_VARS['https:'];
   const name = vars.find((v) => env.get(v) !== undefined);
-  if (name === undefined) return { proxy: undefined, explanation: `direct (no ${vars[1]} set)` };
+  if (name === undefined) return { proxy: undefined, explanation: `direct (no ${vars.filter((v) => v === v.toUpperCase()).join(' or ')} set)` };
   const noProxyName = NO_PROXY_VARS.find((v) => env.get(v) !== undefined);
   const noProxy = noProxyName === undefined ? undefined : env.get(noProxyName);
   if (noProxy !== undefined && matchesNoProxy(baseUrl, noProxy)) {
