@@ -27,6 +27,12 @@ test('check direct: every stage passes, the API answers every probe, and a missi
   const creates = emulator.requests.filter((r) => r.method === 'POST' && r.path === '/v1/responses');
   assert.equal(creates.length, 1);
   assert.equal(creates[0]!.body, '{}');
+
+  // --ca-file adds a CA; it does not replace the store, so NODE_EXTRA_CA_CERTS still counts.
+  const added = await runCli(['check', '--json', '--ca-file', proxyCa.certPath], { cwd: tempDir(t), env: apiEnv(emulator, { NODE_EXTRA_CA_CERTS: apiCa.certPath }) });
+  const addedJson = JSON.parse(added.stdout) as CheckJson;
+  assert.equal(added.code, 0, added.stdout);
+  assert.match(stage(addedJson, 'tls').trusted_by ?? '', /NODE_EXTRA_CA_CERTS/);
 });
 
 test('check with a key the API refuses gives "auth"; with a good key the probes are "ok"', async (t) => {
@@ -102,6 +108,9 @@ test('check shows an untrusted interception chain without sending anything, and 
   const withBundle = apiEnv(emulator, { HTTPS_PROXY: proxy.url, SSL_CERT_FILE: proxyCa.certPath });
   const hinted = await check(t, [], withBundle);
   assert.match(stage(hinted.json, 'tls').hint ?? '', /--system-ca/);
+  // A CA file handed to other tools (curl here) but not to Node: check names that file.
+  const curlOnly = await check(t, [], apiEnv(emulator, { HTTPS_PROXY: proxy.url, CURL_CA_BUNDLE: proxyCa.certPath }));
+  assert.ok((stage(curlOnly.json, 'tls').hint ?? '').includes(`add --ca-file ${proxyCa.certPath} (or set NODE_EXTRA_CA_CERTS to that file)`));
   const fixed = await check(t, ['--system-ca'], withBundle);
   assert.equal(stage(fixed.json, 'tls').status, 'ok');
   assert.equal(verdicts(fixed.json)['retrieve'], 'ok');

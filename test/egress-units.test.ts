@@ -3,6 +3,9 @@ import { test } from 'node:test';
 import type { Environment } from '../src/config/environment.js';
 import { whoAnswered } from '../src/egress/answer-origin.js';
 import { matchesNoProxy, parseProxyUrl, resolveProxy } from '../src/egress/proxy-config.js';
+import { resolveTrust } from '../src/egress/trust.js';
+import { rootCertificates } from 'node:tls';
+import { proxyCa } from './egress-fixtures.js';
 
 function envOf(vars: Record<string, string>): Environment {
   return { get: (name) => vars[name], sourceOf: (name) => (name in vars ? 'environment' : undefined) };
@@ -64,4 +67,15 @@ test('who answered: the API by its envelope and headers, a proxy by its policy h
   assert.equal(whoAnswered(405, { 'content-type': 'text/html' }, '<html>Blocked</html>').evidence, 'an HTML page');
   assert.equal(whoAnswered(407, {}, '').by, 'intermediary');
   assert.equal(whoAnswered(403, { 'x-proxy-error': 'blocked', 'x-request-id': 'forged' }, envelope).by, 'intermediary', 'policy headers outweigh API-looking ones');
+});
+
+test('trust: no option keeps Node\'s default store; --ca-file adds to the bundled roots instead of replacing them', () => {
+  assert.equal(resolveTrust(undefined, false, envOf({})).ca, undefined, 'no `ca` option at all: Node keeps its store and NODE_EXTRA_CA_CERTS');
+  const added = resolveTrust(proxyCa.certPath, false, envOf({}));
+  assert.equal(added.ca?.length, rootCertificates.length + 1);
+  assert.ok(rootCertificates.every((root) => added.ca?.includes(root)));
+  assert.ok(added.ca?.includes(proxyCa.cert.trim()));
+  const both = resolveTrust(proxyCa.certPath, true, envOf({ SSL_CERT_FILE: proxyCa.certPath, NODE_EXTRA_CA_CERTS: proxyCa.certPath }));
+  assert.deepEqual(both.extra.map((s) => s.option), ['NODE_EXTRA_CA_CERTS', '--ca-file', '--system-ca']);
+  assert.throws(() => resolveTrust(undefined, true, envOf({ SSL_CERT_FILE: '/nonexistent.pem' })), /--system-ca: \/nonexistent\.pem holds no readable PEM certificate/);
 });

@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { rootCertificates, type PeerCertificate } from 'node:tls';
-import type { CaSource } from './trust.js';
+import { pemCertificates, type CaSource } from './trust.js';
 
 /** One certificate of the chain a peer presented, as `check` shows it. */
 export interface CertificateView {
@@ -42,21 +42,36 @@ function parse(pems: readonly string[]): X509Certificate[] {
   return out;
 }
 
-/** Every store `check` knows: the bundled roots, the run's extra CAs, and the OS bundle even when not in use. */
-export function knownAnchors(extra: readonly CaSource[], systemBundle: string | undefined): Anchors[] {
+/**
+ * CA files other tools are told about: sandboxes that intercept TLS often set these for curl,
+ * Python, git or npm and forget Node. A chain that ends in one of them gets that file as the hint.
+ */
+export const OTHER_TOOLS_CA_VARS: readonly string[] = ['CODEX_CA_CERTIFICATE', 'CURL_CA_BUNDLE', 'REQUESTS_CA_BUNDLE', 'GIT_SSL_CAINFO', 'PIP_CERT', 'npm_config_cafile', 'NPM_CONFIG_CAFILE'];
+
+/**
+ * Every store `check` knows: the bundled roots and the run's extra CAs (active), then the OS
+ * bundle and other tools' CA files (inactive), only to say which option would trust a chain.
+ */
+export function knownAnchors(extra: readonly CaSource[], systemBundle: string | undefined, get: (name: string) => string | undefined): Anchors[] {
   const anchors: Anchors[] = [{ label: "Node's bundled roots", active: true, certs: parse(rootCertificates) }];
   for (const source of extra) anchors.push({ label: `${source.option} ${source.path}`, active: true, certs: parse(source.pems) });
   if (systemBundle !== undefined && !extra.some((s) => s.option === '--system-ca')) {
-    let text = '';
-    try {
-      text = readFileSync(systemBundle, 'utf8');
-    } catch {
-      // An unreadable bundle simply offers no hint.
-    }
-    const pems = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-    anchors.push({ label: `--system-ca (${systemBundle})`, active: false, certs: parse(pems) });
+    anchors.push({ label: `--system-ca (${systemBundle})`, active: false, certs: parse(readPems(systemBundle)) });
+  }
+  for (const name of OTHER_TOOLS_CA_VARS) {
+    const path = get(name);
+    if (path !== undefined) anchors.push({ label: `--ca-file ${path} (the file ${name} names)`, active: false, certs: parse(readPems(path)) });
   }
   return anchors;
+}
+
+function readPems(path: string): string[] {
+  try {
+    return pemCertificates(readFileSync(path, 'utf8'));
+  } catch {
+    // An unreadable file simply offers no hint.
+    return [];
+  }
 }
 
 /** The first store that holds a certificate of the chain or the issuer of its last one. */

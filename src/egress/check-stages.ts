@@ -109,7 +109,7 @@ export async function runStages(network: NetworkSettings, env: Environment): Pro
 function judgeTrust(report: StageReport, result: Handshake, network: NetworkSettings, env: Environment): void {
   const chain = result.chain.map(viewOf);
   const leaf = chain[0];
-  const anchors = knownAnchors(network.trust.extra, systemBundlePath(env));
+  const anchors = knownAnchors(network.trust.extra, systemBundlePath(env), (name) => env.get(name));
   const anchor = anchorOf(result.chain, anchors);
   report.chain = chain;
   report.trusted_by = result.authorized ? (anchor?.label ?? 'the default trust store') : null;
@@ -126,7 +126,9 @@ function judgeTrust(report: StageReport, result: Handshake, network: NetworkSett
   if (result.authorizationError === 'ERR_TLS_CERT_ALTNAME_INVALID') {
     report.hint = `the certificate does not name ${network.baseUrl.hostname}: check --base-url, or the intercepting proxy's certificate generation`;
   } else if (anchor && !anchor.active) {
-    report.hint = `its issuer is in the operating system's CA bundle, which Node 20 does not read: add ${anchor.label.replace(/ \(.*\)$/, '')}`;
+    report.hint = anchor.label.startsWith('--system-ca')
+      ? `its issuer is in the operating system's CA bundle, which Node 20 does not read: add --system-ca`
+      : `its issuer is in a CA file Node does not read: add ${anchor.label.replace(/ \(.*\)$/, '')} (or set NODE_EXTRA_CA_CERTS to that file)`;
   } else {
     report.hint = `the chain ends at "${top?.issuer ?? 'an unknown CA'}", which this run does not trust; if that CA is your proxy's, get its certificate (PEM) and pass --ca-file PATH or set NODE_EXTRA_CA_CERTS=PATH`;
   }
