@@ -116,7 +116,7 @@ test('check shows an untrusted interception chain without sending anything, and 
   assert.equal(verdicts(fixed.json)['retrieve'], 'ok');
 });
 
-test('check: a proxy that drops CONNECT without answering, and a listener that never answers, get a verdict within the timeout', async (t) => {
+test('check: a proxy that drops CONNECT without answering, and a listener that never answers, get a verdict within the timeout', { timeout: 30_000 }, async (t) => {
   const emulator = await httpsEmulatorFor(t);
   const dropper = await startConnectProxy(t, { dropConnect: true });
   const dropped = await check(t, ['--timeout', '1'], apiEnv(emulator, { HTTPS_PROXY: dropper.url }));

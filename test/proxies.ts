@@ -33,6 +33,11 @@ function readHead(socket: Socket, onHead: (head: Head) => void): void {
   let buffer = Buffer.alloc(0);
   const onData = (chunk: Buffer): void => {
     buffer = Buffer.concat([buffer, chunk]);
+    // A TLS ClientHello (record type 0x16) is not HTTP: answer as a real proxy does, with a 400.
+    if (buffer[0] === 0x16) {
+      socket.off('data', onData);
+      return onHead({ method: '', target: '', headers: {}, rest: Buffer.alloc(0) });
+    }
     const end = buffer.indexOf('\r\n\r\n');
     if (end < 0) return;
     socket.off('data', onData);
@@ -85,6 +90,7 @@ export async function startConnectProxy(t: TestContext, options: ConnectProxyOpt
   const connects: TestProxy['connects'][number][] = [];
   const server = createServer((socket) =>
     readHead(socket, (head) => {
+      if (head.method === '') return refuse(socket, '400 Bad Request', { 'content-type': 'text/plain' }, 'not HTTP');
       if (head.method !== 'CONNECT') return refuse(socket, '405 Method Not Allowed', { 'content-type': 'text/plain' }, 'CONNECT only');
       connects.push({ target: head.target, authorization: head.headers['proxy-authorization'] });
       if (options.dropConnect) return void socket.end();

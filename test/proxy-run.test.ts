@@ -111,7 +111,21 @@ test('no hang: a proxy that closes the connection on CONNECT without answering e
   assert.match(report(dir), /dropped the tunnel/);
 });
 
-test('a listener that accepts and never answers is diagnosed within the timeout, as API host and as proxy', async (t) => {
+test('an https:// URL for a plain HTTP proxy is named as the proxy\'s TLS failure, in run and in check', { timeout: 30_000 }, async (t) => {
+  const emulator = await httpsEmulatorFor(t);
+  const proxy = await startConnectProxy(t, { allow: [authorityOf(emulator)] });
+  const env = apiEnv(emulator, { OPENAI_API_KEY: TEST_KEY, HTTPS_PROXY: proxy.url.replace('http:', 'https:') });
+  // undici retries this handshake until the deadline: --timeout bounds it.
+  const run = await bgprobe(t, [...RUN, '--timeout', '1'], env);
+  assert.equal(run.code, 1);
+  assert.match(run.stderr, /the connection to the proxy https:\/\/127\.0\.0\.1:\d+ failed \(ERR_SSL_WRONG_VERSION_NUMBER\), (\d+ times, )?before any CONNECT; if it is a plain HTTP proxy, write its URL with http:\/\//);
+  const check = await bgprobe(t, ['check'], env);
+  assert.equal(check.code, 1);
+  assert.match(check.stdout, /FAIL\s+proxy TLS .*ERR_SSL_WRONG_VERSION_NUMBER/);
+  assert.match(check.stdout, /hint: if the proxy speaks plain HTTP, write its URL with http:\/\//);
+});
+
+test('a listener that accepts and never answers is diagnosed within the timeout, as API host and as proxy', { timeout: 30_000 }, async (t) => {
   const emulator = await httpsEmulatorFor(t);
   const silent = await startSilentListener(t);
   const asHost = await bgprobe(t, [...RUN, '--timeout', '0.5'], apiEnv(emulator, { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: `https://127.0.0.1:${silent.port}/v1` }));

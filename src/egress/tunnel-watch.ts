@@ -38,8 +38,11 @@ interface RequestEvent {
 export class TunnelWatch implements FailureDiagnosis {
   readonly #proxyHost: string;
   readonly #proxyDisplay: string;
+  readonly #proxyHttps: boolean;
   #proxyConnections = 0;
   #connectsSent = 0;
+  #proxyConnectErrors = 0;
+  #lastProxyError: string | undefined;
   #tunnelsUp = 0;
   #lastAnswer: TunnelObservations['lastAnswer'];
   readonly #subscriptions: [string, (message: unknown) => void][] = [];
@@ -47,9 +50,16 @@ export class TunnelWatch implements FailureDiagnosis {
   constructor(proxy: ProxySettings) {
     this.#proxyHost = proxy.url.host;
     this.#proxyDisplay = proxy.display;
+    this.#proxyHttps = proxy.url.protocol === 'https:';
     this.#on('undici:client:connected', (m) => {
       const params = (m as ClientEvent).connectParams;
       if (params?.host === this.#proxyHost) this.#proxyConnections += 1;
+    });
+    this.#on('undici:client:connectError', (m) => {
+      const { connectParams, error } = m as ClientEvent & { error?: { code?: unknown; message?: unknown } };
+      if (connectParams?.host !== this.#proxyHost) return;
+      this.#proxyConnectErrors += 1;
+      this.#lastProxyError = typeof error?.code === 'string' ? error.code : String(error?.message ?? 'error');
     });
     this.#on('undici:client:sendHeaders', (m) => {
       if ((m as RequestEvent).request?.method === 'CONNECT') this.#connectsSent += 1;
@@ -77,6 +87,18 @@ export class TunnelWatch implements FailureDiagnosis {
     const seen = this.observations;
     if (error.stage === 'proxy' && seen.lastAnswer && seen.lastAnswer.status !== 200) {
       return new NetworkError(tunnelRefused(call, seen.lastAnswer.status, policyEvidence(seen.lastAnswer.headers)), 'proxy', false, { cause: error });
+    }
+    if (seen.connectsSent === 0 && this.#proxyConnectErrors > 0 && (error.stage === 'tls' || error.stage === 'timeout')) {
+      // No CONNECT was ever written: the connection to the proxy itself failed, maybe over and over.
+      const code = this.#lastProxyError ?? 'error';
+      const tries = this.#proxyConnectErrors > 1 ? `${this.#proxyConnectErrors} times, ` : '';
+      const fix = this.#proxyHttps && /SSL|TLS|CERT/.test(code) ? 'if it is a plain HTTP proxy, write its URL with http://, else trust its CA with --ca-file' : 'check the proxy URL and that the proxy runs';
+      const message = `${call.name} (${call.method} ${call.path}): the connection to the proxy ${proxyDisplay} failed (${code}), ${tries}before any CONNECT; ${fix}`;
+      return new NetworkError(message, 'proxy', false, { cause: error });
+    }
+    if (error.stage === 'timeout' && seen.proxyConnections === 0) {
+      const message = `${call.name} (${call.method} ${call.path}): no connection to the proxy ${proxyDisplay} completed before the deadline (--timeout); check that the proxy runs and answers${this.#proxyHttps ? ' TLS (or write its URL with http://)' : ''}`;
+      return new NetworkError(message, 'proxy', false, { cause: error });
     }
     if (error.stage === 'timeout' && seen.tunnelsUp === 0 && seen.lastAnswer === undefined && seen.connectsSent > 0) {
       const what = `${call.name} (${call.method} ${call.path})`;
