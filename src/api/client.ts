@@ -227,8 +227,9 @@ function interpret(what: string, call: CallDescription, status: number, headers:
       bodySnippet: text.slice(0, 300),
       headers,
       answeredBy: origin.by,
-      // A refusal from something in between gets the one-line egress diagnosis instead.
-      diagnosis: origin.by === 'intermediary' && status >= 400 ? blockedByIntermediary(call, status, origin.evidence) : undefined,
+      // A refusal (4xx) from something in between gets the one-line egress diagnosis instead;
+      // a gateway's 5xx keeps the usual message, which already says it is not the API's.
+      diagnosis: origin.by === 'intermediary' && status >= 400 && status < 500 ? blockedByIntermediary(call, status, origin.evidence) : undefined,
     });
   }
   if (text.length === 0) throw new ProtocolError(`${what} answered HTTP ${status} with an empty body; the API always sends a JSON Response`);

@@ -66,7 +66,11 @@ function classify(ep: Endpoint, path: string, exchange: Exchange | undefined, er
   }
   if (error instanceof ApiError) {
     const by = error.details.answeredBy ?? 'intermediary';
-    if (by === 'intermediary') return { ...base, verdict: 'blocked', answered_by: by, detail: `HTTP ${error.status} from something in between, not the API`, hint: error.message };
+    if (by === 'intermediary') {
+      // A gateway's 5xx means it could not reach the API, not that a policy refused the call.
+      const verdict = error.status >= 500 ? 'unreachable' : 'blocked';
+      return { ...base, verdict, answered_by: by, detail: `HTTP ${error.status} from something in between, not the API`, hint: error.message };
+    }
     const apiMessage = error.details.apiError?.message.slice(0, 120) ?? '';
     if (error.status === 401 && !keyGiven) {
       return { ...base, verdict: 'ok', answered_by: by, detail: `the API answered HTTP 401 (no key sent): the path works, key not checked`, hint: null };
