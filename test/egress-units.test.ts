@@ -59,6 +59,8 @@ test('proxy choice: --proxy over the environment, lower case over upper case, NO
 test('who answered: the API by its envelope and headers, a proxy by its policy headers, status codes alone decide nothing', () => {
   const envelope = JSON.stringify({ error: { message: 'Incorrect API key provided', type: 'invalid_request_error', param: null, code: 'invalid_api_key' } });
   assert.equal(whoAnswered(401, { 'x-request-id': 'req_1' }, envelope).by, 'api');
+  assert.equal(whoAnswered(401, { 'x-request-id': 'req_1' }, '').by, 'api');
+  assert.equal(whoAnswered(403, { 'x-request-id': '9b2c5a1e-8d4f-4c1a-a0e2-3f1b7c9d2e10' }, 'RBAC: access denied').by, 'intermediary', "Envoy's own x-request-id is not the API's");
   assert.equal(whoAnswered(403, {}, envelope).by, 'api', "the API's own 403 (unsupported region) is still the API");
   assert.equal(whoAnswered(404, { 'openai-version': '2020-10-01' }, '').by, 'api');
   const method = whoAnswered(403, { 'x-proxy-error': 'blocked-by-method-policy', 'content-type': 'text/plain' }, 'CODEX_NETWORK_POLICY_DECISION {}');
