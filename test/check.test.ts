@@ -147,3 +147,11 @@ test('check text output names each stage, verdict and hint', async (t) => {
   assert.match(result.stdout, /^ {2}blocked +POST \/v1\/responses/m);
   assert.match(result.stdout, /Result: create blocked, retrieve blocked/);
 });
+
+test('check by host name: a real lookup, SNI and the certificate name all line up', async (t) => {
+  const emulator = await httpsEmulatorFor(t);
+  const { code, json } = await check(t, [], apiEnv(emulator, { OPENAI_BASE_URL: `https://localhost:${emulator.port}/v1` }));
+  assert.equal(code, 0, JSON.stringify(json.stages, null, 1));
+  assert.match(stage(json, 'dns').detail, /^localhost resolved to /);
+  assert.match(stage(json, 'tls').detail, /TLSv1\.[23] with localhost/);
+});

@@ -69,8 +69,8 @@ export async function runStages(network: NetworkSettings, env: Environment): Pro
   const hopLabel = proxy ? `the proxy ${proxy.display}` : baseUrl.host;
   let socket: Socket | undefined;
   try {
-    const { address } = await timed('dns', () => resolveHost(hopHost, timeoutMs), (r) => r.detail);
-    socket = await timed('tcp', () => openTcp(address, hopPort, hopLabel, timeoutMs), () => `connected to ${hopLabel} (${address}:${hopPort})`);
+    await timed('dns', () => resolveHost(hopHost, timeoutMs), (r) => r.detail);
+    socket = await timed('tcp', () => openTcp(hopHost, hopPort, hopLabel, timeoutMs), (s) => `connected to ${hopLabel} (${s.remoteAddress ?? hopHost}:${hopPort})`);
     if (proxy) {
       if (proxy.url.protocol === 'https:') {
         const tcp = socket;

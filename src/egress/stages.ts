@@ -54,9 +54,13 @@ export async function resolveHost(host: string, timeoutMs: number): Promise<{ ad
   return { address: first.address, detail: `${bare} resolved to ${answers.map((a) => a.address).join(', ')}` };
 }
 
-/** TCP connect to an address; the socket is handed on to the next stage. */
-export async function openTcp(address: string, port: number, label: string, timeoutMs: number): Promise<Socket> {
-  const socket = tcpConnect({ host: address, port });
+/**
+ * TCP connect by name, trying every address the lookup gave (happy eyeballs), as undici does:
+ * `localhost` may resolve to ::1 first while the server listens on 127.0.0.1 only.
+ */
+export async function openTcp(host: string, port: number, label: string, timeoutMs: number): Promise<Socket> {
+  const address = host.replace(/^\[|\]$/g, '');
+  const socket = tcpConnect({ host: address, port, autoSelectFamily: true });
   const work = new Promise<Socket>((resolve, reject) => {
     socket.once('connect', () => resolve(socket));
     socket.once('error', (error: NodeJS.ErrnoException) =>
