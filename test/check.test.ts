@@ -82,6 +82,7 @@ test('check through a TLS-intercepting proxy that allows only GET, HEAD and OPTI
   assert.equal(tls.intercepted, true);
   assert.match(tls.trusted_by ?? '', /--ca-file/);
   assert.equal(tls.chain?.[0]?.issuer, 'bgprobe test proxy CA, bgprobe tests');
+  assert.ok(json.notes.some((n) => /re-signed on the way/.test(n)));
   assert.deepEqual(verdicts(json), { create: 'blocked', retrieve: 'ok', cancel: 'blocked' });
   const create = json.endpoints.find((e) => e.name === 'create')!;
   assert.equal(create.status, 403);
@@ -146,6 +147,7 @@ test('check text output names each stage, verdict and hint', async (t) => {
   assert.match(result.stdout, /hint: the egress policy must allow 127\.0\.0\.1:\d+/);
   assert.match(result.stdout, /^ {2}blocked +POST \/v1\/responses/m);
   assert.match(result.stdout, /Result: create blocked, retrieve blocked/);
+  assert.match(result.stdout, /Notes\n {2}- the proxy resolves 127\.0\.0\.1 itself/);
 });
 
 test('check by host name: a real lookup, SNI and the certificate name all line up', async (t) => {

@@ -60,6 +60,7 @@ export function authorityOf(emulator: Emulator): string {
 
 export interface CheckJson {
   ok: boolean;
+  notes: string[];
   proxy: string;
   stages: { name: string; status: string; detail: string; hint: string | null; trusted_by?: string | null; intercepted?: boolean; chain?: { subject: string; issuer: string; sha256: string }[] }[];
   endpoints: { name: string; verdict: string; status: number | null; answered_by: string | null; detail: string; hint: string | null; required: boolean }[];

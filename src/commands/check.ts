@@ -9,6 +9,9 @@ import { notProbed, probeEndpoints } from '../egress/probes.js';
 import { TunnelWatch } from '../egress/tunnel-watch.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
+import type { NetworkSettings } from '../api/dispatcher.js';
+import type { Environment } from '../config/environment.js';
+import type { StageReport } from '../egress/check-stages.js';
 import { maskSecret, Redactor } from '../redact.js';
 import { envFileOf } from './shared.js';
 
@@ -53,6 +56,7 @@ export async function checkCommand(flags: RawFlags, io: Io): Promise<ExitCode> {
   }
   const result: CheckResult = {
     ok: endpoints.every((e) => !e.required || e.verdict === 'ok'),
+    notes: notesFor(network, env, stages),
     base_url: network.baseUrl.href,
     proxy: network.proxyExplanation,
     trust: network.trust.description,
@@ -64,4 +68,16 @@ export async function checkCommand(flags: RawFlags, io: Io): Promise<ExitCode> {
   if (flags['json'] === true) writeJson(io.stdout, redactor, result);
   else io.stdout.write(redactor.apply(renderCheck(result)));
   return result.ok ? EXIT.ok : EXIT.failure;
+}
+
+/** Facts about the environment that explain a verdict or prevent the next surprise. */
+function notesFor(network: NetworkSettings, env: Environment, stages: readonly StageReport[]): string[] {
+  const notes: string[] = [];
+  const allProxy = env.get('all_proxy') ?? env.get('ALL_PROXY');
+  if (allProxy !== undefined && !network.proxy) notes.push('ALL_PROXY is set but bgprobe (like undici) does not read it: set HTTPS_PROXY, or pass --proxy');
+  if (network.proxy) notes.push(`the proxy resolves ${network.baseUrl.hostname} itself, so this machine's DNS for it does not matter`);
+  if (stages.some((s) => s.intercepted)) {
+    notes.push('TLS is re-signed on the way (or the server uses a private CA): other tools need the same CA (curl: CURL_CA_BUNDLE, Python: REQUESTS_CA_BUNDLE or SSL_CERT_FILE, Node: NODE_EXTRA_CA_CERTS)');
+  }
+  return notes;
 }

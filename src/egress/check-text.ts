@@ -4,6 +4,8 @@ import type { EndpointResult } from './probes.js';
 /** Everything `check` found; also its `--json` object. */
 export interface CheckResult {
   readonly ok: boolean;
+  /** Facts worth knowing beside the verdicts (an ignored ALL_PROXY, interception). */
+  readonly notes: readonly string[];
   readonly base_url: string;
   readonly proxy: string;
   readonly trust: string;
@@ -40,6 +42,7 @@ export function renderCheck(result: CheckResult): string {
     // An endpoint not probed because a stage failed shares that stage's hint, printed above.
     if (ep.hint && ep.verdict !== 'ok' && !ep.detail.startsWith('not sent:')) lines.push(`        hint: ${ep.hint}`);
   }
+  if (result.notes.length > 0) lines.push('', 'Notes', ...result.notes.map((n) => `  - ${n}`));
   const bad = result.endpoints.filter((e) => e.required && e.verdict !== 'ok');
   lines.push(
     '',
