@@ -23,7 +23,10 @@ interface CommandSpec {
 /** Flags of every command that talks to the API. */
 const NETWORK_FLAGS: readonly (readonly [string, string])[] = [
   ['--base-url <url>', 'API base URL (default: $OPENAI_BASE_URL, else https://api.openai.com/v1)'],
-  ['--timeout <seconds>', 'bound on each request; none can outlive it (default: 60)'],
+  ['--proxy <url>', 'proxy URL, overriding HTTPS_PROXY / HTTP_PROXY (a value without scheme means http://)'],
+  ['--ca-file <path>', 'extra CA bundle (PEM) trusted for the API connection, on top of the system roots and NODE_EXTRA_CA_CERTS'],
+  ['--system-ca', "also trust the operating system's CA bundle ($SSL_CERT_FILE or the distribution's file), which Node 20 ignores"],
+  ['--timeout <seconds>', 'bound on each request (check: on each stage); none can outlive it (default: 60; check: 5)'],
   ['--allow-insecure-http', 'allow a plain http:// base URL to a host that is not loopback (the key would travel unencrypted)'],
   ['--max-response-bytes <bytes>', 'refuse any answer larger than this (default: 67108864, 64 MiB)'],
   ['--env-file <path>', 'read this .env file instead of ./.env (real environment variables win)'],
@@ -54,6 +57,29 @@ const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       return (args, flags, io) => (noArguments('run', args), runCommand(flags, io));
     },
     examples: ['bgprobe run --emulator', 'OPENAI_API_KEY=sk-... bgprobe run --model gpt-5.2 --poll-interval 5'],
+  },
+  check: {
+    usage: 'check',
+    description: 'Diagnose egress stage by stage (DNS, TCP, proxy CONNECT, TLS, one probe per endpoint); spends no tokens',
+    flags: [['--json', 'print one JSON object on stdout'], ...NETWORK_FLAGS],
+    load: async () => {
+      const { checkCommand } = await import('./commands/check.js');
+      return (args, flags, io) => (noArguments('check', args), checkCommand(flags, io));
+    },
+    examples: ['bgprobe check', 'HTTPS_PROXY=http://proxy:3128 bgprobe check --ca-file proxy-ca.pem --json'],
+  },
+  policy: {
+    usage: 'policy',
+    description: 'Print the minimal egress allowlist bgprobe needs (host, port, methods, paths)',
+    flags: [
+      ['--json', 'print one JSON object on stdout'],
+      ['--base-url <url>', 'API base URL (default: $OPENAI_BASE_URL, else https://api.openai.com/v1)'],
+      ['--env-file <path>', 'read this .env file instead of ./.env'],
+    ],
+    load: async () => {
+      const { policyCommand } = await import('./commands/policy.js');
+      return (args, flags, io) => (noArguments('policy', args), policyCommand(flags, io));
+    },
   },
   emulate: {
     usage: 'emulate',

@@ -48,6 +48,10 @@ export interface HttpFailureDetails {
   /** The first bytes of a body that was not an API envelope (an HTML block page, say). */
   bodySnippet: string | undefined;
   headers: Readonly<Record<string, string>>;
+  /** Who sent the answer: the API, or a proxy or firewall in between (src/egress/answer-origin.ts). */
+  answeredBy?: 'api' | 'intermediary' | undefined;
+  /** The egress diagnosis that replaces the message when something in between refused the call. */
+  diagnosis?: string | undefined;
 }
 
 /** An HTTP answer with a non-2xx status. */
@@ -68,6 +72,7 @@ export class ApiError extends BgprobeError {
 
 function describeHttpFailure(d: HttpFailureDetails): string {
   const where = `${d.method} ${d.path}`;
+  if (d.diagnosis) return d.diagnosis;
   if (d.status >= 300 && d.status < 400) {
     const location = d.headers['location'];
     return `${where} answered HTTP ${d.status}, a redirect to ${location ? redirectTarget(location) : 'an unnamed location'}; bgprobe never follows redirects, so the API key goes nowhere else: check --base-url`;

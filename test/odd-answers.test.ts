@@ -26,7 +26,7 @@ const CREATE_CASES: readonly OddCase[] = [
   {
     name: 'an HTML block page with 403',
     script: (_req, res) => answer(res, 403, BLOCK_PAGE, { 'content-type': 'text/html' }),
-    message: /^POST \/v1\/responses failed: HTTP 403 with a text\/html body \(page title "Access Denied by policy"\) that is not an OpenAI error envelope, so it did not come from the API itself$/,
+    message: /^create was blocked by a proxy, HTTP 403 \(an HTML page titled "Access Denied by policy"\), not an answer from the API: the egress policy must allow POST \/v1\/responses on 127\.0\.0\.1:\d+$/,
   },
   {
     name: 'a plain-text 502',

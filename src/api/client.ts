@@ -6,6 +6,8 @@ import { endpoint, endpointPath, type EndpointName } from './endpoints.js';
 import { innerTimeout } from './dispatcher.js';
 import { isRecord, type ResponseObject } from './response.js';
 import { toNetworkError } from './transport-errors.js';
+import { blockedByIntermediary, whoAnswered, type CallDescription } from '../egress/answer-origin.js';
+import type { FailureDiagnosis } from '../egress/tunnel-watch.js';
 
 /** One HTTP request as the report's Outbound Requests table shows it. */
 export interface Exchange {
@@ -33,6 +35,8 @@ export interface ClientOptions {
   readonly maxResponseBytes: number;
   /** Builds the connection pool; called again after a hard timeout destroyed the last one. */
   readonly createDispatcher: () => Promise<Dispatcher>;
+  /** Names the cause of a network failure from what the proxy did (see src/egress/tunnel-watch.ts). */
+  readonly diagnosis?: FailureDiagnosis | undefined;
   /** Told about every request, answered or not, the moment it ends. */
   readonly onExchange?: (exchange: Exchange) => void;
 }
@@ -80,6 +84,7 @@ export class ResponsesClient {
   async close(): Promise<void> {
     const pending = this.#dispatcher;
     this.#dispatcher = undefined;
+    this.#options.diagnosis?.dispose();
     if (pending) await (await pending).destroy().catch(() => {});
   }
 
@@ -93,6 +98,7 @@ export class ResponsesClient {
     const { baseUrl, timeoutMs } = this.#options;
     const path = endpointPath(baseUrl, ep, options.responseId);
     const what = `${ep.method} ${path}`;
+    const call: CallDescription = { name, method: ep.method, path, route: endpointPath(baseUrl, ep), host: baseUrl.host };
     const startedAt = new Date();
     const started = performance.now();
     let status: number | undefined;
@@ -119,10 +125,11 @@ export class ResponsesClient {
         const text = await readCapped(res.body, this.#options.maxResponseBytes, `${what} answered HTTP ${res.statusCode}`, responseHeaders['content-length']);
         return { statusCode: res.statusCode, text };
       });
-      return interpret(what, ep.method, path, answer.statusCode, responseHeaders, answer.text);
+      return interpret(what, call, answer.statusCode, responseHeaders, answer.text);
     } catch (error) {
       if (status === undefined) {
-        const networkError = toNetworkError(error, what, baseUrl.host);
+        const bare = toNetworkError(error, what, baseUrl.host);
+        const networkError = this.#options.diagnosis?.explain(bare, call) ?? bare;
         failure = networkError.message;
         throw networkError;
       }
@@ -239,19 +246,24 @@ async function readCapped(
 }
 
 /** Turns a status and a body into an answer, or into the error a user can act on. */
-function interpret(what: string, method: string, path: string, status: number, headers: Record<string, string>, text: string): ApiAnswer {
+function interpret(what: string, call: CallDescription, status: number, headers: Record<string, string>, text: string): ApiAnswer {
   const contentType = headers['content-type'];
   const requestId = headers['x-request-id'];
   if (status < 200 || status >= 300) {
+    const origin = whoAnswered(status, headers, text);
     throw new ApiError({
-      method,
-      path,
+      method: call.method,
+      path: call.path,
       status,
       requestId,
       apiError: parseEnvelope(text),
       contentType,
       bodySnippet: text.slice(0, 2048),
       headers,
+      answeredBy: origin.by,
+      // A refusal (4xx) from something in between gets the one-line egress diagnosis instead;
+      // a gateway's 5xx keeps the usual message, which already says it is not the API's.
+      diagnosis: origin.by === 'intermediary' && status >= 400 && status < 500 ? blockedByIntermediary(call, status, origin.evidence) : undefined,
     });
   }
   if (text.length === 0) throw new ProtocolError(`${what} answered HTTP ${status} with an empty body; the API always sends a JSON Response, so something else answered`);

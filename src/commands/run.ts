@@ -30,7 +30,8 @@ export async function runCommand(flags: RawFlags, io: Io): Promise<ExitCode> {
     config = Object.freeze({
       ...config,
       apiKey: EMULATOR_KEY,
-      network: Object.freeze({ ...config.network, baseUrl: new URL(emulator.baseUrl) }),
+      // The in-process emulator is on loopback: no proxy stands between bgprobe and it.
+      network: Object.freeze({ ...config.network, baseUrl: new URL(emulator.baseUrl), proxy: undefined, proxyExplanation: 'direct (built-in emulator)' }),
       baseUrlSource: 'built-in emulator (--emulator)',
     });
   }
@@ -86,6 +87,8 @@ function runHeader(config: RunConfig): ReportHeader {
       ['Poll interval (s)', String(config.pollIntervalSeconds)],
       ['Reasoning effort', config.reasoningEffort],
       ['Verbosity', config.verbosity],
+      ['Proxy', config.network.proxyExplanation],
+      ['Trusted CAs', config.network.trust.description],
       ['Per-request timeout (s)', String(config.network.timeoutMs / 1000)],
       ['Max wait (s)', config.maxWaitSeconds === undefined ? 'none' : String(config.maxWaitSeconds)],
       ['Report', config.outputPath],

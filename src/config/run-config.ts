@@ -3,6 +3,8 @@ import { resolve } from 'node:path';
 import { DEFAULT_BASE_URL } from '../api/endpoints.js';
 import type { NetworkSettings } from '../api/dispatcher.js';
 import { UsageError } from '../errors.js';
+import { resolveProxy } from '../egress/proxy-config.js';
+import { resolveTrust } from '../egress/trust.js';
 import { DEFAULTS, DEFAULT_INSTRUCTIONS, DEFAULT_PROMPT, REASONING_EFFORTS, VERBOSITIES } from './defaults.js';
 import type { Environment } from './environment.js';
 import { parseBaseUrl, parseChoice, parseSeconds, parseText, parseWholeNumber, requireSafeTransport } from './values.js';
@@ -61,12 +63,19 @@ export function resolveApiConfig(flags: RawFlags, env: Environment, defaultTimeo
   const maxBytesRaw = stringFlag(flags, 'maxResponseBytes', '--max-response-bytes');
   const timeoutRaw = stringFlag(flags, 'timeout', '--timeout');
   const timeoutSeconds = timeoutRaw === undefined ? defaultTimeoutSeconds : parseSeconds('--timeout', timeoutRaw);
+  const proxyFlag = stringFlag(flags, 'proxy', '--proxy');
+  const { proxy, explanation } = resolveProxy(baseUrl, proxyFlag === undefined ? undefined : parseText('--proxy', proxyFlag), env);
+  const caFile = stringFlag(flags, 'caFile', '--ca-file');
+  const trust = resolveTrust(caFile === undefined ? undefined : parseText('--ca-file', caFile), flags['systemCa'] === true, env);
   return Object.freeze({
     network: Object.freeze({
       baseUrl,
       timeoutMs: Math.round(timeoutSeconds * 1000),
       maxResponseBytes:
         maxBytesRaw === undefined ? DEFAULTS.maxResponseBytes : parseWholeNumber('--max-response-bytes', maxBytesRaw, MIN_RESPONSE_BYTES, MAX_RESPONSE_BYTES),
+      proxy,
+      proxyExplanation: explanation,
+      trust,
     }),
     apiKey: env.get('OPENAI_API_KEY'),
     organization: env.get('OPENAI_ORG_ID'),

@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { defaultAnswer, errorEnvelope, inputText, isObject, newId, requestId, responseObject, type StoredResponse } from './objects.js';
 
@@ -18,6 +19,8 @@ export interface EmulatorOptions {
   readonly outputText?: string;
   /** Keys the emulator accepts; by default any bearer key. A refused key gets the API's 401. */
   readonly acceptKey?: (key: string) => boolean;
+  /** Serve HTTPS with this key and certificate (PEM), as the real API does; tests make a test CA for it. */
+  readonly tls?: { readonly key: string; readonly cert: string };
 }
 
 /** One request as the emulator saw it, for tests to assert what was (or was not) sent. */
@@ -127,7 +130,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     return responseObject(entry.stored, statusOf(entry, now), Math.floor(now / 1000));
   }
 
-  const server = createServer((req, res) => {
+  const listener: RequestListener = (req, res) => {
     const started = performance.now();
     readBody(req).then((body) => {
       const path = (req.url ?? '/').split('?')[0] ?? '/';
@@ -135,7 +138,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       const [status, payload] = dispatch(req, path, body);
       send(res, status, payload, started);
     }, () => res.destroy());
-  });
+  };
+  const server: Server = options.tls ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, listener) : createServer(listener);
 
   function dispatch(req: IncomingMessage, path: string, body: string): [number, unknown] {
     const route = ROUTES.map((r) => ({ r, m: r.pattern.exec(path) })).find((x) => x.m && x.r.method === req.method);
@@ -149,7 +153,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     return handlers[route.r.handler](route.m, body);
   }
 
-  server.on('connection', () => {
+  server.on(options.tls ? 'secureConnection' : 'connection', () => {
     connections += 1;
   });
   // Keep idle connections open across polls minutes apart, as the real API's edge does.
@@ -163,7 +167,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
-    baseUrl: `http://${host}:${address.port}/v1`,
+    baseUrl: `${options.tls ? 'https' : 'http'}://${host}:${address.port}/v1`,
     port: address.port,
     requests,
     get connections() {

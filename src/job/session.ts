@@ -10,6 +10,7 @@ import { Redactor } from '../redact.js';
 import { RunReport, type ReportHeader } from '../report/report.js';
 import { systemClock, type Clock } from './clock.js';
 import { Journal } from './journal.js';
+import { TunnelWatch } from '../egress/tunnel-watch.js';
 
 /** What a reporting command (run, poll) works with: one report, one journal, one client, one clock. */
 export interface Session {
@@ -40,6 +41,7 @@ export function openSession(
   consoleOptions: ConsoleOptions = PLAIN_CONSOLE,
 ): Session {
   const redactor = (io.redactor ?? new Redactor()).add(config.apiKey);
+  for (const secret of config.network.proxy?.secrets ?? []) redactor.add(secret);
   const startedAt = clock.monotonic();
   const report = RunReport.open(resolve(io.cwd, outputPath), header, redactor);
   const progress = chooseProgress({ stderr: io.stderr, redactor, options: consoleOptions }, clock, startedAt);
@@ -52,6 +54,7 @@ export function openSession(
     timeoutMs: config.network.timeoutMs,
     maxResponseBytes: config.network.maxResponseBytes,
     createDispatcher: () => createDispatcher(config.network),
+    diagnosis: config.network.proxy ? new TunnelWatch(config.network.proxy) : undefined,
     onExchange: (exchange) => journal.exchange(exchange),
   });
   return { redactor, report, journal, client, clock, startedAt, progress: { responseId: undefined, lastSeen: undefined, polls: 0 } };

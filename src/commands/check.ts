@@ -1,0 +1,83 @@
+import { ResponsesClient, type Exchange } from '../api/client.js';
+import { createDispatcher } from '../api/dispatcher.js';
+import { loadEnvironment } from '../config/environment.js';
+import { resolveApiConfig, type RawFlags } from '../config/run-config.js';
+import { writeJson } from '../console/json.js';
+import { runStages } from '../egress/check-stages.js';
+import { renderCheck, type CheckResult } from '../egress/check-text.js';
+import { notProbed, probeEndpoints } from '../egress/probes.js';
+import { TunnelWatch } from '../egress/tunnel-watch.js';
+import { EXIT, type ExitCode } from '../exit-codes.js';
+import type { Io } from '../io.js';
+import type { NetworkSettings } from '../api/dispatcher.js';
+import type { Environment } from '../config/environment.js';
+import type { StageReport } from '../egress/check-stages.js';
+import { maskSecret, Redactor } from '../redact.js';
+import { envFileOf } from './shared.js';
+
+/** check answers in seconds: a black-holed host must give a verdict quickly, not after a run's 60 s. */
+export const CHECK_TIMEOUT_SECONDS = 5;
+
+/**
+ * `bgprobe check`: DNS, TCP, proxy CONNECT and TLS by hand, then one probe per endpoint through
+ * the same client and dispatcher a run uses. Spends no tokens. Exit 0 only when every required
+ * endpoint is `ok`.
+ */
+export async function checkCommand(flags: RawFlags, io: Io): Promise<ExitCode> {
+  const env = await loadEnvironment({ processEnv: io.env, ...envFileOf(flags, io), redactor: io.redactor });
+  const config = resolveApiConfig(flags, env, CHECK_TIMEOUT_SECONDS);
+  const network = config.network;
+  const redactor = (io.redactor ?? new Redactor()).add(config.apiKey);
+  for (const secret of network.proxy?.secrets ?? []) redactor.add(secret);
+
+  const { stages, failure } = await runStages(network, env);
+  let endpoints;
+  if (failure) {
+    endpoints = notProbed(network.baseUrl, failure.verdict, failure.detail, failure.hint);
+  } else {
+    const exchanges: Exchange[] = [];
+    const watch = network.proxy ? new TunnelWatch(network.proxy) : undefined;
+    const client = new ResponsesClient({
+      baseUrl: network.baseUrl,
+      apiKey: config.apiKey,
+      organization: config.organization,
+      project: config.project,
+      timeoutMs: network.timeoutMs,
+      maxResponseBytes: network.maxResponseBytes,
+      createDispatcher: () => createDispatcher(network),
+      diagnosis: watch,
+      onExchange: (exchange) => exchanges.push(exchange),
+    });
+    try {
+      endpoints = await probeEndpoints(client, exchanges, network.baseUrl, config.apiKey !== undefined, watch);
+    } finally {
+      await client.close();
+    }
+  }
+  const result: CheckResult = {
+    ok: endpoints.every((e) => !e.required || e.verdict === 'ok'),
+    notes: notesFor(network, env, stages),
+    base_url: network.baseUrl.href,
+    proxy: network.proxyExplanation,
+    trust: network.trust.description,
+    key: config.apiKey === undefined ? 'not set (key not checked)' : `set (${maskSecret(config.apiKey)})`,
+    timeout_seconds: network.timeoutMs / 1000,
+    stages,
+    endpoints,
+  };
+  if (flags['json'] === true) writeJson(io.stdout, redactor, result);
+  else io.stdout.write(redactor.apply(renderCheck(result)));
+  return result.ok ? EXIT.ok : EXIT.failure;
+}
+
+/** Facts about the environment that explain a verdict or prevent the next surprise. */
+function notesFor(network: NetworkSettings, env: Environment, stages: readonly StageReport[]): string[] {
+  const notes: string[] = [];
+  const allProxy = env.get('all_proxy') ?? env.get('ALL_PROXY');
+  if (allProxy !== undefined && !network.proxy) notes.push('ALL_PROXY is set but bgprobe (like undici) does not read it: set HTTPS_PROXY, or pass --proxy');
+  if (network.proxy) notes.push(`the proxy resolves ${network.baseUrl.hostname} itself, so this machine's DNS for it does not matter`);
+  if (stages.some((s) => s.intercepted)) {
+    notes.push('TLS is re-signed on the way (or the server uses a private CA): other tools need the same CA (curl: CURL_CA_BUNDLE, Python: REQUESTS_CA_BUNDLE or SSL_CERT_FILE, Node: NODE_EXTRA_CA_CERTS)');
+  }
+  return notes;
+}

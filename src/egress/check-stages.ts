@@ -1,0 +1,136 @@
+import type { Socket } from 'node:net';
+import type { NetworkSettings } from '../api/dispatcher.js';
+import type { Environment } from '../config/environment.js';
+import { anchorOf, knownAnchors, viewOf, type CertificateView } from './chain.js';
+import { handshake, openTcp, openTunnel, resolveHost, secureProxy, StageFailure, type Handshake } from './stages.js';
+import { systemBundlePath } from './trust.js';
+
+export type StageName = 'dns' | 'tcp' | 'proxy_tls' | 'connect' | 'tls';
+
+/** One stage as `check` reports it; `curl` names the matching `--write-out` timing users know. */
+export interface StageReport {
+  readonly name: StageName;
+  readonly curl: string | null;
+  status: 'ok' | 'failed' | 'skipped';
+  ms: number | null;
+  detail: string;
+  hint: string | null;
+  /** TLS only: the chain the peer presented, leaf first. */
+  chain?: readonly CertificateView[];
+  /** TLS only: which trust source accepts the chain, when one does. */
+  trusted_by?: string | null;
+  /** TLS only: the chain is trusted only through an added CA, so something re-signs TLS for this host. */
+  intercepted?: boolean;
+}
+
+export interface StagesOutcome {
+  readonly stages: StageReport[];
+  /** Set when a stage failed: what every endpoint's verdict becomes, without sending anything. */
+  readonly failure: { readonly verdict: 'blocked' | 'unreachable'; readonly detail: string; readonly hint: string } | undefined;
+}
+
+/** How the stages are named in text: the same words `check` prints. */
+export const STAGE_TITLES: Readonly<Record<StageName, string>> = { dns: 'DNS', tcp: 'TCP connect', proxy_tls: 'proxy TLS', connect: 'proxy CONNECT', tls: 'TLS' };
+
+const CURL_NAMES: Readonly<Record<StageName, string | null>> = { dns: 'namelookup', tcp: 'connect', proxy_tls: null, connect: null, tls: 'appconnect' };
+
+/**
+ * DNS, TCP, proxy CONNECT and TLS, one after the other, each under its own deadline. With a
+ * proxy, DNS and TCP concern the proxy: the proxy resolves the API host itself.
+ */
+export async function runStages(network: NetworkSettings, env: Environment): Promise<StagesOutcome> {
+  const { baseUrl, proxy, timeoutMs, trust } = network;
+  const https = baseUrl.protocol === 'https:';
+  const targetPort = Number(baseUrl.port || (https ? 443 : 80));
+  const authority = `${baseUrl.hostname}:${targetPort}`;
+  const names: StageName[] = ['dns', 'tcp', ...(proxy?.url.protocol === 'https:' ? (['proxy_tls'] as const) : []), ...(proxy ? (['connect'] as const) : []), ...(https ? (['tls'] as const) : [])];
+  const stages: StageReport[] = names.map((name) => ({ name, curl: CURL_NAMES[name], status: 'skipped', ms: null, detail: 'not reached', hint: null }));
+  const stageOf = (name: StageName): StageReport => stages.find((s) => s.name === name) as StageReport;
+  const timed = async <T>(name: StageName, work: () => Promise<T>, describe: (value: T) => string): Promise<T> => {
+    const report = stageOf(name);
+    const started = performance.now();
+    try {
+      const value = await work();
+      report.status = 'ok';
+      report.detail = describe(value);
+      return value;
+    } catch (error) {
+      report.status = 'failed';
+      report.detail = error instanceof Error ? error.message : String(error);
+      report.hint = error instanceof StageFailure ? error.hint : null;
+      throw error;
+    } finally {
+      report.ms = Math.round(performance.now() - started);
+    }
+  };
+
+  const hopHost = proxy ? proxy.url.hostname : baseUrl.hostname;
+  const hopPort = proxy ? Number(proxy.url.port || (proxy.url.protocol === 'https:' ? 443 : 80)) : targetPort;
+  const hopLabel = proxy ? `the proxy ${proxy.display}` : baseUrl.host;
+  let socket: Socket | undefined;
+  try {
+    await timed('dns', () => resolveHost(hopHost, timeoutMs), (r) => r.detail);
+    socket = await timed('tcp', () => openTcp(hopHost, hopPort, hopLabel, timeoutMs), (s) => `connected to ${hopLabel} (${s.remoteAddress ?? hopHost}:${hopPort})`);
+    if (proxy) {
+      if (proxy.url.protocol === 'https:') {
+        const tcp = socket;
+        socket = await timed('proxy_tls', () => secureProxy(tcp, proxy.url.hostname, trust.ca, timeoutMs), () => `TLS to the proxy ${proxy.url.host} verified`);
+      }
+      const tunnelSocket = socket;
+      await timed('connect', () => openTunnel(tunnelSocket, proxy, authority, timeoutMs), (a) => `the proxy answered CONNECT ${authority} with HTTP ${a.status} ${a.statusText}`.trim());
+    }
+    if (https) {
+      const tlsSocket = socket;
+      const result = await timed('tls', () => handshake(tlsSocket, baseUrl.hostname.replace(/^\[|\]$/g, ''), trust.ca, timeoutMs), (h) => `${h.protocol ?? 'TLS'} with ${baseUrl.hostname}`);
+      judgeTrust(stageOf('tls'), result, network, env);
+    }
+    return { stages, failure: undefined };
+  } catch (error) {
+    socket?.destroy();
+    const failure = error instanceof StageFailure ? error : new StageFailure(error instanceof Error ? error.message : String(error), 'see the stage that failed');
+    return {
+      stages,
+      failure: {
+        verdict: failure.refusedStatus !== undefined ? 'blocked' : 'unreachable',
+        detail: `not sent: the ${STAGE_TITLES[stages.find((st) => st.status === 'failed')?.name ?? 'tcp']} stage failed`,
+        hint: failure.hint,
+      },
+    };
+  } finally {
+    socket?.destroy();
+  }
+}
+
+/**
+ * Says whose CA the presented chain ends at. Trusted only through an added CA means TLS is
+ * re-signed on the way (interception) or the server uses a private CA. An untrusted chain is
+ * shown certificate by certificate, with the option that would make it trusted.
+ */
+function judgeTrust(report: StageReport, result: Handshake, network: NetworkSettings, env: Environment): void {
+  const chain = result.chain.map(viewOf);
+  const leaf = chain[0];
+  const anchors = knownAnchors(network.trust.extra, systemBundlePath(env), (name) => env.get(name));
+  const anchor = anchorOf(result.chain, anchors);
+  report.chain = chain;
+  report.trusted_by = result.authorized ? (anchor?.label ?? 'the default trust store') : null;
+  const peer = leaf ? `certificate for "${leaf.subject}" issued by "${leaf.issuer}"` : 'no certificate';
+  if (result.authorized) {
+    report.intercepted = anchor !== undefined && anchor.label !== "Node's bundled roots";
+    report.detail += `; ${peer}; ${report.intercepted ? `trusted only through ${anchor?.label}: TLS to this host is intercepted (re-signed by a proxy) or uses a private CA` : `chains to ${report.trusted_by}`}`;
+    return;
+  }
+  report.status = 'failed';
+  report.intercepted = anchor !== undefined && anchor.label !== "Node's bundled roots";
+  report.detail += `; ${peer}; not trusted (${result.authorizationError ?? 'unknown reason'}); the chain was read without verification and nothing was sent over it`;
+  const top = chain[chain.length - 1];
+  if (result.authorizationError === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    report.hint = `the certificate does not name ${network.baseUrl.hostname}: check --base-url, or the intercepting proxy's certificate generation`;
+  } else if (anchor && !anchor.active) {
+    report.hint = anchor.label.startsWith('--system-ca')
+      ? `its issuer is in the operating system's CA bundle, which Node 20 does not read: add --system-ca`
+      : `its issuer is in a CA file Node does not read: add ${anchor.label.replace(/ \(.*\)$/, '')} (or set NODE_EXTRA_CA_CERTS to that file)`;
+  } else {
+    report.hint = `the chain ends at "${top?.issuer ?? 'an unknown CA'}", which this run does not trust; if that CA is your proxy's, get its certificate (PEM) and pass --ca-file PATH or set NODE_EXTRA_CA_CERTS=PATH`;
+  }
+  throw new StageFailure(`TLS: ${report.detail}`, report.hint);
+}

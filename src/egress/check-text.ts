@@ -1,0 +1,58 @@
+import { STAGE_TITLES, type StageReport } from './check-stages.js';
+import type { EndpointResult } from './probes.js';
+
+/** Everything `check` found; also its `--json` object. */
+export interface CheckResult {
+  readonly ok: boolean;
+  /** Facts worth knowing beside the verdicts (an ignored ALL_PROXY, interception). */
+  readonly notes: readonly string[];
+  readonly base_url: string;
+  readonly proxy: string;
+  readonly trust: string;
+  readonly key: string;
+  readonly timeout_seconds: number;
+  readonly stages: readonly StageReport[];
+  readonly endpoints: readonly EndpointResult[];
+}
+
+/** The human report: one line per stage and per endpoint, a hint under each failure, a verdict last. */
+export function renderCheck(result: CheckResult): string {
+  const lines: string[] = [
+    `bgprobe check of ${result.base_url}`,
+    `  proxy: ${result.proxy}`,
+    `  trusted CAs: ${result.trust}`,
+    `  API key: ${result.key}`,
+    `  each stage bounded by ${result.timeout_seconds} s (--timeout)`,
+    '',
+    'Stages',
+  ];
+  for (const stage of result.stages) {
+    const ms = stage.ms === null ? '' : `${stage.ms} ms`;
+    lines.push(`  ${mark(stage.status).padEnd(5)} ${STAGE_TITLES[stage.name].padEnd(14)} ${ms.padStart(8)}  ${stage.detail}`);
+    for (const [i, cert] of (stage.chain ?? []).entries()) {
+      lines.push(`        [${i}] subject "${cert.subject}", issuer "${cert.issuer}", sha256 ${cert.sha256}`);
+    }
+    if (stage.hint && stage.status === 'failed') lines.push(`        hint: ${stage.hint}`);
+  }
+  lines.push('', 'Endpoints');
+  for (const ep of result.endpoints) {
+    const ms = ep.ms === null ? '' : `${ep.ms} ms`;
+    const required = ep.required ? '' : ' (optional)';
+    lines.push(`  ${ep.verdict.padEnd(11)} ${`${ep.method} ${ep.path}`.padEnd(40)} ${ms.padStart(8)}  ${ep.name}${required}: ${ep.detail}`);
+    // An endpoint not probed because a stage failed shares that stage's hint, printed above.
+    if (ep.hint && ep.verdict !== 'ok' && !ep.detail.startsWith('not sent:')) lines.push(`        hint: ${ep.hint}`);
+  }
+  if (result.notes.length > 0) lines.push('', 'Notes', ...result.notes.map((n) => `  - ${n}`));
+  const bad = result.endpoints.filter((e) => e.required && e.verdict !== 'ok');
+  lines.push(
+    '',
+    result.ok
+      ? 'Result: every required endpoint reaches the API. A run can work from here.'
+      : `Result: ${bad.map((e) => `${e.name} ${e.verdict}`).join(', ')}. A run cannot work from here until that is fixed.`,
+  );
+  return lines.join('\n') + '\n';
+}
+
+function mark(status: StageReport['status']): string {
+  return status === 'ok' ? 'ok' : status === 'failed' ? 'FAIL' : 'skip';
+}

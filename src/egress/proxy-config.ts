@@ -1,0 +1,119 @@
+import { UsageError } from '../errors.js';
+import type { Environment } from '../config/environment.js';
+
+/** The proxy a run goes through, resolved once from `--proxy` or the environment. */
+export interface ProxySettings {
+  /** The URL undici gets, credentials included. Never print it: print `display`. */
+  readonly url: URL;
+  /** The same URL with the password masked: the only form that is ever shown. */
+  readonly display: string;
+  /** Where it came from: `--proxy`, `HTTPS_PROXY`, `https_proxy`, ... */
+  readonly source: string;
+  /** The password as given and decoded, for the Redactor; empty when there is none. */
+  readonly secrets: readonly string[];
+}
+
+/** Why no proxy applies, for `check` and the report. */
+export interface ProxyDecision {
+  readonly proxy: ProxySettings | undefined;
+  /** One line: which proxy and why, or why none. */
+  readonly explanation: string;
+}
+
+/**
+ * Lower case first: undici, curl and Node all let the lower-case variable win. An https://
+ * URL falls back to HTTP_PROXY when no HTTPS_PROXY is set, as undici's EnvHttpProxyAgent does.
+ */
+const PROXY_VARS = {
+  'https:': ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY'],
+  'http:': ['http_proxy', 'HTTP_PROXY'],
+} as const;
+const NO_PROXY_VARS = ['no_proxy', 'NO_PROXY'] as const;
+
+/**
+ * Picks the proxy for the API host: `--proxy` wins; else HTTPS_PROXY (or HTTP_PROXY for an
+ * http:// base URL), unless NO_PROXY names the host. An explicit --proxy ignores NO_PROXY.
+ */
+export function resolveProxy(baseUrl: URL, flagValue: string | undefined, env: Environment): ProxyDecision {
+  if (flagValue !== undefined) {
+    const proxy = parseProxyUrl('--proxy', flagValue);
+    return { proxy, explanation: `through ${proxy.display} (--proxy)` };
+  }
+  const vars = PROXY_VARS[baseUrl.protocol as keyof typeof PROXY_VARS] ?? PROXY_VARS['https:'];
+  const name = vars.find((v) => env.get(v) !== undefined);
+  if (name === undefined) return { proxy: undefined, explanation: `direct (no ${vars.filter((v) => v === v.toUpperCase()).join(' or ')} set)` };
+  const noProxyName = NO_PROXY_VARS.find((v) => env.get(v) !== undefined);
+  const noProxy = noProxyName === undefined ? undefined : env.get(noProxyName);
+  if (noProxy !== undefined && matchesNoProxy(baseUrl, noProxy)) {
+    return { proxy: undefined, explanation: `direct (${noProxyName} matches ${baseUrl.host}, so ${name} is not used)` };
+  }
+  const proxy = parseProxyUrl(name, env.get(name) as string);
+  return { proxy, explanation: `through ${proxy.display} (${name})` };
+}
+
+/**
+ * Parses a proxy URL as curl accepts it: a value without a scheme (`proxy:3128`) means
+ * http://. Only http and https proxies exist for undici's CONNECT tunnelling.
+ */
+export function parseProxyUrl(source: string, raw: string): ProxySettings {
+  const text = raw.trim();
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `http://${text}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw new UsageError(`${source} ${JSON.stringify(maskUserinfo(text))} is not a proxy URL; give one such as http://proxy.example:3128`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UsageError(`${source} uses ${url.protocol.slice(0, -1)}://, which bgprobe cannot use; give an http:// (or https://) proxy URL`);
+  }
+  if (!url.hostname) throw new UsageError(`${source} ${JSON.stringify(maskUserinfo(text))} names no host; give one such as http://proxy.example:3128`);
+  const secrets: string[] = [];
+  if (url.password) {
+    secrets.push(url.password);
+    const decoded = safeDecode(url.password);
+    if (decoded !== url.password) secrets.push(decoded);
+  }
+  return Object.freeze({ url, display: displayProxy(url), source, secrets: Object.freeze(secrets) });
+}
+
+/** `http://user:***@host:port`: the user stays visible (it helps), the password never does. */
+export function displayProxy(url: URL): string {
+  const userinfo = url.username ? `${url.username}${url.password ? ':***' : ''}@` : '';
+  return `${url.protocol}//${userinfo}${url.host}`;
+}
+
+function maskUserinfo(text: string): string {
+  return text.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@').replace(/^([^/@:]*):[^/@]*@/, '$1:***@');
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * NO_PROXY as undici and curl read it: a comma or space separated list; `*` alone matches
+ * everything; `example.com`, `.example.com` and `*.example.com` match the host and its
+ * subdomains; `host:port` matches that port only.
+ */
+export function matchesNoProxy(target: URL, noProxy: string): boolean {
+  const host = target.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const port = target.port || (target.protocol === 'https:' ? '443' : '80');
+  for (const raw of noProxy.split(/[\s,]+/)) {
+    const entry = raw.trim().toLowerCase();
+    if (!entry) continue;
+    if (entry === '*') return true;
+    // A bare IPv6 address has colons but no port; `[::1]:8080` has both.
+    const bareIpv6 = !entry.startsWith('[') && (entry.match(/:/g)?.length ?? 0) > 1;
+    const match = bareIpv6 ? undefined : /^(.*?)(?::(\d+))?$/.exec(entry.replace(/^\[(.*)\](:\d+)?$/, '$1$2'));
+    const name = (match?.[1] ?? entry).replace(/^\*?\./, '');
+    const entryPort = match?.[2];
+    if (entryPort !== undefined && entryPort !== port) continue;
+    if (host === name || host.endsWith(`.${name}`)) return true;
+  }
+  return false;
+}
