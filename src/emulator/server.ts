@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { faultFor, type FaultAction, type FaultCall, type Fault } from './faults.js';
 import { defaultAnswer, errorEnvelope, inputText, isObject, newId, requestId, responseObject, type StoredResponse } from './objects.js';
 
 /** How the emulated background lifecycle unfolds. */
@@ -18,6 +19,10 @@ export interface EmulatorOptions {
   readonly outputText?: string;
   /** Keys the emulator accepts; by default any bearer key. A refused key gets the API's 401. */
   readonly acceptKey?: (key: string) => boolean;
+  /** A response stays in_progress forever: for deadlines and interrupts. */
+  readonly neverFinish?: boolean;
+  /** Scripted faults on chosen calls (see faults.ts). */
+  readonly faults?: readonly Fault[];
 }
 
 /** One request as the emulator saw it, for tests to assert what was (or was not) sent. */
@@ -41,9 +46,9 @@ export interface Emulator {
 export const EMULATOR_DEFAULTS = Object.freeze({ queuedMs: 1000, inProgressMs: 2000, finalStatus: 'completed' });
 
 const ROUTES = [
-  { method: 'POST', pattern: /^\/v1\/responses$/, handler: 'create' },
-  { method: 'GET', pattern: /^\/v1\/responses\/([^/]+)$/, handler: 'retrieve' },
-  { method: 'POST', pattern: /^\/v1\/responses\/([^/]+)\/cancel$/, handler: 'cancel' },
+  { method: 'POST', pattern: /^\/v1\/responses$/, handler: 'create', call: 'create' },
+  { method: 'GET', pattern: /^\/v1\/responses\/([^/]+)$/, handler: 'retrieve', call: 'poll' },
+  { method: 'POST', pattern: /^\/v1\/responses\/([^/]+)\/cancel$/, handler: 'cancel', call: 'cancel' },
 ] as const;
 
 const MISSING_KEY =
@@ -69,7 +74,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     if (!entry.stored.background) return settings.finalStatus;
     const age = now - entry.createdMs;
     if (age < settings.queuedMs) return 'queued';
-    if (age < settings.queuedMs + settings.inProgressMs) return 'in_progress';
+    if (settings.neverFinish || age < settings.queuedMs + settings.inProgressMs) return 'in_progress';
     return settings.finalStatus;
   };
 
@@ -127,18 +132,30 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     return responseObject(entry.stored, statusOf(entry, now), Math.floor(now / 1000));
   }
 
+  const callCounts: Record<FaultCall, number> = { create: 0, poll: 0, cancel: 0 };
+
   const server = createServer((req, res) => {
     const started = performance.now();
-    readBody(req).then((body) => {
+    readBody(req).then(async (body) => {
       const path = (req.url ?? '/').split('?')[0] ?? '/';
       requests.push({ method: req.method ?? '', path, headers: { ...req.headers }, body });
+      const route = routeOf(req, path);
+      const fault = route ? faultFor(settings.faults ?? [], route.r.call, ++callCounts[route.r.call]) : undefined;
+      if (fault?.kind === 'status') return send(res, fault.status, faultEnvelope(fault), started, retryHeaders(fault));
+      if (fault?.kind === 'slow') await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
       const [status, payload] = dispatch(req, path, body);
-      send(res, status, payload, started);
+      if (fault?.kind === 'drop') return void req.socket.destroy();
+      if (fault?.kind === 'not-json') return sendHtml(res);
+      send(res, status, status === 200 ? corrupt(payload, fault) : payload, started);
     }, () => res.destroy());
   });
 
+  function routeOf(req: IncomingMessage, path: string) {
+    return ROUTES.map((r) => ({ r, m: r.pattern.exec(path) })).find((x) => x.m && x.r.method === req.method);
+  }
+
   function dispatch(req: IncomingMessage, path: string, body: string): [number, unknown] {
-    const route = ROUTES.map((r) => ({ r, m: r.pattern.exec(path) })).find((x) => x.m && x.r.method === req.method);
+    const route = routeOf(req, path);
     if (!route?.m) return [404, errorEnvelope(`Invalid URL (${req.method} ${path})`, 'invalid_request_error')];
     const key = bearerKey(req.headers.authorization);
     if (key === undefined) return [401, errorEnvelope(MISSING_KEY, 'invalid_request_error')];
@@ -186,9 +203,41 @@ function bearerKey(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
-function send(res: ServerResponse, status: number, payload: unknown, started: number): void {
+/** The Response object as a faulty server or proxy would garble it. */
+function corrupt(payload: unknown, fault: FaultAction | undefined): unknown {
+  if (!fault || !isObject(payload)) return payload;
+  if (fault.kind === 'no-status') return Object.fromEntries(Object.entries(payload).filter(([key]) => key !== 'status'));
+  if (fault.kind === 'wrong-id') return { ...payload, id: newId('resp') };
+  if (fault.kind === 'set-status') return { ...payload, status: fault.status };
+  return payload;
+}
+
+/** The envelope the API sends with these statuses, from the reference captures. */
+function faultEnvelope(fault: Extract<FaultAction, { kind: 'status' }>) {
+  if (fault.quota) return errorEnvelope('You exceeded your current quota, please check your plan and billing details.', 'insufficient_quota', null, 'insufficient_quota');
+  if (fault.status === 429) return errorEnvelope('Rate limit reached for requests. Please try again in 1s.', 'requests', null, 'rate_limit_exceeded');
+  if (fault.status === 503) return errorEnvelope('The engine is currently overloaded, please try again later', 'server_error');
+  if (fault.status >= 500) return errorEnvelope('The server had an error while processing your request. Sorry about that!', 'server_error');
+  return errorEnvelope(`Emulated HTTP ${fault.status} (bgprobe emulate --fault).`, 'invalid_request_error');
+}
+
+function retryHeaders(fault: Extract<FaultAction, { kind: 'status' }>): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (fault.retryAfter !== undefined) headers['retry-after'] = fault.retryAfter;
+  if (fault.retryAfterMs !== undefined) headers['retry-after-ms'] = fault.retryAfterMs;
+  return headers;
+}
+
+function sendHtml(res: ServerResponse): void {
+  const text = '<html><body><h1>Access denied</h1><p>This page was sent by the emulator (--fault not-json).</p></body></html>';
+  res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function send(res: ServerResponse, status: number, payload: unknown, started: number, extraHeaders: Record<string, string> = {}): void {
   const text = JSON.stringify(payload);
   res.writeHead(status, {
+    ...extraHeaders,
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(text),
     'x-request-id': requestId(),
