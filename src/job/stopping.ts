@@ -9,11 +9,10 @@ import type { RunStopped } from './stop.js';
  * status: one event saying why, the cancel call first when asked for, closing sections that
  * say whether the response is still running, and the exact commands to resume or cancel it.
  */
-export async function recordStop(session: Session, stopped: RunStopped, cancelFirst: boolean): Promise<ExitCode> {
+export async function recordStop(session: Session, stopped: RunStopped, cancelFirst: boolean): Promise<{ exitCode: ExitCode; line: string }> {
   const { journal, progress } = session;
   const id = progress.responseId;
-  const label = stopped.why === 'deadline' ? `deadline: ${stopped.message}` : `interrupted: ${stopped.message}`;
-  journal.warn(id ? `${label}, while following response ${id}` : `${label}, before any response was created`);
+  journal.warn(id ? `${stopped.message}, while following response ${id}` : `${stopped.message}, before any response was created`);
   let what = stopped.why === 'deadline' ? `stopped: ${stopped.message}` : `interrupted (${stopped.why})`;
   if (id && cancelFirst) {
     const flag = stopped.why === 'deadline' ? '--cancel-on-timeout' : '--cancel-on-interrupt';
@@ -30,13 +29,18 @@ export async function recordStop(session: Session, stopped: RunStopped, cancelFi
   }
   const status = progress.lastSeen?.status;
   const running = id !== undefined && (status === undefined || isPending(status));
+  let line = stopped.message;
   if (id && running) {
     what += ': the response is still running';
+    line += `; response ${id} is still running: resume with "bgprobe poll ${id}", cancel with "bgprobe cancel ${id}"`;
     journal.warn(`Response ${id} is still running: resume with "bgprobe poll ${id}", cancel with "bgprobe cancel ${id}"`);
-  } else if (!id) {
+  } else if (id) {
+    line += `; response ${id} is ${status}`;
+  } else {
     what += ': no response was created';
+    line += '; no response was created';
   }
   const facts = { elapsedSeconds: elapsedSeconds(session), polls: progress.polls, finishedAt: session.clock.now() };
   session.report.finish(unfinishedEnding(what, facts, id, progress.lastSeen));
-  return stopped.exitCode;
+  return { exitCode: stopped.exitCode, line };
 }

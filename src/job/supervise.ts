@@ -51,8 +51,7 @@ export async function supervise(session: Session, io: Io, options: SuperviseOpti
     let message: string;
     if (stopped) {
       const cancelFirst = stopped.why === 'deadline' ? watch.cancelOnTimeout : watch.cancelOnInterrupt;
-      exitCode = await recordStop(session, stopped, cancelFirst);
-      message = stopped.message;
+      ({ exitCode, line: message } = await recordStop(session, stopped, cancelFirst));
     } else {
       exitCode = exitCodeOf(error);
       message = error instanceof Error ? error.message : String(error);
