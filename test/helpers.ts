@@ -67,7 +67,8 @@ export function sections(markdown: string): string[] {
 /** A CLI child process still running, for tests that signal or kill it mid-run. */
 export interface LiveCli {
   readonly child: import('node:child_process').ChildProcessWithoutNullStreams;
-  /** Everything written to stderr so far. */
+  /** Everything written to stdout and stderr so far. */
+  stdout(): string;
   stderr(): string;
   /** Resolves once stderr matches, so a signal is sent only when the run is where the test wants it. */
   waitForStderr(pattern: RegExp, timeoutMs?: number): Promise<void>;
@@ -99,6 +100,7 @@ export function startCli(args: readonly string[], options: CliOptions): LiveCli 
   });
   return {
     child,
+    stdout: () => stdout,
     stderr: () => stderr,
     waitForStderr: (pattern, timeoutMs = 15_000) =>
       new Promise<void>((resolve, reject) => {

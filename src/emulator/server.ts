@@ -21,6 +21,12 @@ export interface EmulatorOptions {
   readonly acceptKey?: (key: string) => boolean;
   /** A response stays in_progress forever: for deadlines and interrupts. */
   readonly neverFinish?: boolean;
+  /**
+   * Instead of the clock, the number of retrieves a response stays pending for: queued when
+   * created, in_progress for this many GETs, then the final status. Tests use it so that
+   * they do not depend on how fast a child process starts.
+   */
+  readonly pendingPolls?: number;
   /** Scripted faults on chosen calls (see faults.ts). */
   readonly faults?: readonly Fault[];
 }
@@ -60,6 +66,8 @@ interface Entry {
   pinnedStatus: string | undefined;
   /** Creation time in ms; the object's created_at is whole seconds, as the API's is. */
   createdMs: number;
+  /** Retrieves answered so far. */
+  polls: number;
 }
 
 /** Starts the emulator on loopback and resolves once it listens. */
@@ -72,6 +80,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const statusOf = (entry: Entry, now: number): string => {
     if (entry.pinnedStatus) return entry.pinnedStatus;
     if (!entry.stored.background) return settings.finalStatus;
+    if (settings.pendingPolls !== undefined) {
+      if (entry.polls > settings.pendingPolls) return settings.finalStatus;
+      return entry.polls === 0 ? 'queued' : 'in_progress';
+    }
     const age = now - entry.createdMs;
     if (age < settings.queuedMs) return 'queued';
     if (settings.neverFinish || age < settings.queuedMs + settings.inProgressMs) return 'in_progress';
@@ -106,12 +118,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         outputText: settings.outputText ?? defaultAnswer(parsed),
         inputTokens: Math.max(1, Math.ceil(inputText(parsed).length / 4)),
       };
-      const entry: Entry = { stored, pinnedStatus: undefined, createdMs };
+      const entry: Entry = { stored, pinnedStatus: undefined, createdMs, polls: 0 };
       entries.set(stored.id, entry);
       return [200, render(entry)];
     },
     retrieve(match: RegExpExecArray): [number, unknown] {
       const entry = entries.get(decodeURIComponent(match[1] ?? ''));
+      if (entry) entry.polls += 1;
       return entry ? [200, render(entry)] : notFound(match[1] ?? '');
     },
     cancel(match: RegExpExecArray): [number, unknown] {
