@@ -56,6 +56,7 @@ test('poll of an unknown id fails plainly with exit 1', async (t) => {
   assert.equal(result.code, 1);
   assert.match(result.stderr.trim().split('\n').at(-1)!, /^bgprobe: GET \/v1\/responses\/resp_unknown failed: HTTP 404 invalid_request_error: Response with id 'resp_unknown' not found\./);
   assert.equal(callsOf(emulator).polls, 1, '404 is not retried');
+  assert.doesNotMatch(result.stderr, /may still be running/, 'an id the API does not know is not "still running"');
 });
 
 test('poll without an id, or with a malformed one, is a usage error and sends nothing', async (t) => {

@@ -4,12 +4,10 @@ import { writeJson } from '../console/json.js';
 import { exitCodeOf } from '../errors.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
-import { handleInterrupts } from './interrupts.js';
 import type { Session } from './session.js';
-import { Stopper, RunStopped } from './stop.js';
-import { recordStop } from './stopping.js';
+import { handleInterrupts, RunStopped, Stopper } from './stop.js';
 import { runSummary } from './summary.js';
-import { recordFailure, watchToEnd } from './watch.js';
+import { recordFailure, recordStop, watchToEnd } from './watch.js';
 
 export interface SuperviseOptions {
   readonly watch: WatchConfig;
