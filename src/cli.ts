@@ -30,7 +30,7 @@ const RETRY_FLAG: readonly (readonly [string, string])[] = [['--max-retries <cou
 
 /** How run and poll follow a response, and what they do when a deadline or an interrupt ends the wait. */
 const WATCH_FLAGS: readonly (readonly [string, string])[] = [
-  ['--poll-interval <seconds>', 'seconds between polls, decimals allowed (default: 10; 1 with --emulator)'],
+  ['--poll-interval <seconds>', 'seconds between polls, decimals allowed (default: 10; run --emulator: 1)'],
   ['--max-wait <seconds>', 'give up (exit 4) when no terminal status came within this time; the response keeps running'],
   ['--cancel-on-timeout', 'when --max-wait passes, cancel the response first'],
   ['--cancel-on-interrupt', 'on Ctrl-C or SIGTERM, cancel the response first'],

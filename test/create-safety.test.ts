@@ -33,6 +33,14 @@ test('a create whose connection drops after sending is not resent: exit 1 says a
   assert.match(summary.error, /may have been created/);
 });
 
+test('a create whose answer does not come within --timeout is not resent', async (t) => {
+  const emulator = await emulatorFor(t, { ...FAST, faults: [{ call: 'create', nth: 1, andLater: false, action: { kind: 'slow', delayMs: 3000 } }] });
+  const result = await runCli(['run', '--timeout', '0.5', '--output', 'r.md'], { cwd: tempDir(t), env: envFor(emulator) });
+  assert.equal(result.code, 1);
+  assert.equal(callsOf(emulator).creates, 1);
+  assert.match(result.stderr.trim().split('\n').at(-1)!, /^bgprobe: POST \/v1\/responses: .*A background response may have been created anyway/);
+});
+
 test('a create answered 500 is not resent either', async (t) => {
   const emulator = await emulatorFor(t, { ...FAST, faults: [{ call: 'create', nth: 1, andLater: false, action: { kind: 'status', status: 500 } }] });
   const result = await runCli(['run', '--output', 'r.md'], { cwd: tempDir(t), env: envFor(emulator) });

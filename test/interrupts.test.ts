@@ -80,3 +80,33 @@ test('kill -9 mid-run leaves a report naming the id and every event so far', asy
   }
   assert.match(report, /The run is still going, or was stopped before it ended/);
 });
+
+test('Ctrl-C during the create lets it finish, so the id is never lost', async (t) => {
+  const emulator = await emulatorFor(t, { ...NEVER, faults: [{ call: 'create', nth: 1, andLater: false, action: { kind: 'slow', delayMs: 1500 } }] });
+  const dir = tempDir(t);
+  const cli = startCli(['run', '--poll-interval', '0.1', '--output', 'r.md'], { cwd: dir, env: envFor(emulator) });
+  t.after(() => cli.child.kill('SIGKILL'));
+  await cli.waitForStderr(/Submitting the background response/);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  cli.child.kill('SIGINT');
+  const result = await cli.done;
+  assert.equal(result.code, 130, result.stderr);
+  assert.equal(callsOf(emulator).polls, 0);
+  const id = /Created response (resp_\w+)/.exec(result.stderr)?.[1];
+  assert.ok(id, 'the created id is reported');
+  assert.match(result.stderr.trim().split('\n').at(-1)!, new RegExp(`resume with "bgprobe poll ${id}"`));
+  assert.match(readFileSync(join(dir, 'r.md'), 'utf8'), new RegExp(`Response id: \`${id}\``));
+});
+
+test('Ctrl-C while a create waits to be retried sends nothing more and says no response was created', async (t) => {
+  const emulator = await emulatorFor(t, { faults: [{ call: 'create', nth: 1, andLater: true, action: { kind: 'status', status: 503, retryAfter: '30' } }] });
+  const dir = tempDir(t);
+  const cli = startCli(['run', '--output', 'r.md'], { cwd: dir, env: envFor(emulator) });
+  t.after(() => cli.child.kill('SIGKILL'));
+  await cli.waitForStderr(/Retry 1\/5 in 30\.0 s/);
+  cli.child.kill('SIGINT');
+  const result = await cli.done;
+  assert.equal(result.code, 130, result.stderr);
+  assert.equal(callsOf(emulator).creates, 1);
+  assert.match(result.stderr.trim().split('\n').at(-1)!, /^bgprobe: interrupted by SIGINT; no response was created$/);
+});

@@ -42,10 +42,13 @@ test('poll --json prints the same object as run', async (t) => {
   assert.equal(summary.report, join(dir, 'scratchpad', `poll_${id}.md`), "never run's default report");
 });
 
-test('poll --max-wait exits 4 and says how to resume', async (t) => {
+test('poll --max-wait exits 4 and says how to resume; --base-url wins over the environment', async (t) => {
   const emulator = await emulatorFor(t, { queuedMs: 50, neverFinish: true });
   const id = await createResponseOn(emulator);
-  const result = await runCli(['poll', id, '--poll-interval', '0.1', '--max-wait', '0.4'], { cwd: tempDir(t), env: envFor(emulator) });
+  const result = await runCli(['poll', id, '--poll-interval', '0.1', '--max-wait', '0.4', '--base-url', emulator.baseUrl], {
+    cwd: tempDir(t),
+    env: { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' },
+  });
   assert.equal(result.code, 4, result.stderr);
   assert.match(result.stderr, new RegExp(`resume with "bgprobe poll ${id}"`));
 });
