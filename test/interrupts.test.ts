@@ -110,3 +110,16 @@ test('Ctrl-C while a create waits to be retried sends nothing more and says no r
   assert.equal(callsOf(emulator).creates, 1);
   assert.match(result.stderr.trim().split('\n').at(-1)!, /^bgprobe: interrupted by SIGINT; no response was created$/);
 });
+
+test('a refused --cancel-on-interrupt cancel is reported, and the response is still named as running', async (t) => {
+  const emulator = await emulatorFor(t, { ...NEVER, faults: [{ call: 'cancel', nth: 1, andLater: false, action: { kind: 'status', status: 400 } }] });
+  const dir = tempDir(t);
+  const cli = startCli(['run', '--poll-interval', '0.1', '--output', 'r.md', '--cancel-on-interrupt'], { cwd: dir, env: envFor(emulator) });
+  t.after(() => cli.child.kill('SIGKILL'));
+  await cli.waitForStderr(/Poll 1: status/);
+  cli.child.kill('SIGINT');
+  const result = await cli.done;
+  assert.equal(result.code, 130, result.stderr);
+  assert.match(result.stderr, /ERROR Cancel failed: POST \/v1\/responses\/resp_\w+\/cancel failed: HTTP 400/);
+  assert.match(readFileSync(join(dir, 'r.md'), 'utf8'), /\| Status \| interrupted \(SIGINT\); the cancel call failed \(--cancel-on-interrupt\): the response is still running; last seen in_progress \|/);
+});

@@ -123,7 +123,7 @@ export class ResponsesClient {
       return interpret(what, ep.method, path, answer.statusCode, responseHeaders, answer.text);
     } catch (error) {
       if (stop?.aborted && error === stop.reason) {
-        failure = 'stopped before the answer (the run was ended)';
+        failure = `not awaited: ${error instanceof Error ? error.message : 'the run was stopped'}`;
         throw error;
       }
       if (status === undefined) {

@@ -79,12 +79,14 @@ export async function recordStop(session: Session, stopped: RunStopped, cancelFi
     journal.info(`Cancelling response ${id} (${flag})`);
     try {
       const answer = await session.client.cancel(id);
+      const status = checkedStatus(answer, id);
       noteResponse(session, answer.response);
-      journal.info(`Cancel answered HTTP ${answer.status}: response ${id} is now ${answer.response.status ?? '(no status)'}`);
+      journal.info(`Cancel answered HTTP ${answer.status}: response ${id} is now ${status}`);
       what += `; cancelled on request (${flag})`;
     } catch (error) {
       journal.error(`Cancel failed: ${error instanceof Error ? error.message : String(error)}`);
       what += `; the cancel call failed (${flag})`;
+      await refreshStatus(session, id);
     }
   }
   const status = progress.lastSeen?.status;
@@ -103,4 +105,16 @@ export async function recordStop(session: Session, stopped: RunStopped, cancelFi
   const facts = { elapsedSeconds: elapsedSeconds(session), polls: progress.polls, finishedAt: session.clock.now() };
   session.report.finish(unfinishedEnding(what, facts, id, progress.lastSeen));
   return { exitCode: stopped.exitCode, line };
+}
+
+/** One more look after a failed cancel (it may have ended meanwhile), so the ending says what is true. */
+async function refreshStatus(session: Session, id: string): Promise<void> {
+  try {
+    const answer = await session.client.retrieve(id);
+    const status = checkedStatus(answer, id);
+    noteResponse(session, answer.response);
+    session.journal.info(`Response ${id} is ${status}`);
+  } catch {
+    // The ending then reports the last status seen, which is what is known.
+  }
 }
