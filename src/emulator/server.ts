@@ -155,7 +155,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       const route = routeOf(req, path);
       const fault = route ? faultFor(settings.faults ?? [], route.r.call, ++callCounts[route.r.call]) : undefined;
       if (fault?.kind === 'status') return send(res, fault.status, faultEnvelope(fault), started, retryHeaders(fault));
-      if (fault?.kind === 'slow') await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+      // unref: a slow answer still pending must not keep a closed emulator's process alive.
+      if (fault?.kind === 'slow') await new Promise((resolve) => setTimeout(resolve, fault.delayMs).unref());
       const [status, payload] = dispatch(req, path, body);
       if (fault?.kind === 'drop') return void req.socket.destroy();
       if (fault?.kind === 'not-json') return sendHtml(res);
