@@ -32,9 +32,20 @@ const NETWORK_FLAGS: readonly (readonly [string, string])[] = [
   ['--env-file <path>', 'read this .env file instead of ./.env (real environment variables win)'],
 ];
 
+/** Transient failures (network errors, 408, 409, 429, 5xx) are retried with backoff; this bounds how often. */
+const RETRY_FLAG: readonly (readonly [string, string])[] = [['--max-retries <count>', 'retries per call after a transient failure (default: 5)']];
+
+/** How run and poll follow a response, and what they do when a deadline or an interrupt ends the wait. */
+const WATCH_FLAGS: readonly (readonly [string, string])[] = [
+  ['--poll-interval <seconds>', 'seconds between polls, decimals allowed (default: 10; run --emulator: 1)'],
+  ['--max-wait <seconds>', 'give up (exit 4) when no terminal status came within this time; the response keeps running'],
+  ['--cancel-on-timeout', 'when --max-wait passes, cancel the response first'],
+  ['--cancel-on-interrupt', 'on Ctrl-C or SIGTERM, cancel the response first'],
+  ['--json', 'print one JSON summary object on stdout instead of the two summary lines'],
+];
+
 const RUN_FLAGS: readonly (readonly [string, string])[] = [
   ['--model <name>', 'model to ask (default: gpt-5.2)'],
-  ['--poll-interval <seconds>', 'seconds between polls, decimals allowed (default: 10; 1 with --emulator)'],
   ['--output <path>', 'Markdown report path, folders created (default: scratchpad/background_mode_gpt52_test_report.md)'],
   ['--prompt <text>', 'user prompt (default: a job-shop scheduling question)'],
   ['--prompt-file <path>', 'read the user prompt from a file'],
@@ -42,8 +53,9 @@ const RUN_FLAGS: readonly (readonly [string, string])[] = [
   ['--reasoning-effort <level>', 'none, minimal, low, medium, high, xhigh or max (default: high)'],
   ['--verbosity <level>', 'low, medium or high (default: high)'],
   ['--emulator', 'run against the built-in emulator: no key, no network'],
-  ['--json', 'print one JSON summary object on stdout instead of the two summary lines'],
   ...CONSOLE_FLAGS,
+  ...WATCH_FLAGS,
+  ...RETRY_FLAG,
   ...NETWORK_FLAGS,
 ];
 
@@ -81,6 +93,32 @@ const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       return (args, flags, io) => (noArguments('policy', args), policyCommand(flags, io));
     },
   },
+  poll: {
+    usage: 'poll <response_id>',
+    description: 'Attach to an existing background response, poll it to a terminal status, write the report',
+    flags: [
+      ['--output <path>', 'Markdown report path, folders created (default: scratchpad/poll_<response_id>.md)'],
+      ...CONSOLE_FLAGS,
+      ...WATCH_FLAGS,
+      ...RETRY_FLAG,
+      ...NETWORK_FLAGS,
+    ],
+    load: async () => {
+      const { pollCommand } = await import('./commands/poll.js');
+      return pollCommand;
+    },
+    examples: ['bgprobe poll resp_68f3a1c2d4e5 --poll-interval 5 --max-wait 600'],
+  },
+  cancel: {
+    usage: 'cancel <response_id>',
+    description: 'Cancel a background response and print its status (exit 0 when cancelled or already ended)',
+    flags: [['--json', 'print {id, status, was_terminal, exit_code} as one JSON object on stdout'], ...RETRY_FLAG, ...NETWORK_FLAGS],
+    load: async () => {
+      const { cancelCommand } = await import('./commands/cancel.js');
+      return cancelCommand;
+    },
+    examples: ['bgprobe cancel resp_68f3a1c2d4e5'],
+  },
   emulate: {
     usage: 'emulate',
     description: 'Serve the local Responses API emulator on loopback until interrupted',
@@ -91,6 +129,8 @@ const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       ['--running-seconds <seconds>', 'how long it then stays in_progress (default: 2)'],
       ['--final-status <status>', 'terminal status it reaches (default: completed)'],
       ['--output-text <text>', "the model's answer (default: a short text echoing the question)"],
+      ['--never-finish', 'responses stay in_progress forever (for --max-wait and interrupts)'],
+      ['--fault <faults>', 'scripted faults, e.g. poll2=drop,poll3=503:retry-after=1,poll4=slow:2000,poll5=no-status (see docs/architecture.md)'],
     ],
     load: async () => {
       const { emulateCommand } = await import('./commands/emulate.js');

@@ -102,3 +102,78 @@ export function singleJsonObject(stdout: string): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`stdout is not one JSON object: ${stdout}`);
   return value as Record<string, unknown>;
 }
+
+/** A CLI child process still running, for tests that signal or kill it mid-run. */
+export interface LiveCli {
+  readonly child: import('node:child_process').ChildProcessWithoutNullStreams;
+  /** Everything written to stdout and stderr so far. */
+  stdout(): string;
+  stderr(): string;
+  /** Resolves once stderr matches, so a signal is sent only when the run is where the test wants it. */
+  waitForStderr(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  /** Resolves when the process has ended. */
+  readonly done: Promise<CliResult>;
+}
+
+export function startCli(args: readonly string[], options: CliOptions): LiveCli {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: options.cwd,
+    env: { PATH: process.env['PATH'] ?? '', ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  const waiters: { pattern: RegExp; resolve: () => void }[] = [];
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+    for (const w of [...waiters]) if (w.pattern.test(stderr)) (waiters.splice(waiters.indexOf(w), 1), w.resolve());
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
+  const done = new Promise<CliResult>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+  return {
+    child,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    waitForStderr: (pattern, timeoutMs = 15_000) =>
+      new Promise<void>((resolve, reject) => {
+        if (pattern.test(stderr)) return resolve();
+        const t = setTimeout(() => reject(new Error(`stderr never matched ${pattern}:\n${stderr}`)), timeoutMs);
+        waiters.push({ pattern, resolve: () => (clearTimeout(t), resolve()) });
+        void done.then(() => setTimeout(() => reject(new Error(`the CLI ended before stderr matched ${pattern}:\n${stderr}`)), 50));
+      }),
+    done,
+  };
+}
+
+/** Creates a background response on the emulator directly, as another tool would, and returns its id. */
+export async function createResponseOn(emulator: Emulator): Promise<string> {
+  const res = await fetch(`${emulator.baseUrl}/responses`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TEST_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'gpt-5.2', input: 'made elsewhere', background: true }),
+  });
+  const body = (await res.json()) as { id: string };
+  return body.id;
+}
+
+/** The environment of a CLI run against an emulator. */
+export function envFor(emulator: Emulator): Record<string, string> {
+  return { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: emulator.baseUrl };
+}
+
+/** The requests the emulator saw, by kind. */
+export function callsOf(emulator: Emulator): { creates: number; polls: number; cancels: number } {
+  const r = emulator.requests;
+  return {
+    creates: r.filter((x) => x.method === 'POST' && x.path.endsWith('/responses')).length,
+    polls: r.filter((x) => x.method === 'GET').length,
+    cancels: r.filter((x) => x.path.endsWith('/cancel')).length,
+  };
+}

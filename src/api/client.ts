@@ -52,6 +52,8 @@ interface SendOptions {
   readonly responseId?: string;
   readonly body?: unknown;
   readonly headers?: Readonly<Record<string, string>>;
+  /** Ends the request at once when aborted (a deadline or an interrupt); the signal's reason is thrown. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**
@@ -67,17 +69,17 @@ export class ResponsesClient {
   }
 
   /** POST /responses. The idempotency key lets a retried create be recognised by the server. */
-  create(body: unknown, idempotencyKey?: string): Promise<ApiAnswer> {
+  create(body: unknown, idempotencyKey?: string, signal?: AbortSignal): Promise<ApiAnswer> {
     const headers: Record<string, string> = idempotencyKey ? { 'idempotency-key': idempotencyKey } : {};
-    return this.#send('create', { body, headers });
+    return this.#send('create', { body, headers, signal });
   }
 
-  retrieve(responseId: string): Promise<ApiAnswer> {
-    return this.#send('retrieve', { responseId });
+  retrieve(responseId: string, signal?: AbortSignal): Promise<ApiAnswer> {
+    return this.#send('retrieve', { responseId, signal });
   }
 
-  cancel(responseId: string): Promise<ApiAnswer> {
-    return this.#send('cancel', { responseId });
+  cancel(responseId: string, signal?: AbortSignal): Promise<ApiAnswer> {
+    return this.#send('cancel', { responseId, signal });
   }
 
   /** Closes the pool; waits for nothing that is still running. */
@@ -94,6 +96,8 @@ export class ResponsesClient {
   }
 
   async #send(name: EndpointName, options: SendOptions): Promise<ApiAnswer> {
+    // Nothing is sent once the run is ending; the reason (a deadline, an interrupt) propagates.
+    if (options.signal?.aborted) throw options.signal.reason;
     const ep = endpoint(name);
     const { baseUrl, timeoutMs } = this.#options;
     const path = endpointPath(baseUrl, ep, options.responseId);
@@ -106,9 +110,10 @@ export class ResponsesClient {
     let responseHeaders: Record<string, string> = {};
     let failure: string | undefined;
     const requestHeaders = this.#headers(options);
+    const stop = options.signal;
     try {
       const dispatcher = await this.#pool();
-      const answer = await this.#withDeadline(dispatcher, what, async (signal) => {
+      const answer = await this.#withDeadline(dispatcher, what, stop, async (signal) => {
         const res = await dispatcher.request({
           origin: baseUrl.origin,
           path,
@@ -127,6 +132,10 @@ export class ResponsesClient {
       });
       return interpret(what, call, answer.statusCode, responseHeaders, answer.text);
     } catch (error) {
+      if (stop?.aborted && error === stop.reason) {
+        failure = `not awaited: ${error instanceof Error ? error.message : 'the run was stopped'}`;
+        throw error;
+      }
       if (status === undefined) {
         const bare = toNetworkError(error, what, baseUrl.host);
         const networkError = this.#options.diagnosis?.explain(bare, call) ?? bare;
@@ -178,10 +187,18 @@ export class ResponsesClient {
    * can leave a request unsettled forever, even with an abort signal, when a proxy drops a
    * CONNECT without answering (nodejs/undici#3897); destroying the pool is the only way out.
    */
-  async #withDeadline<T>(dispatcher: Dispatcher, what: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  async #withDeadline<T>(dispatcher: Dispatcher, what: string, stop: AbortSignal | undefined, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const { timeoutMs } = this.#options;
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
+    let onStop: (() => void) | undefined;
+    const stopped = new Promise<never>((_, reject) => {
+      onStop = () => {
+        controller.abort(stop?.reason);
+        reject(stop?.reason);
+      };
+      stop?.addEventListener('abort', onStop, { once: true });
+    });
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         const error = new NetworkError(`${what}: no complete answer within ${timeoutMs / 1000} s (--timeout)`, 'timeout', true);
@@ -194,9 +211,10 @@ export class ResponsesClient {
       }, timeoutMs);
     });
     try {
-      return await Promise.race([work(controller.signal), deadline]);
+      return await Promise.race([work(controller.signal), deadline, stopped]);
     } finally {
       clearTimeout(timer);
+      if (onStop) stop?.removeEventListener('abort', onStop);
     }
   }
 }

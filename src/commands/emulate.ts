@@ -4,6 +4,8 @@ import { stringFlag } from '../config/run-config.js';
 import { parseSeconds, parseText, parseWholeNumber } from '../config/values.js';
 import { EMULATOR_DEFAULTS, startEmulator } from '../emulator/server.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
+import { UsageError } from '../errors.js';
+import { parseFaults, type Fault } from '../emulator/faults.js';
 import type { Io } from '../io.js';
 
 /** `bgprobe emulate`: serve the emulator until SIGINT or SIGTERM. */
@@ -14,6 +16,8 @@ export async function emulateCommand(flags: RawFlags, io: Io): Promise<ExitCode>
   const running = stringFlag(flags, 'runningSeconds', '--running-seconds');
   const finalStatus = stringFlag(flags, 'finalStatus', '--final-status');
   const outputText = stringFlag(flags, 'outputText', '--output-text');
+  const faultText = stringFlag(flags, 'fault', '--fault');
+  const faults = faultText === undefined ? [] : parseFaultFlag(faultText);
   const emulator = await startEmulator({
     port: port === undefined ? 0 : parseWholeNumber('--port', port, 0, 65535),
     host: host ?? '127.0.0.1',
@@ -21,11 +25,22 @@ export async function emulateCommand(flags: RawFlags, io: Io): Promise<ExitCode>
     inProgressMs: running === undefined ? EMULATOR_DEFAULTS.inProgressMs : parseSeconds('--running-seconds', running) * 1000,
     finalStatus: finalStatus === undefined ? EMULATOR_DEFAULTS.finalStatus : parseText('--final-status', finalStatus).trim(),
     ...(outputText === undefined ? {} : { outputText }),
+    neverFinish: flags['neverFinish'] === true,
+    faults,
   });
   io.stdout.write(`bgprobe emulator listening on ${emulator.baseUrl}\n`);
+  if (faults.length > 0) io.stderr.write(`Scripted faults: ${faultText}\n`);
   io.stderr.write(`Use it with: OPENAI_BASE_URL=${emulator.baseUrl} OPENAI_API_KEY=sk-any bgprobe run --poll-interval 1\nPress Ctrl-C to stop.\n`);
   const signal = await Promise.race([once(process, 'SIGINT').then(() => 'SIGINT'), once(process, 'SIGTERM').then(() => 'SIGTERM')]);
   await emulator.close();
   io.stderr.write(`Emulator stopped (${signal}); it served ${emulator.requests.length} requests.\n`);
   return EXIT.ok;
+}
+
+function parseFaultFlag(text: string): Fault[] {
+  try {
+    return parseFaults(text);
+  } catch (error) {
+    throw new UsageError(`--fault: ${(error as Error).message}`);
+  }
 }

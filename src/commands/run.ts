@@ -2,15 +2,14 @@ import { buildCreateBody } from '../api/create-body.js';
 import { loadEnvironment } from '../config/environment.js';
 import { resolveRunConfig, type RawFlags, type RunConfig } from '../config/run-config.js';
 import { startEmulator, type Emulator } from '../emulator/server.js';
-import { errorLine, exitCodeOf, SetupError } from '../errors.js';
+import { SetupError } from '../errors.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
 import { maskSecret } from '../redact.js';
 import type { ReportHeader } from '../report/report.js';
-import { elapsedSeconds, noteResponse, openSession, type Session } from '../job/session.js';
-import { writeJson } from '../console/json.js';
-import { summarizeUsage, type ResponseObject } from '../api/response.js';
-import { recordFailure, watchToEnd } from '../job/watch.js';
+import { openSession } from '../job/session.js';
+import { submitCreate } from '../job/submit.js';
+import { supervise } from '../job/supervise.js';
 import { VERSION } from '../version.js';
 import { resolveConsoleOptions, type ConsoleOptions } from '../console/options.js';
 import { systemClock } from '../job/clock.js';
@@ -44,34 +43,13 @@ export async function runCommand(flags: RawFlags, io: Io): Promise<ExitCode> {
 
 async function submitAndWatch(config: RunConfig, consoleOptions: ConsoleOptions, flags: RawFlags, io: Io): Promise<ExitCode> {
   const session = openSession(config, config.outputPath, runHeader(config), io, systemClock, consoleOptions);
-  const { journal, client } = session;
-  try {
-    journal.info(`bgprobe ${VERSION} run: model ${config.model}, base URL ${config.network.baseUrl.href}`);
+  return supervise(session, io, { watch: config, model: config.model, json: flags['json'] === true }, async (signal) => {
+    session.journal.info(`bgprobe ${VERSION} run: model ${config.model}, base URL ${config.network.baseUrl.href}`);
     if (config.apiKey === undefined) {
       throw new SetupError('OPENAI_API_KEY is not set; export it, put it in .env, or use --emulator to try bgprobe without a key', 'missing_key');
     }
-    journal.info('Submitting the background response (POST create)');
-    const created = await client.create(buildCreateBody(config));
-    noteResponse(session, created.response);
-    journal.info(`Created response ${created.response.id}: status ${created.response.status ?? '(none)'}`);
-    const result = await watchToEnd(session, created, config.pollIntervalSeconds);
-    const summary = runSummary(config, session, result.response, result.polls, result.exitCode);
-    if (flags['json'] === true) writeJson(io.stdout, session.redactor, summary);
-    else io.stdout.write(`Report written to: ${session.report.path}\nFinal status: ${result.status}\n`);
-    return result.exitCode;
-  } catch (error) {
-    const message = errorLine(error);
-    const exitCode = exitCodeOf(error);
-    recordFailure(session, error);
-    io.stderr.write(session.redactor.apply(`bgprobe: ${message}${resumeHint(session.progress.responseId)}\n`));
-    if (flags['json'] === true) {
-      writeJson(io.stdout, session.redactor, runSummary(config, session, session.progress.lastSeen, session.progress.polls, exitCode, message));
-    } else io.stdout.write(`Report written to: ${session.report.path}\n`);
-    return exitCode;
-  } finally {
-    session.journal.stopLive();
-    await client.close();
-  }
+    return submitCreate(session, buildCreateBody(config), signal);
+  });
 }
 
 function runHeader(config: RunConfig): ReportHeader {
@@ -90,7 +68,9 @@ function runHeader(config: RunConfig): ReportHeader {
       ['Proxy', config.network.proxyExplanation],
       ['Trusted CAs', config.network.trust.description],
       ['Per-request timeout (s)', String(config.network.timeoutMs / 1000)],
+      ['Max retries per call', String(config.maxRetries)],
       ['Max wait (s)', config.maxWaitSeconds === undefined ? 'none' : String(config.maxWaitSeconds)],
+      ['On timeout / interrupt', `${config.cancelOnTimeout ? 'cancel' : 'leave running'} / ${config.cancelOnInterrupt ? 'cancel' : 'leave running'}`],
       ['Report', config.outputPath],
       ['API key', key],
       ['Organization', config.organization ?? 'not set'],
@@ -100,35 +80,5 @@ function runHeader(config: RunConfig): ReportHeader {
       { label: `Developer instructions (${config.instructionsSource})`, text: config.instructions },
       { label: `User prompt (${config.promptSource})`, text: config.prompt },
     ],
-  };
-}
-
-/** Appended to the one error line, so the id survives even --quiet: how to resume or cancel what may still run. */
-function resumeHint(responseId: string | undefined): string {
-  return responseId ? `; response ${responseId} may still be running: resume with "bgprobe poll ${responseId}", cancel with "bgprobe cancel ${responseId}"` : '';
-}
-
-/**
- * The --json object of run (and poll): what CI needs to decide and to find the report. Every
- * key is always present (null when unknown), so a consumer never has to test for one.
- */
-export function runSummary(
-  config: { model: string },
-  session: Session,
-  response: ResponseObject | undefined,
-  polls: number,
-  exitCode: ExitCode,
-  error: string | null = null,
-) {
-  return {
-    id: response?.id ?? null,
-    status: response?.status ?? null,
-    model: response?.model ?? config.model,
-    report: session.report.path,
-    polls,
-    elapsed_seconds: Number(elapsedSeconds(session).toFixed(3)),
-    usage: summarizeUsage(response?.usage) ?? null,
-    exit_code: exitCode,
-    error,
   };
 }

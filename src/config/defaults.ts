@@ -9,6 +9,8 @@ export const DEFAULTS = Object.freeze({
   verbosity: 'high',
   /** Per-request bound for run, poll and cancel. */
   timeoutSeconds: 60,
+  /** Retries per call after a transient failure (network error, 408, 409, 429, 5xx). */
+  maxRetries: 5,
   /** Larger than any Response the API sends; a cap so a runaway answer cannot exhaust memory. */
   maxResponseBytes: 64 * 1024 * 1024,
 });

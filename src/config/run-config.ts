@@ -7,7 +7,11 @@ import { resolveProxy } from '../egress/proxy-config.js';
 import { resolveTrust } from '../egress/trust.js';
 import { DEFAULTS, DEFAULT_INSTRUCTIONS, DEFAULT_PROMPT, REASONING_EFFORTS, VERBOSITIES } from './defaults.js';
 import type { Environment } from './environment.js';
+import { resolveWatchConfig, type WatchConfig } from './watch-config.js';
 import { parseBaseUrl, parseChoice, parseSeconds, parseText, parseWholeNumber, requireSafeTransport } from './values.js';
+
+/** More retries than this only hides a problem that will not pass. */
+const MAX_RETRIES = 50;
 
 /** Flag values exactly as typed: strings for valued flags, booleans for switches. */
 export type RawFlags = Readonly<Record<string, string | boolean | undefined>>;
@@ -18,24 +22,21 @@ export interface ApiConfig {
   readonly apiKey: string | undefined;
   readonly organization: string | undefined;
   readonly project: string | undefined;
+  /** Retries per call after a transient failure (`--max-retries`). */
+  readonly maxRetries: number;
   /** Where each setting came from, for the report. */
   readonly baseUrlSource: string;
 }
 
-/** The settings of `run` (and of `poll`, which uses the polling and report parts). */
-export interface RunConfig extends ApiConfig {
+/** The settings of `run`; `poll` uses the ApiConfig and WatchConfig parts. */
+export interface RunConfig extends ApiConfig, WatchConfig {
   readonly model: string;
-  readonly pollIntervalSeconds: number;
-  readonly outputPath: string;
   readonly prompt: string;
   readonly promptSource: string;
   readonly instructions: string;
   readonly instructionsSource: string;
   readonly reasoningEffort: string;
   readonly verbosity: string;
-  readonly maxWaitSeconds: number | undefined;
-  readonly cancelOnTimeout: boolean;
-  readonly cancelOnInterrupt: boolean;
   readonly emulator: boolean;
 }
 
@@ -67,6 +68,7 @@ export function resolveApiConfig(flags: RawFlags, env: Environment, defaultTimeo
   const { proxy, explanation } = resolveProxy(baseUrl, proxyFlag === undefined ? undefined : parseText('--proxy', proxyFlag), env);
   const caFile = stringFlag(flags, 'caFile', '--ca-file');
   const trust = resolveTrust(caFile === undefined ? undefined : parseText('--ca-file', caFile), flags['systemCa'] === true, env);
+  const retriesRaw = stringFlag(flags, 'maxRetries', '--max-retries');
   return Object.freeze({
     network: Object.freeze({
       baseUrl,
@@ -80,6 +82,7 @@ export function resolveApiConfig(flags: RawFlags, env: Environment, defaultTimeo
     apiKey: env.get('OPENAI_API_KEY'),
     organization: env.get('OPENAI_ORG_ID'),
     project: env.get('OPENAI_PROJECT_ID'),
+    maxRetries: retriesRaw === undefined ? DEFAULTS.maxRetries : parseWholeNumber('--max-retries', retriesRaw, 0, MAX_RETRIES),
     baseUrlSource: baseFlag !== undefined ? '--base-url' : baseEnv !== undefined ? `OPENAI_BASE_URL (${env.sourceOf('OPENAI_BASE_URL')})` : 'default',
   });
 }
@@ -94,31 +97,19 @@ export function resolveRunConfig(flags: RawFlags, env: Environment, cwd: string 
     throw new UsageError('--prompt and --prompt-file both given; use one of them');
   }
   const instructionsFlag = stringFlag(flags, 'instructions', '--instructions');
-  const pollRaw = stringFlag(flags, 'pollInterval', '--poll-interval');
-  const maxWaitRaw = stringFlag(flags, 'maxWait', '--max-wait');
   const effort = stringFlag(flags, 'reasoningEffort', '--reasoning-effort');
   const verbosity = stringFlag(flags, 'verbosity', '--verbosity');
   const model = stringFlag(flags, 'model', '--model');
-  const output = stringFlag(flags, 'output', '--output');
   return Object.freeze({
     ...api,
+    ...resolveWatchConfig(flags, emulator),
     model: model === undefined ? DEFAULTS.model : parseText('--model', model).trim(),
-    pollIntervalSeconds:
-      pollRaw !== undefined
-        ? parseSeconds('--poll-interval', pollRaw)
-        : emulator
-          ? DEFAULTS.emulatorPollIntervalSeconds
-          : DEFAULTS.pollIntervalSeconds,
-    outputPath: output === undefined ? DEFAULTS.outputPath : parseText('--output', output),
     prompt: promptFile !== undefined ? readPromptFile(promptFile, cwd) : promptFlag !== undefined ? parseText('--prompt', promptFlag) : DEFAULT_PROMPT,
     promptSource: promptFile !== undefined ? `--prompt-file ${promptFile}` : promptFlag !== undefined ? '--prompt' : 'default',
     instructions: instructionsFlag !== undefined ? parseText('--instructions', instructionsFlag) : DEFAULT_INSTRUCTIONS,
     instructionsSource: instructionsFlag !== undefined ? '--instructions' : 'default',
     reasoningEffort: effort === undefined ? DEFAULTS.reasoningEffort : parseChoice('--reasoning-effort', effort, REASONING_EFFORTS),
     verbosity: verbosity === undefined ? DEFAULTS.verbosity : parseChoice('--verbosity', verbosity, VERBOSITIES),
-    maxWaitSeconds: maxWaitRaw === undefined ? undefined : parseSeconds('--max-wait', maxWaitRaw),
-    cancelOnTimeout: flags['cancelOnTimeout'] === true,
-    cancelOnInterrupt: flags['cancelOnInterrupt'] === true,
     emulator,
   });
 }

@@ -84,3 +84,16 @@ export function parseText(flag: string, raw: string): string {
   if (raw.trim() === '') throw new UsageError(`${flag} is empty; give some text`);
   return raw;
 }
+
+/**
+ * A response id as given on the command line. Ids from the API look like `resp_<hex>`, but a
+ * proxy in front of it may issue others, so any visible text without spaces or URL delimiters is accepted.
+ */
+export function parseResponseId(command: string, raw: string | undefined): string {
+  if (raw === undefined || raw.trim() === '') throw new UsageError(`${command} needs a response id; write bgprobe ${command} resp_...`);
+  const id = raw.trim();
+  if (id.length > 256 || !/^[\x21-\x7e]+$/.test(id) || /[/?#]/.test(id)) {
+    throw new UsageError(`${JSON.stringify(raw)} is not a response id; give the id bgprobe printed, such as resp_68f3a1c2d4e5`);
+  }
+  return id;
+}

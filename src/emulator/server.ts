@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { faultFor, type FaultAction, type FaultCall, type Fault } from './faults.js';
 import { defaultAnswer, errorEnvelope, inputText, isObject, newId, requestId, responseObject, type StoredResponse } from './objects.js';
 
 /** How the emulated background lifecycle unfolds. */
@@ -21,6 +22,16 @@ export interface EmulatorOptions {
   readonly acceptKey?: (key: string) => boolean;
   /** Serve HTTPS with this key and certificate (PEM), as the real API does; tests make a test CA for it. */
   readonly tls?: { readonly key: string; readonly cert: string };
+  /** A response stays in_progress forever: for deadlines and interrupts. */
+  readonly neverFinish?: boolean;
+  /**
+   * Instead of the clock, the number of retrieves a response stays pending for: queued when
+   * created, in_progress for this many GETs, then the final status. Tests use it so that
+   * they do not depend on how fast a child process starts.
+   */
+  readonly pendingPolls?: number;
+  /** Scripted faults on chosen calls (see faults.ts). */
+  readonly faults?: readonly Fault[];
 }
 
 /** One request as the emulator saw it, for tests to assert what was (or was not) sent. */
@@ -44,9 +55,9 @@ export interface Emulator {
 export const EMULATOR_DEFAULTS = Object.freeze({ queuedMs: 1000, inProgressMs: 2000, finalStatus: 'completed' });
 
 const ROUTES = [
-  { method: 'POST', pattern: /^\/v1\/responses$/, handler: 'create' },
-  { method: 'GET', pattern: /^\/v1\/responses\/([^/]+)$/, handler: 'retrieve' },
-  { method: 'POST', pattern: /^\/v1\/responses\/([^/]+)\/cancel$/, handler: 'cancel' },
+  { method: 'POST', pattern: /^\/v1\/responses$/, handler: 'create', call: 'create' },
+  { method: 'GET', pattern: /^\/v1\/responses\/([^/]+)$/, handler: 'retrieve', call: 'poll' },
+  { method: 'POST', pattern: /^\/v1\/responses\/([^/]+)\/cancel$/, handler: 'cancel', call: 'cancel' },
 ] as const;
 
 const MISSING_KEY =
@@ -58,6 +69,8 @@ interface Entry {
   pinnedStatus: string | undefined;
   /** Creation time in ms; the object's created_at is whole seconds, as the API's is. */
   createdMs: number;
+  /** Retrieves answered so far. */
+  polls: number;
 }
 
 /** Starts the emulator on loopback and resolves once it listens. */
@@ -70,9 +83,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const statusOf = (entry: Entry, now: number): string => {
     if (entry.pinnedStatus) return entry.pinnedStatus;
     if (!entry.stored.background) return settings.finalStatus;
+    if (settings.pendingPolls !== undefined) {
+      if (entry.polls > settings.pendingPolls) return settings.finalStatus;
+      return entry.polls === 0 ? 'queued' : 'in_progress';
+    }
     const age = now - entry.createdMs;
     if (age < settings.queuedMs) return 'queued';
-    if (age < settings.queuedMs + settings.inProgressMs) return 'in_progress';
+    if (settings.neverFinish || age < settings.queuedMs + settings.inProgressMs) return 'in_progress';
     return settings.finalStatus;
   };
 
@@ -104,12 +121,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         outputText: settings.outputText ?? defaultAnswer(parsed),
         inputTokens: Math.max(1, Math.ceil(inputText(parsed).length / 4)),
       };
-      const entry: Entry = { stored, pinnedStatus: undefined, createdMs };
+      const entry: Entry = { stored, pinnedStatus: undefined, createdMs, polls: 0 };
       entries.set(stored.id, entry);
       return [200, render(entry)];
     },
     retrieve(match: RegExpExecArray): [number, unknown] {
       const entry = entries.get(decodeURIComponent(match[1] ?? ''));
+      if (entry) entry.polls += 1;
       return entry ? [200, render(entry)] : notFound(match[1] ?? '');
     },
     cancel(match: RegExpExecArray): [number, unknown] {
@@ -130,19 +148,32 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     return responseObject(entry.stored, statusOf(entry, now), Math.floor(now / 1000));
   }
 
+  const callCounts: Record<FaultCall, number> = { create: 0, poll: 0, cancel: 0 };
+
   const listener: RequestListener = (req, res) => {
     const started = performance.now();
-    readBody(req).then((body) => {
+    readBody(req).then(async (body) => {
       const path = (req.url ?? '/').split('?')[0] ?? '/';
       requests.push({ method: req.method ?? '', path, headers: { ...req.headers }, body });
+      const route = routeOf(req, path);
+      const fault = route ? faultFor(settings.faults ?? [], route.r.call, ++callCounts[route.r.call]) : undefined;
+      if (fault?.kind === 'status') return send(res, fault.status, faultEnvelope(fault), started, retryHeaders(fault));
+      // unref: a slow answer still pending must not keep a closed emulator's process alive.
+      if (fault?.kind === 'slow') await new Promise((resolve) => setTimeout(resolve, fault.delayMs).unref());
       const [status, payload] = dispatch(req, path, body);
-      send(res, status, payload, started);
+      if (fault?.kind === 'drop') return void req.socket.destroy();
+      if (fault?.kind === 'not-json') return sendHtml(res);
+      send(res, status, status === 200 ? corrupt(payload, fault) : payload, started);
     }, () => res.destroy());
   };
   const server: Server = options.tls ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, listener) : createServer(listener);
 
+  function routeOf(req: IncomingMessage, path: string) {
+    return ROUTES.map((r) => ({ r, m: r.pattern.exec(path) })).find((x) => x.m && x.r.method === req.method);
+  }
+
   function dispatch(req: IncomingMessage, path: string, body: string): [number, unknown] {
-    const route = ROUTES.map((r) => ({ r, m: r.pattern.exec(path) })).find((x) => x.m && x.r.method === req.method);
+    const route = routeOf(req, path);
     if (!route?.m) return [404, errorEnvelope(`Invalid URL (${req.method} ${path})`, 'invalid_request_error')];
     const key = bearerKey(req.headers.authorization);
     if (key === undefined) return [401, errorEnvelope(MISSING_KEY, 'invalid_request_error')];
@@ -190,9 +221,41 @@ function bearerKey(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
-function send(res: ServerResponse, status: number, payload: unknown, started: number): void {
+/** The Response object as a faulty server or proxy would garble it. */
+function corrupt(payload: unknown, fault: FaultAction | undefined): unknown {
+  if (!fault || !isObject(payload)) return payload;
+  if (fault.kind === 'no-status') return Object.fromEntries(Object.entries(payload).filter(([key]) => key !== 'status'));
+  if (fault.kind === 'wrong-id') return { ...payload, id: newId('resp') };
+  if (fault.kind === 'set-status') return { ...payload, status: fault.status };
+  return payload;
+}
+
+/** The envelope the API sends with these statuses, from the reference captures. */
+function faultEnvelope(fault: Extract<FaultAction, { kind: 'status' }>) {
+  if (fault.quota) return errorEnvelope('You exceeded your current quota, please check your plan and billing details.', 'insufficient_quota', null, 'insufficient_quota');
+  if (fault.status === 429) return errorEnvelope('Rate limit reached for requests. Please try again in 1s.', 'requests', null, 'rate_limit_exceeded');
+  if (fault.status === 503) return errorEnvelope('The engine is currently overloaded, please try again later', 'server_error');
+  if (fault.status >= 500) return errorEnvelope('The server had an error while processing your request. Sorry about that!', 'server_error');
+  return errorEnvelope(`Emulated HTTP ${fault.status} (bgprobe emulate --fault).`, 'invalid_request_error');
+}
+
+function retryHeaders(fault: Extract<FaultAction, { kind: 'status' }>): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (fault.retryAfter !== undefined) headers['retry-after'] = fault.retryAfter;
+  if (fault.retryAfterMs !== undefined) headers['retry-after-ms'] = fault.retryAfterMs;
+  return headers;
+}
+
+function sendHtml(res: ServerResponse): void {
+  const text = '<html><body><h1>Access denied</h1><p>This page was sent by the emulator (--fault not-json).</p></body></html>';
+  res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function send(res: ServerResponse, status: number, payload: unknown, started: number, extraHeaders: Record<string, string> = {}): void {
   const text = JSON.stringify(payload);
   res.writeHead(status, {
+    ...extraHeaders,
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(text),
     'x-request-id': requestId(),

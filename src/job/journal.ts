@@ -45,7 +45,8 @@ export class Journal {
 
   #record(level: Level, message: string): void {
     const event = { time: this.#now(), level, message };
-    this.#progress.event(event);
+    // The report first: whatever the console has shown is then already on disk, even after kill -9.
     this.#report?.addEvent(event);
+    this.#progress.event(event);
   }
 }

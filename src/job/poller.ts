@@ -1,11 +1,12 @@
-import type { ApiAnswer, ResponsesClient } from '../api/client.js';
+import type { ApiAnswer } from '../api/client.js';
 import { isPending, type ResponseObject } from '../api/response.js';
 import { ProtocolError } from '../errors.js';
 import type { Clock } from './clock.js';
 import type { Journal } from './journal.js';
 
 export interface PollOptions {
-  readonly client: Pick<ResponsesClient, 'retrieve'>;
+  /** Retries, if any, happen inside; the signal ends a request or a wait at once. */
+  readonly client: { retrieve(responseId: string, signal?: AbortSignal): Promise<ApiAnswer> };
   readonly responseId: string;
   readonly intervalMs: number;
   /** Monotonic time the schedule counts from: poll k is due at start + k × interval. */
@@ -34,7 +35,7 @@ export async function pollToTerminal(options: PollOptions): Promise<PollResult> 
     slot = Math.max(slot + 1, Math.ceil((clock.monotonic() - scheduleStart) / intervalMs));
     const wait = scheduleStart + slot * intervalMs - clock.monotonic();
     if (wait > 0) await clock.sleep(wait, signal);
-    const answer = await client.retrieve(responseId);
+    const answer = await client.retrieve(responseId, signal);
     polls += 1;
     const status = checkedStatus(answer, responseId);
     journal.info(`Poll ${polls}: status ${status} (HTTP ${answer.status}${answer.requestId ? `, ${answer.requestId}` : ''})`);

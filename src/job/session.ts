@@ -2,6 +2,8 @@ import { resolve } from 'node:path';
 import { ResponsesClient } from '../api/client.js';
 import type { ResponseObject } from '../api/response.js';
 import { createDispatcher } from '../api/dispatcher.js';
+import { DEFAULT_RETRY_POLICY } from '../api/retry.js';
+import { RetryingClient, type RetryNotice } from '../api/retrying-client.js';
 import type { ApiConfig } from '../config/run-config.js';
 import { chooseProgress } from '../console/progress.js';
 import { PLAIN_CONSOLE, type ConsoleOptions } from '../console/options.js';
@@ -17,7 +19,8 @@ export interface Session {
   readonly redactor: Redactor;
   readonly report: RunReport;
   readonly journal: Journal;
-  readonly client: ResponsesClient;
+  /** The API calls with the retry policy applied; every retry is a journal event. */
+  readonly client: RetryingClient;
   readonly clock: Clock;
   /** Monotonic start of the run, for elapsed time. */
   readonly startedAt: number;
@@ -46,7 +49,13 @@ export function openSession(
   const report = RunReport.open(resolve(io.cwd, outputPath), header, redactor);
   const progress = chooseProgress({ stderr: io.stderr, redactor, options: consoleOptions }, clock, startedAt);
   const journal = new Journal(progress, report, () => clock.now());
-  const client = new ResponsesClient({
+  const client = createApiClient(config, journal, clock);
+  return { redactor, report, journal, client, clock, startedAt, progress: { responseId: undefined, lastSeen: undefined, polls: 0 } };
+}
+
+/** The API client of a command: the endpoint calls, every request a journal row, every retry a journal event. */
+export function createApiClient(config: ApiConfig, journal: Journal, clock: Clock = systemClock): RetryingClient {
+  const http = new ResponsesClient({
     baseUrl: config.network.baseUrl,
     apiKey: config.apiKey,
     organization: config.organization,
@@ -57,7 +66,12 @@ export function openSession(
     diagnosis: config.network.proxy ? new TunnelWatch(config.network.proxy) : undefined,
     onExchange: (exchange) => journal.exchange(exchange),
   });
-  return { redactor, report, journal, client, clock, startedAt, progress: { responseId: undefined, lastSeen: undefined, polls: 0 } };
+  return new RetryingClient(http, {
+    policy: { ...DEFAULT_RETRY_POLICY, maxRetries: config.maxRetries },
+    sleep: (ms, signal) => clock.sleep(ms, signal),
+    now: () => clock.now(),
+    onRetry: (notice) => journal.warn(retryEvent(notice)),
+  });
 }
 
 export function elapsedSeconds(session: Session): number {
@@ -71,4 +85,10 @@ export function noteResponse(session: Session, response: ResponseObject): void {
     session.report.setResponseId(response.id);
   }
   session.progress.lastSeen = response;
+}
+
+/** `Retry 1/5 in 0.4 s after: GET /v1/responses/resp_1 failed: HTTP 503 ...` */
+function retryEvent(notice: RetryNotice): string {
+  const why = notice.error instanceof Error ? notice.error.message : String(notice.error);
+  return `Retry ${notice.retry}/${notice.maxRetries} in ${(notice.delayMs / 1000).toFixed(1)} s after: ${why}`;
 }

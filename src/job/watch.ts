@@ -1,9 +1,11 @@
 import { isPending, type ResponseObject } from '../api/response.js';
 import type { ExitCode } from '../exit-codes.js';
+import type { RunStopped } from './stop.js';
 import { exitCodeForStatus, terminalEnding, unfinishedEnding } from './outcome.js';
 import { checkedStatus, pollToTerminal } from './poller.js';
-import { elapsedSeconds, type Session } from './session.js';
+import { elapsedSeconds, noteResponse, type Session } from './session.js';
 import type { ApiAnswer } from '../api/client.js';
+import { ApiError } from '../errors.js';
 
 export interface WatchResult {
   readonly status: string;
@@ -64,7 +66,9 @@ export function recordFailure(session: Session, error: unknown): void {
   const message = error instanceof Error ? error.message : String(error);
   session.journal.stopLive();
   session.journal.error(message);
-  if (responseId) {
+  // A 404 means the API does not know the id (wrong id, other project, or expired): nothing to resume.
+  const unknown = error instanceof ApiError && error.status === 404;
+  if (responseId && !unknown) {
     session.journal.warn(`Response ${responseId} may still be running: resume with "bgprobe poll ${responseId}", cancel with "bgprobe cancel ${responseId}"`);
   }
   session.report.finish(unfinishedEnding('error: the run stopped', { elapsedSeconds: elapsedSeconds(session), polls, finishedAt: session.clock.now() }, responseId, lastSeen));
@@ -76,4 +80,59 @@ export function recordFailure(session: Session, error: unknown): void {
  */
 export function nextPollDue(scheduleStart: number, intervalMs: number, now: number): number {
   return scheduleStart + (Math.floor(Math.max(0, now - scheduleStart) / intervalMs) + 1) * intervalMs;
+}
+
+/**
+ * Ends a run that stopped on purpose (--max-wait passed, SIGINT, SIGTERM) before a terminal
+ * status: one event saying why, the cancel call first when asked for, closing sections that
+ * say whether the response is still running, and the exact commands to resume or cancel it.
+ */
+export async function recordStop(session: Session, stopped: RunStopped, cancelFirst: boolean): Promise<{ exitCode: ExitCode; line: string }> {
+  const { journal, progress } = session;
+  const id = progress.responseId;
+  journal.warn(id ? `${stopped.message}, while following response ${id}` : `${stopped.message}, before any response was created`);
+  let what = stopped.why === 'deadline' ? `stopped: ${stopped.message}` : `interrupted (${stopped.why})`;
+  if (id && cancelFirst) {
+    const flag = stopped.why === 'deadline' ? '--cancel-on-timeout' : '--cancel-on-interrupt';
+    journal.info(`Cancelling response ${id} (${flag})`);
+    try {
+      const answer = await session.client.cancel(id);
+      const status = checkedStatus(answer, id);
+      noteResponse(session, answer.response);
+      journal.info(`Cancel answered HTTP ${answer.status}: response ${id} is now ${status}`);
+      what += `; cancelled on request (${flag})`;
+    } catch (error) {
+      journal.error(`Cancel failed: ${error instanceof Error ? error.message : String(error)}`);
+      what += `; the cancel call failed (${flag})`;
+      await refreshStatus(session, id);
+    }
+  }
+  const status = progress.lastSeen?.status;
+  const running = id !== undefined && (status === undefined || isPending(status));
+  let line = stopped.message;
+  if (id && running) {
+    what += ': the response is still running';
+    line += `; response ${id} is still running: resume with "bgprobe poll ${id}", cancel with "bgprobe cancel ${id}"`;
+    journal.warn(`Response ${id} is still running: resume with "bgprobe poll ${id}", cancel with "bgprobe cancel ${id}"`);
+  } else if (id) {
+    line += `; response ${id} is ${status}`;
+  } else {
+    what += ': no response was created';
+    line += '; no response was created';
+  }
+  const facts = { elapsedSeconds: elapsedSeconds(session), polls: progress.polls, finishedAt: session.clock.now() };
+  session.report.finish(unfinishedEnding(what, facts, id, progress.lastSeen));
+  return { exitCode: stopped.exitCode, line };
+}
+
+/** One more look after a failed cancel (it may have ended meanwhile), so the ending says what is true. */
+async function refreshStatus(session: Session, id: string): Promise<void> {
+  try {
+    const answer = await session.client.retrieve(id);
+    const status = checkedStatus(answer, id);
+    noteResponse(session, answer.response);
+    session.journal.info(`Response ${id} is ${status}`);
+  } catch {
+    // The ending then reports the last status seen, which is what is known.
+  }
 }

@@ -1,0 +1,87 @@
+import type { ApiAnswer } from '../api/client.js';
+import { isPending } from '../api/response.js';
+import type { RetryingClient } from '../api/retrying-client.js';
+import { loadEnvironment } from '../config/environment.js';
+import { resolveApiConfig, type RawFlags } from '../config/run-config.js';
+import { parseResponseId } from '../config/values.js';
+import { lineProgress } from '../console/progress.js';
+import { writeJson } from '../console/json.js';
+import { ApiError, exitCodeOf, SetupError, UsageError } from '../errors.js';
+import { EXIT, type ExitCode } from '../exit-codes.js';
+import type { Io } from '../io.js';
+import { Journal } from '../job/journal.js';
+import { checkedStatus } from '../job/poller.js';
+import { createApiClient } from '../job/session.js';
+import { Redactor } from '../redact.js';
+import { envFileOf } from './shared.js';
+
+interface CancelOutcome {
+  readonly status: string;
+  /** The response had already ended before the cancel: nothing was cancelled. */
+  readonly wasTerminal: boolean;
+  readonly line: string;
+}
+
+/**
+ * `bgprobe cancel <response_id>`: looks the response up first, so that "already finished"
+ * and "cancelled now" can be told apart, then sends the cancel call when it is still running.
+ * Exit 0 when the response is now cancelled or had already ended; 1 for any error.
+ */
+export async function cancelCommand(args: readonly string[], flags: RawFlags, io: Io): Promise<ExitCode> {
+  if (args.length > 1) throw new UsageError(`cancel takes one response id, got ${args.length}: ${JSON.stringify(args.join(' '))}`);
+  const id = parseResponseId('cancel', args[0]);
+  const json = flags['json'] === true;
+  const env = await loadEnvironment({ processEnv: io.env, ...envFileOf(flags, io), redactor: io.redactor });
+  const api = resolveApiConfig(flags, env);
+  if (api.apiKey === undefined) {
+    throw new SetupError('OPENAI_API_KEY is not set; export it or put it in .env (cancel needs the key of the project that created the response)', 'missing_key');
+  }
+  const redactor = (io.redactor ?? new Redactor()).add(api.apiKey);
+  for (const secret of api.network.proxy?.secrets ?? []) redactor.add(secret);
+  const client = createApiClient(api, new Journal(lineProgress(io.stderr, redactor), undefined));
+  try {
+    const outcome = await cancelResponse(client, id);
+    if (json) writeJson(io.stdout, redactor, { id, status: outcome.status, was_terminal: outcome.wasTerminal, exit_code: EXIT.ok });
+    else io.stdout.write(redactor.apply(`${outcome.line}\nFinal status: ${outcome.status}\n`));
+    return EXIT.ok;
+  } catch (error) {
+    const message = describeFailure(error, id, api.network.baseUrl.href);
+    const exitCode = exitCodeOf(error);
+    io.stderr.write(redactor.apply(`bgprobe: ${message}\n`));
+    if (json) writeJson(io.stdout, redactor, { id, status: null, was_terminal: null, exit_code: exitCode, error: message });
+    return exitCode;
+  } finally {
+    await client.close();
+  }
+}
+
+async function cancelResponse(client: RetryingClient, id: string): Promise<CancelOutcome> {
+  const before = checkedStatus(await client.retrieve(id), id);
+  if (!isPending(before)) return alreadyEnded(id, before);
+  let answer: ApiAnswer;
+  try {
+    answer = await client.cancel(id);
+  } catch (error) {
+    // It may have ended between the look-up and the cancel: the API then refuses with a 400.
+    if (!(error instanceof ApiError) || error.status !== 400) throw error;
+    const now = checkedStatus(await client.retrieve(id), id);
+    if (isPending(now)) throw error;
+    return alreadyEnded(id, now);
+  }
+  const status = checkedStatus(answer, id);
+  if (status === 'cancelled') return { status, wasTerminal: false, line: `Response ${id} is now cancelled (it was ${before})` };
+  if (isPending(status)) {
+    return { status, wasTerminal: false, line: `Response ${id}: cancel accepted, status still ${status}; the API may take a few seconds (check with bgprobe poll ${id})` };
+  }
+  return { status, wasTerminal: true, line: `Response ${id} ended as ${status} before the cancel took effect; nothing was cancelled` };
+}
+
+function alreadyEnded(id: string, status: string): CancelOutcome {
+  return { status, wasTerminal: true, line: `Response ${id} had already ended with status ${status}; nothing to cancel` };
+}
+
+function describeFailure(error: unknown, id: string, baseUrl: string): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof ApiError && error.status === 404) return `no response ${id} is known at ${baseUrl}: ${message}`;
+  return message;
+}

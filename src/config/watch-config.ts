@@ -1,0 +1,36 @@
+import { UsageError } from '../errors.js';
+import { DEFAULTS } from './defaults.js';
+import { stringFlag, type RawFlags } from './run-config.js';
+import { parseSeconds, parseText } from './values.js';
+
+/** How a command follows a response to its end: the settings `run` and `poll` share. */
+export interface WatchConfig {
+  readonly pollIntervalSeconds: number;
+  readonly outputPath: string;
+  /** --max-wait: the run gives up (exit 4) when it passes before a terminal status. */
+  readonly maxWaitSeconds: number | undefined;
+  readonly cancelOnTimeout: boolean;
+  readonly cancelOnInterrupt: boolean;
+}
+
+export function resolveWatchConfig(flags: RawFlags, emulator: boolean): WatchConfig {
+  const pollRaw = stringFlag(flags, 'pollInterval', '--poll-interval');
+  const maxWaitRaw = stringFlag(flags, 'maxWait', '--max-wait');
+  const output = stringFlag(flags, 'output', '--output');
+  const cancelOnTimeout = flags['cancelOnTimeout'] === true;
+  if (cancelOnTimeout && maxWaitRaw === undefined) {
+    throw new UsageError('--cancel-on-timeout needs --max-wait SECONDS; without a deadline there is no timeout to cancel on');
+  }
+  return {
+    pollIntervalSeconds:
+      pollRaw !== undefined
+        ? parseSeconds('--poll-interval', pollRaw)
+        : emulator
+          ? DEFAULTS.emulatorPollIntervalSeconds
+          : DEFAULTS.pollIntervalSeconds,
+    outputPath: output === undefined ? DEFAULTS.outputPath : parseText('--output', output),
+    maxWaitSeconds: maxWaitRaw === undefined ? undefined : parseSeconds('--max-wait', maxWaitRaw),
+    cancelOnTimeout,
+    cancelOnInterrupt: flags['cancelOnInterrupt'] === true,
+  };
+}

@@ -1,0 +1,45 @@
+import { randomUUID } from 'node:crypto';
+import type { ApiAnswer } from '../api/client.js';
+import { createMayHaveStarted } from '../api/retry.js';
+import { BgprobeError } from '../errors.js';
+import { EXIT } from '../exit-codes.js';
+import { noteResponse, type Session } from './session.js';
+
+/**
+ * A create failed in a way that may still have started a paid job: the request may have
+ * reached the API before the connection broke, or a gateway answered in its place.
+ * bgprobe does not resend it, so it never starts a second job by accident.
+ */
+export class CreateUncertainError extends BgprobeError {
+  override name = 'CreateUncertainError';
+  constructor(cause: unknown, idempotencyKey: string) {
+    const what = cause instanceof Error ? cause.message : String(cause);
+    super(
+      `${what}. A background response may have been created anyway: bgprobe did not resend the create, so as not to start a second job. ` +
+        `The account's dashboard (Logs, Responses) can tell; if one exists, follow it with "bgprobe poll <response_id>" ` +
+        `(the request carried Idempotency-Key ${idempotencyKey})`,
+      'create_uncertain',
+      EXIT.failure,
+      { cause },
+    );
+  }
+}
+
+/**
+ * Sends the create with a fresh Idempotency-Key (so a resent create can be recognised by the
+ * server), and records the id in the report the moment it is known.
+ */
+export async function submitCreate(session: Session, body: unknown, signal: AbortSignal): Promise<ApiAnswer> {
+  const key = `bgprobe-${randomUUID()}`;
+  session.journal.info(`Submitting the background response (POST create, Idempotency-Key ${key})`);
+  let created: ApiAnswer;
+  try {
+    created = await session.client.create(body, key, signal);
+  } catch (error) {
+    if (createMayHaveStarted(error)) throw new CreateUncertainError(error, key);
+    throw error;
+  }
+  noteResponse(session, created.response);
+  session.journal.info(`Created response ${created.response.id}: status ${created.response.status ?? '(none)'}`);
+  return created;
+}

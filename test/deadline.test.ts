@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { callsOf, emulatorFor, envFor, runCli, tempDir } from './helpers.js';
+
+test('--max-wait passing before a terminal status exits 4 with the id and the resume command; the response keeps running', async (t) => {
+  const emulator = await emulatorFor(t, { queuedMs: 50, neverFinish: true });
+  const dir = tempDir(t);
+  const result = await runCli(['run', '--poll-interval', '0.1', '--max-wait', '0.6', '--output', 'r.md'], { cwd: dir, env: envFor(emulator) });
+  assert.equal(result.code, 4, result.stderr);
+  const id = /Created response (resp_\w+)/.exec(result.stderr)![1]!;
+  const last = result.stderr.trim().split('\n').at(-1)!;
+  assert.equal(last, `bgprobe: --max-wait 0.6 s passed before a terminal status; response ${id} is still running: resume with "bgprobe poll ${id}", cancel with "bgprobe cancel ${id}"`);
+  assert.equal(callsOf(emulator).cancels, 0);
+  const report = readFileSync(join(dir, 'r.md'), 'utf8');
+  assert.match(report, /\| Status \| stopped: --max-wait 0\.6 s passed before a terminal status: the response is still running; last seen (queued|in_progress) \|/);
+  assert.match(report, new RegExp(`\\| Resume \\| bgprobe poll ${id} \\|`));
+  assert.match(result.stdout, /Final status: (queued|in_progress)\n$/);
+});
+
+test('--cancel-on-timeout sends the cancel first and reports its answer', async (t) => {
+  const emulator = await emulatorFor(t, { queuedMs: 50, neverFinish: true });
+  const dir = tempDir(t);
+  const result = await runCli(['run', '--poll-interval', '0.1', '--max-wait', '0.5', '--cancel-on-timeout', '--output', 'r.md', '--json'], { cwd: dir, env: envFor(emulator) });
+  assert.equal(result.code, 4, result.stderr);
+  assert.equal(callsOf(emulator).cancels, 1);
+  assert.match(result.stderr, /Cancel answered HTTP 200: response resp_\w+ is now cancelled/);
+  const summary = JSON.parse(result.stdout);
+  assert.equal(summary.status, 'cancelled');
+  assert.equal(summary.exit_code, 4);
+  assert.match(readFileSync(join(dir, 'r.md'), 'utf8'), /cancelled on request \(--cancel-on-timeout\); last seen cancelled/);
+});
+
+test('--cancel-on-timeout without --max-wait is a usage error and sends nothing', async (t) => {
+  const emulator = await emulatorFor(t);
+  const result = await runCli(['run', '--cancel-on-timeout'], { cwd: tempDir(t), env: envFor(emulator) });
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /^bgprobe: --cancel-on-timeout needs --max-wait SECONDS/);
+  assert.equal(emulator.requests.length, 0);
+});
+
+test('--max-wait ends a retry wait at once', async (t) => {
+  const emulator = await emulatorFor(t, { queuedMs: 50, faults: [{ call: 'poll', nth: 1, andLater: true, action: { kind: 'status', status: 503, retryAfter: '30' } }] });
+  const started = Date.now();
+  const result = await runCli(['run', '--poll-interval', '0.1', '--max-wait', '3', '--output', 'r.md'], { cwd: tempDir(t), env: envFor(emulator) });
+  assert.equal(result.code, 4, result.stderr);
+  assert.match(result.stderr, /Retry 1\/5 in 30\.0 s/);
+  assert.ok(Date.now() - started < 20_000, 'did not sit out the 30 s Retry-After');
+});

@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createResponseOn, startCli, tempDir, TEST_KEY, runCli } from './helpers.js';
+
+test('bgprobe emulate --fault scripts a 503 with Retry-After on the chosen poll', async (t) => {
+  const cli = startCli(['emulate', '--queued-seconds', '0.1', '--fault', 'poll2=503:retry-after=2'], { cwd: tempDir(t) });
+  t.after(() => cli.child.kill('SIGKILL'));
+  await cli.waitForStderr(/Press Ctrl-C/);
+  const baseUrl = /listening on (\S+)/.exec(cli.stdout())![1]!;
+  const id = await createResponseOn({ baseUrl } as never);
+  const get = () => fetch(`${baseUrl}/responses/${id}`, { headers: { authorization: `Bearer ${TEST_KEY}` } });
+  assert.equal((await get()).status, 200);
+  const second = await get();
+  assert.equal(second.status, 503);
+  assert.equal(second.headers.get('retry-after'), '2');
+  assert.equal((await get()).status, 200);
+  cli.child.kill('SIGINT');
+  assert.equal((await cli.done).code, 0);
+});
+
+test('bgprobe emulate --never-finish keeps responses in_progress', async (t) => {
+  const cli = startCli(['emulate', '--queued-seconds', '0.05', '--running-seconds', '0.05', '--never-finish'], { cwd: tempDir(t) });
+  t.after(() => cli.child.kill('SIGKILL'));
+  await cli.waitForStderr(/Press Ctrl-C/);
+  const baseUrl = /listening on (\S+)/.exec(cli.stdout())![1]!;
+  const id = await createResponseOn({ baseUrl } as never);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const res = await fetch(`${baseUrl}/responses/${id}`, { headers: { authorization: `Bearer ${TEST_KEY}` } });
+  assert.equal(((await res.json()) as { status: string }).status, 'in_progress');
+  cli.child.kill('SIGTERM');
+  await cli.done;
+});
+
+test('a malformed --fault is a usage error', async (t) => {
+  const result = await runCli(['emulate', '--fault', 'poll1=explode'], { cwd: tempDir(t) });
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /^bgprobe: --fault: fault "poll1=explode" has an unknown action; syntax: /);
+});

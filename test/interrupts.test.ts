@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { callsOf, emulatorFor, envFor, startCli, tempDir } from './helpers.js';
+
+const NEVER = { queuedMs: 50, neverFinish: true };
+
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  test(`${signal} while polling stops, records an interrupted event and the commands, exits ${code}`, async (t) => {
+    const emulator = await emulatorFor(t, NEVER);
+    const dir = tempDir(t);
+    const cli = startCli(['run', '--poll-interval', '0.1', '--output', 'r.md'], { cwd: dir, env: envFor(emulator) });
+    t.after(() => cli.child.kill('SIGKILL'));
+    await cli.waitForStderr(/Poll 1: status/);
+    cli.child.kill(signal);
+    const result = await cli.done;
+    assert.equal(result.code, code, result.stderr);
+    const id = /Created response (resp_\w+)/.exec(result.stderr)![1]!;
+    assert.match(result.stderr, new RegExp(`WARN  interrupted by ${signal}, while following response ${id}`));
+    assert.match(result.stderr.trim().split('\n').at(-1)!, new RegExp(`still running: resume with "bgprobe poll ${id}", cancel with "bgprobe cancel ${id}"$`));
+    assert.equal(callsOf(emulator).cancels, 0);
+    const report = readFileSync(join(dir, 'r.md'), 'utf8');
+    assert.match(report, new RegExp(`\\[WARN\\] interrupted by ${signal}`));
+    assert.match(report, new RegExp(`\\| Status \\| interrupted \\(${signal}\\): the response is still running; last seen \\w+ \\|`));
+    assert.match(report, new RegExp(`\\| Cancel \\| bgprobe cancel ${id} \\|`));
+  });
+}
+
+test('--cancel-on-interrupt sends the cancel first and reports the answer', async (t) => {
+  const emulator = await emulatorFor(t, NEVER);
+  const dir = tempDir(t);
+  const cli = startCli(['run', '--poll-interval', '0.1', '--output', 'r.md', '--cancel-on-interrupt'], { cwd: dir, env: envFor(emulator) });
+  t.after(() => cli.child.kill('SIGKILL'));
+  await cli.waitForStderr(/Poll 1: status/);
+  cli.child.kill('SIGINT');
+  const result = await cli.done;
+  assert.equal(result.code, 130, result.stderr);
+  assert.equal(callsOf(emulator).cancels, 1);
+  assert.match(result.stderr, /Cancel answered HTTP 200: response resp_\w+ is now cancelled/);
+  assert.match(readFileSync(join(dir, 'r.md'), 'utf8'), /\| Status \| interrupted \(SIGINT\); cancelled on request \(--cancel-on-interrupt\); last seen cancelled \|/);
+  assert.match(result.stdout, /Final status: cancelled\n$/);
+});
+
+test('a second Ctrl-C exits at once, even while the cancel call hangs', async (t) => {
+  const emulator = await emulatorFor(t, { ...NEVER, faults: [{ call: 'cancel', nth: 1, andLater: false, action: { kind: 'slow', delayMs: 20_000 } }] });
+  const dir = tempDir(t);
+  const cli = startCli(['run', '--poll-interval', '0.1', '--output', 'r.md', '--cancel-on-interrupt'], { cwd: dir, env: envFor(emulator) });
+  t.after(() => cli.child.kill('SIGKILL'));
+  await cli.waitForStderr(/Poll 1: status/);
+  cli.child.kill('SIGINT');
+  await cli.waitForStderr(/Cancelling response/);
+  cli.child.kill('SIGINT');
+  const result = await cli.done;
+  assert.equal(result.code, 130);
+  const id = /Created response (resp_\w+)/.exec(result.stderr)![1]!;
+  assert.match(result.stderr, new RegExp(`bgprobe: SIGINT again: exiting at once; response ${id} may still be running: bgprobe poll ${id}`));
+});
+
+test('kill -9 mid-run leaves a report naming the id and every event so far', async (t) => {
+  const emulator = await emulatorFor(t, NEVER);
+  const dir = tempDir(t);
+  const cli = startCli(['run', '--poll-interval', '0.1', '--output', 'r.md'], { cwd: dir, env: envFor(emulator) });
+  t.after(() => cli.child.kill('SIGKILL'));
+  await cli.waitForStderr(/Poll 2: status/);
+  cli.child.kill('SIGKILL');
+  const result = await cli.done;
+  assert.equal(result.signal, 'SIGKILL');
+  const id = /Created response (resp_\w+)/.exec(result.stderr)![1]!;
+  const report = readFileSync(join(dir, 'r.md'), 'utf8');
+  assert.match(report, new RegExp(`Response id: \`${id}\``));
+  // Every event the console showed before the kill is in the report, in order.
+  const events = [...result.stderr.matchAll(/^\S+Z (INFO|WARN|ERROR) +(.+)$/gm)].map((m) => m[2]!);
+  assert.ok(events.length >= 4);
+  let at = 0;
+  for (const event of events) {
+    const found = report.indexOf(event, at);
+    assert.ok(found >= 0, `missing from the report: ${event}`);
+    at = found;
+  }
+  assert.match(report, /The run is still going, or was stopped before it ended/);
+});
+
+test('Ctrl-C during the create lets it finish, so the id is never lost', async (t) => {
+  const emulator = await emulatorFor(t, { ...NEVER, faults: [{ call: 'create', nth: 1, andLater: false, action: { kind: 'slow', delayMs: 1500 } }] });
+  const dir = tempDir(t);
+  const cli = startCli(['run', '--poll-interval', '0.1', '--output', 'r.md'], { cwd: dir, env: envFor(emulator) });
+  t.after(() => cli.child.kill('SIGKILL'));
+  await cli.waitForStderr(/Submitting the background response/);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  cli.child.kill('SIGINT');
+  const result = await cli.done;
+  assert.equal(result.code, 130, result.stderr);
+  assert.equal(callsOf(emulator).polls, 0);
+  const id = /Created response (resp_\w+)/.exec(result.stderr)?.[1];
+  assert.ok(id, 'the created id is reported');
+  assert.match(result.stderr.trim().split('\n').at(-1)!, new RegExp(`resume with "bgprobe poll ${id}"`));
+  assert.match(readFileSync(join(dir, 'r.md'), 'utf8'), new RegExp(`Response id: \`${id}\``));
+});
+
+test('Ctrl-C while a create waits to be retried sends nothing more and says no response was created', async (t) => {
+  const emulator = await emulatorFor(t, { faults: [{ call: 'create', nth: 1, andLater: true, action: { kind: 'status', status: 503, retryAfter: '30' } }] });
+  const dir = tempDir(t);
+  const cli = startCli(['run', '--output', 'r.md'], { cwd: dir, env: envFor(emulator) });
+  t.after(() => cli.child.kill('SIGKILL'));
+  await cli.waitForStderr(/Retry 1\/5 in 30\.0 s/);
+  cli.child.kill('SIGINT');
+  const result = await cli.done;
+  assert.equal(result.code, 130, result.stderr);
+  assert.equal(callsOf(emulator).creates, 1);
+  assert.match(result.stderr.trim().split('\n').at(-1)!, /^bgprobe: interrupted by SIGINT; no response was created$/);
+});
+
+test('a refused --cancel-on-interrupt cancel is reported, and the response is still named as running', async (t) => {
+  const emulator = await emulatorFor(t, { ...NEVER, faults: [{ call: 'cancel', nth: 1, andLater: false, action: { kind: 'status', status: 400 } }] });
+  const dir = tempDir(t);
+  const cli = startCli(['run', '--poll-interval', '0.1', '--output', 'r.md', '--cancel-on-interrupt'], { cwd: dir, env: envFor(emulator) });
+  t.after(() => cli.child.kill('SIGKILL'));
+  await cli.waitForStderr(/Poll 1: status/);
+  cli.child.kill('SIGINT');
+  const result = await cli.done;
+  assert.equal(result.code, 130, result.stderr);
+  assert.match(result.stderr, /ERROR Cancel failed: POST \/v1\/responses\/resp_\w+\/cancel failed: HTTP 400/);
+  assert.match(readFileSync(join(dir, 'r.md'), 'utf8'), /\| Status \| interrupted \(SIGINT\); the cancel call failed \(--cancel-on-interrupt\): the response is still running; last seen in_progress \|/);
+});

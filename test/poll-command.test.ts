@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { callsOf, createResponseOn, emulatorFor, envFor, runCli, sections, tempDir, TEST_KEY } from './helpers.js';
+
+test('poll attaches to a response made elsewhere and follows it to completed, with the report run writes', async (t) => {
+  // The first two GETs (the attach and poll 1) see in_progress whatever the clock says, so the
+  // test does not depend on how fast the child process starts.
+  const stillRunning = { kind: 'set-status', status: 'in_progress' } as const;
+  const emulator = await emulatorFor(t, {
+    queuedMs: 0,
+    inProgressMs: 0,
+    faults: [1, 2].map((nth) => ({ call: 'poll' as const, nth, andLater: false, action: stillRunning })),
+  });
+  const id = await createResponseOn(emulator);
+  const dir = tempDir(t);
+  const result = await runCli(['poll', id, '--poll-interval', '0.1', '--output', 'p.md'], { cwd: dir, env: envFor(emulator) });
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(result.stdout.trim().split('\n'), [`Report written to: ${join(dir, 'p.md')}`, 'Final status: completed']);
+  assert.match(result.stderr, new RegExp(`Response ${id}: status in_progress`));
+  assert.match(result.stderr, /Poll 1: status in_progress .*\n.*Poll 2: status completed/);
+  assert.equal(callsOf(emulator).creates, 1, 'poll never creates');
+  const report = readFileSync(join(dir, 'p.md'), 'utf8');
+  assert.deepEqual(sections(report), ['Run Configuration', 'Prompt Used', 'Event Log', 'Outbound Requests', 'Final Status', 'Final Model Output', 'Final Response Payload']);
+  assert.match(report, new RegExp(`\\| Command \\| poll ${id} \\|`));
+  assert.match(report, /You asked: "made elsewhere"/);
+  assert.ok(!report.includes(TEST_KEY));
+});
+
+test('poll --json prints the same object as run', async (t) => {
+  const emulator = await emulatorFor(t, { queuedMs: 50, inProgressMs: 50, finalStatus: 'failed' });
+  const id = await createResponseOn(emulator);
+  const dir = tempDir(t);
+  const result = await runCli(['poll', id, '--poll-interval', '0.1', '--json'], { cwd: dir, env: envFor(emulator) });
+  assert.equal(result.code, 3, result.stderr);
+  const summary = JSON.parse(result.stdout);
+  assert.deepEqual(Object.keys(summary), ['id', 'status', 'model', 'report', 'polls', 'elapsed_seconds', 'usage', 'exit_code', 'error']);
+  assert.equal(summary.id, id);
+  assert.equal(summary.status, 'failed');
+  assert.equal(summary.exit_code, 3);
+  assert.equal(summary.report, join(dir, 'scratchpad', `poll_${id}.md`), "never run's default report");
+});
+
+test('poll --max-wait exits 4 and says how to resume; --base-url wins over the environment', async (t) => {
+  const emulator = await emulatorFor(t, { queuedMs: 50, neverFinish: true });
+  const id = await createResponseOn(emulator);
+  const result = await runCli(['poll', id, '--poll-interval', '0.1', '--max-wait', '0.4', '--base-url', emulator.baseUrl], {
+    cwd: tempDir(t),
+    env: { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' },
+  });
+  assert.equal(result.code, 4, result.stderr);
+  assert.match(result.stderr, new RegExp(`resume with "bgprobe poll ${id}"`));
+});
+
+test('poll of an unknown id fails plainly with exit 1', async (t) => {
+  const emulator = await emulatorFor(t);
+  const result = await runCli(['poll', 'resp_unknown', '--output', 'p.md'], { cwd: tempDir(t), env: envFor(emulator) });
+  assert.equal(result.code, 1);
+  assert.match(result.stderr.trim().split('\n').at(-1)!, /^bgprobe: GET \/v1\/responses\/resp_unknown failed: HTTP 404 invalid_request_error: Response with id 'resp_unknown' not found\./);
+  assert.equal(callsOf(emulator).polls, 1, '404 is not retried');
+  assert.doesNotMatch(result.stderr, /may still be running/, 'an id the API does not know is not "still running"');
+});
+
+test('poll without an id, or with a malformed one, is a usage error and sends nothing', async (t) => {
+  const emulator = await emulatorFor(t);
+  for (const args of [['poll'], ['poll', 'resp 1'], ['poll', '../x'], ['poll', 'a', 'b']]) {
+    const result = await runCli(args, { cwd: tempDir(t), env: envFor(emulator) });
+    assert.equal(result.code, 2, args.join(' '));
+    assert.equal(result.stderr.split('\n').length, 2, 'one line');
+  }
+  assert.equal(emulator.requests.length, 0);
+});
