@@ -2,34 +2,14 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { main } from '../src/cli.js';
 import type { Environment } from '../src/config/environment.js';
 import { resolveRunConfig } from '../src/config/run-config.js';
 import { isLoopbackHost, requireSafeTransport } from '../src/config/values.js';
 import { UsageError } from '../src/errors.js';
 import { Redactor } from '../src/redact.js';
 import { RunReport } from '../src/report/report.js';
-import { emulatorFor, runCli, tempDir, TEST_KEY } from './helpers.js';
+import { emulatorFor, runCli, runMain, tempDir, TEST_KEY } from './helpers.js';
 import { errorLines } from './outputs.js';
-
-interface Captured {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs `main` in this process with captured streams: fast enough for a long table of cases. */
-async function runMain(args: readonly string[], env: Record<string, string>, cwd: string): Promise<Captured> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env,
-    cwd,
-  });
-  return { code, stdout, stderr };
-}
 
 /** cac's own line for a valued flag given nothing: it names the flag and its form. */
 const missing = (usage: string): string => `option \`${usage}\` value is missing; see bgprobe run --help`;

@@ -1,9 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { main } from '../src/cli.js';
 import type { Emulator, EmulatorOptions } from '../src/emulator/server.js';
-import { emulatorFor, tempDir } from './helpers.js';
+import { emulatorFor, runMain, tempDir } from './helpers.js';
 import { makeCa, makeLeaf, type TestCa } from './tls-fixtures.js';
 
 /**
@@ -42,14 +41,7 @@ export interface InProcessResult {
  */
 export async function bgprobe(t: TestContext, args: readonly string[], env: Record<string, string>, cwd: string = tempDir(t)): Promise<InProcessResult> {
   writeFileSync(join(cwd, '.env'), `NODE_EXTRA_CA_CERTS=${apiCa.certPath}\n`);
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env,
-    cwd,
-  });
+  const { code, stdout, stderr } = await runMain(args, env, cwd);
   return { code, stdout, stderr, cwd };
 }
 

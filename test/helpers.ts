@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { main } from '../src/cli.js';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../src/emulator/server.js';
 
 /** The built CLI, as a user runs it. */
@@ -176,4 +177,23 @@ export function callsOf(emulator: Emulator): { creates: number; polls: number; c
     polls: r.filter((x) => x.method === 'GET').length,
     cancels: r.filter((x) => x.path.endsWith('/cancel')).length,
   };
+}
+
+export interface InProcessRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `main` in this process with captured streams: much cheaper than spawning a CLI per case. */
+export async function runMain(args: readonly string[], env: Record<string, string>, cwd: string): Promise<InProcessRun> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    env,
+    cwd,
+  });
+  return { code, stdout, stderr };
 }
