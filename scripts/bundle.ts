@@ -1,0 +1,40 @@
+import { build } from 'esbuild';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The project root, from build/scripts/ (compiled) back up two folders. */
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Where `npm run bundle` writes the single-file build. */
+export const DEFAULT_BUNDLE = join(ROOT, 'dist', 'bgprobe.mjs');
+
+/**
+ * Bundles the CLI and its three runtime dependencies into one ES module that runs with plain
+ * `node` and no node_modules. undici and dotenv are CommonJS and `require` Node's built-ins;
+ * an ES module has no `require`, so the banner makes one (esbuild's shim uses it when present,
+ * and otherwise throws "Dynamic require of "node:..." is not supported").
+ */
+export async function bundle(outfile: string = DEFAULT_BUNDLE): Promise<string> {
+  await build({
+    entryPoints: [join(ROOT, 'src', 'bin.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20.18',
+    // Lazy imports stay lazy: esbuild wraps each dynamically imported module in a function
+    // that runs on first import, so `--help` still evaluates neither undici nor dotenv.
+    banner: { js: "import { createRequire as __bgprobeCreateRequire } from 'node:module';\nconst require = __bgprobeCreateRequire(import.meta.url);" },
+    // Half the bytes to read and parse on every start (the whole file is parsed even for --help).
+    minify: true,
+    // The licences of undici, dotenv and cac travel with the copied file.
+    legalComments: 'eof',
+    logLevel: 'warning',
+  });
+  return outfile;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const outfile = await bundle(process.argv[2] ?? DEFAULT_BUNDLE);
+  process.stdout.write(`Wrote ${outfile}\n`);
+}
