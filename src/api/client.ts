@@ -112,7 +112,7 @@ export class ResponsesClient {
         status = res.statusCode;
         responseHeaders = flattenHeaders(res.headers);
         requestId = responseHeaders['x-request-id'];
-        const text = await readCapped(res.body, this.#options.maxResponseBytes, what);
+        const text = await readCapped(res.body, this.#options.maxResponseBytes, what, responseHeaders['content-length']);
         return { statusCode: res.statusCode, text };
       });
       return interpret(what, ep.method, path, answer.statusCode, responseHeaders, answer.text);
@@ -189,16 +189,34 @@ function flattenHeaders(headers: Record<string, string | string[] | undefined>):
   return flat;
 }
 
-/** Reads a body up to a cap, so a runaway answer cannot exhaust memory. */
-async function readCapped(body: AsyncIterable<Buffer> & { destroy?: () => void }, capBytes: number, what: string): Promise<string> {
+/**
+ * Reads a body up to a cap, so a runaway answer cannot exhaust memory. When the length is
+ * declared, the bytes go straight into one buffer: no list of chunks plus a joined copy,
+ * which for a 20 MB answer is the difference between one copy and two.
+ */
+async function readCapped(body: AsyncIterable<Buffer> & { destroy?: () => void }, capBytes: number, what: string, declaredLength?: string): Promise<string> {
+  const tooLarge = () => {
+    body.destroy?.();
+    return new ProtocolError(`${what}: the answer is larger than ${capBytes} bytes (--max-response-bytes); the API never sends that much`);
+  };
+  const declared = declaredLength !== undefined && /^\d+$/.test(declaredLength) ? Number(declaredLength) : undefined;
+  if (declared !== undefined) {
+    if (declared > capBytes) throw tooLarge();
+    const whole = Buffer.allocUnsafe(declared);
+    let size = 0;
+    for await (const chunk of body) {
+      // undici enforces Content-Length; this only keeps the copy below in bounds.
+      if (size + chunk.length > declared) throw tooLarge();
+      chunk.copy(whole, size);
+      size += chunk.length;
+    }
+    return whole.toString('utf8', 0, size);
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
     size += chunk.length;
-    if (size > capBytes) {
-      body.destroy?.();
-      throw new ProtocolError(`${what}: the answer is larger than ${capBytes} bytes (--max-response-bytes); the API never sends that much`);
-    }
+    if (size > capBytes) throw tooLarge();
     chunks.push(chunk);
   }
   return Buffer.concat(chunks, size).toString('utf8');
