@@ -15,6 +15,8 @@ interface Loaded {
   readonly packages: readonly string[];
   /** bgprobe's own modules, relative to src/ (e.g. `commands/run.js`). */
   readonly modules: readonly string[];
+  /** Everything resolved, as URLs. */
+  readonly urls: readonly string[];
 }
 
 let traces = 0;
@@ -27,7 +29,7 @@ async function loadedBy(t: TestContext, args: readonly string[], env: Record<str
   const urls = readFileSync(file, 'utf8').split('\n').filter(Boolean);
   const packages = new Set(urls.map((url) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1]).filter((name): name is string => name !== undefined));
   const modules = new Set(urls.filter((url) => url.startsWith(SRC_ROOT)).map((url) => url.slice(SRC_ROOT.length)));
-  return { result, packages: [...packages].sort(), modules: [...modules].sort() };
+  return { result, packages: [...packages].sort(), modules: [...modules].sort(), urls };
 }
 
 /** Modules that only a command sending requests or writing a report needs. */
@@ -62,12 +64,15 @@ test('a usage error is refused before undici is loaded', async (t) => {
   assert.ok(!packages.includes('undici'), `loaded: ${packages.join(', ')}`);
 });
 
-test('the tracer sees lazy loads: a run with a .env file loads undici and dotenv', async (t) => {
+test('the tracer sees lazy loads: a run with a .env file loads undici (its Agent alone) and dotenv', async (t) => {
   const emulator = await emulatorFor(t, { queuedMs: 0, inProgressMs: 50 });
   const dir = tempDir(t);
   writeFileSync(join(dir, '.env'), `OPENAI_API_KEY=${TEST_KEY}\n`);
-  const { result, packages, modules } = await loadedBy(t, ['run', '--poll-interval', '0.05', '--output', 'r.md'], { OPENAI_BASE_URL: emulator.baseUrl }, dir);
+  const { result, packages, modules, urls } = await loadedBy(t, ['run', '--poll-interval', '0.05', '--output', 'r.md'], { OPENAI_BASE_URL: emulator.baseUrl }, dir);
   assert.equal(result.code, 0, result.stderr);
   assert.deepEqual(packages, ['cac', 'dotenv', 'undici']);
   assert.ok(modules.includes('commands/run.js') && modules.includes('api/dispatcher.js'));
+  // The package index would load fetch, WebSocket and the mocks: most of run's start-up time.
+  const undici = urls.filter((url) => url.includes('/node_modules/undici/')).map((url) => url.replace(/^.*\/node_modules\/undici\//, ''));
+  assert.deepEqual(undici.sort(), ['lib/api/api-request.js', 'lib/dispatcher/agent.js', 'lib/dispatcher/dispatcher.js']);
 });

@@ -1,4 +1,4 @@
-import type { Dispatcher } from 'undici';
+import type { Agent as UndiciAgent, Dispatcher } from 'undici';
 
 /** How bgprobe reaches the API host; one value per run, resolved once from flags and environment. */
 export interface NetworkSettings {
@@ -17,7 +17,7 @@ const KEEP_ALIVE_MS = 10 * 60_000;
  * send nothing never load it.
  */
 export async function createDispatcher(settings: NetworkSettings): Promise<Dispatcher> {
-  const { Agent } = await import('undici');
+  const Agent = await loadAgent();
   return new Agent({
     // One connection per origin: create, polls and cancel share a single keep-alive socket.
     connections: 1,
@@ -26,6 +26,32 @@ export async function createDispatcher(settings: NetworkSettings): Promise<Dispa
     keepAliveMaxTimeout: KEEP_ALIVE_MS,
     connect: { timeout: innerTimeout(settings.timeoutMs) },
   });
+}
+
+/** The package index, named in a variable so that the bundler leaves this fallback out. */
+const UNDICI_INDEX = 'undici';
+
+/**
+ * undici's Agent and its `request` method, loaded on their own: the package index also loads
+ * fetch, WebSocket, the cache and the mocks, which costs more start-up time than everything
+ * else `run` does before its first request (about 150 ms of CPU on the benchmark machine, see
+ * docs/performance.md). These modules have been at these paths since undici 6; if a release
+ * moves them, the index is loaded instead.
+ */
+async function loadAgent(): Promise<typeof UndiciAgent> {
+  try {
+    const [agent, dispatcher, request] = await Promise.all([
+      import('undici/lib/dispatcher/agent.js'),
+      import('undici/lib/dispatcher/dispatcher.js'),
+      import('undici/lib/api/api-request.js'),
+    ]);
+    // What the index does for every API method (`Object.assign(Dispatcher.prototype, api)`), for the one bgprobe uses.
+    dispatcher.default.prototype.request ??= request.default;
+    return agent.default;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    return ((await import(UNDICI_INDEX)) as typeof import('undici')).Agent;
+  }
 }
 
 /**
