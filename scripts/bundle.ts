@@ -1,9 +1,13 @@
 import { build } from 'esbuild';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The project root, from build/scripts/ (compiled) back up two folders. */
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The packages bundled in, whose licences must travel with the file (dotenv's BSD-2-Clause asks for it). */
+const BUNDLED_PACKAGES = ['undici', 'dotenv', 'cac'];
 
 /** Where `npm run bundle` writes the single-file build. */
 export const DEFAULT_BUNDLE = join(ROOT, 'dist', 'bgprobe.mjs');
@@ -15,6 +19,11 @@ export const DEFAULT_BUNDLE = join(ROOT, 'dist', 'bgprobe.mjs');
  * and otherwise throws "Dynamic require of "node:..." is not supported").
  */
 export async function bundle(outfile: string = DEFAULT_BUNDLE): Promise<string> {
+  const licences = BUNDLED_PACKAGES.map((name) => {
+    const { version, license } = JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string; license: string };
+    const text = readFileSync(join(ROOT, 'node_modules', name, 'LICENSE'), 'utf8').replaceAll('*/', '* /');
+    return `${name} ${version} (${license}):\n\n${text.trim()}`;
+  });
   await build({
     entryPoints: [join(ROOT, 'src', 'bin.ts')],
     outfile,
@@ -29,6 +38,7 @@ export async function bundle(outfile: string = DEFAULT_BUNDLE): Promise<string> 
     minify: true,
     // The licences of undici, dotenv and cac travel with the copied file.
     legalComments: 'eof',
+    footer: { js: `/*\nbgprobe bundles these packages:\n\n${licences.join('\n\n')}\n*/` },
     logLevel: 'warning',
   });
   return outfile;
