@@ -17,7 +17,7 @@ const BIN = join(ROOT, 'build', 'src', 'bin.js');
 const SDK_FLOW = join(import.meta.dirname, 'sdk-flow.js');
 const KEY = 'sk-bench-0123456789abcdefghijklmnopqrstuvwxyz';
 const quick = process.argv.includes('--quick');
-const RUNS = quick ? { startup: 5, firstRequest: 3, flow: 2, memory: 1 } : { startup: 21, firstRequest: 11, flow: 7, memory: 3 };
+const RUNS = quick ? { startup: 5, firstRequest: 3, flow: 2, memory: 1 } : { startup: 31, firstRequest: 15, flow: 7, memory: 3 };
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
 const progress = (line: string) => process.stderr.write(`bench: ${line}\n`);

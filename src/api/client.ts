@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { ApiError, NetworkError, ProtocolError, type ApiErrorBody } from '../errors.js';
+import { monotonicMs } from '../monotonic.js';
 import { USER_AGENT } from '../version.js';
 import { endpoint, endpointPath, type EndpointName } from './endpoints.js';
 import { innerTimeout } from './dispatcher.js';
@@ -91,7 +92,7 @@ export class ResponsesClient {
     const path = endpointPath(baseUrl, ep, options.responseId);
     const what = `${ep.method} ${path}`;
     const startedAt = new Date();
-    const started = performance.now();
+    const started = monotonicMs();
     let status: number | undefined;
     let requestId: string | undefined;
     let responseHeaders: Record<string, string> = {};
@@ -131,7 +132,7 @@ export class ResponsesClient {
         method: ep.method,
         path,
         status,
-        durationMs: performance.now() - started,
+        durationMs: monotonicMs() - started,
         requestId,
         error: failure,
         responseHeaders,
