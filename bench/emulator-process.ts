@@ -4,6 +4,7 @@
  * It answers IPC messages: `stats` (connections and bytes seen by the relay), `reset`, `close`.
  */
 import { startEmulator, type EmulatorOptions } from '../src/emulator/server.js';
+import { largeAnswer } from './large-answer.js';
 import { CountingRelay } from './relay.js';
 
 export type EmulatorRequest = 'stats' | 'reset' | 'close';
@@ -11,12 +12,6 @@ export type EmulatorRequest = 'stats' | 'reset' | 'close';
 export interface BenchEmulatorOptions extends EmulatorOptions {
   /** Size of the generated answer, in characters, instead of a fixed `outputText`. */
   readonly outputChars?: number;
-}
-
-/** A long answer shaped like a model's Markdown, with the non-Latin-1 characters real answers carry. */
-export function largeAnswer(chars: number): string {
-  const line = '| J1 | M1 | 0 h – 3 h | the “critical” path: M1 → M2 → M3, slack 0 h |\n';
-  return line.repeat(Math.ceil(chars / line.length)).slice(0, chars);
 }
 
 async function main(): Promise<void> {
