@@ -2,7 +2,8 @@
  * `npm run bench`: start-up, time to first request, a whole run against the emulator next to
  * the same flow written with the official `openai` SDK, connections and bytes per poll, poll
  * drift, and memory for a 20 MB answer. Prints Markdown (for docs/performance.md) on stdout.
- * `--quick` runs each case fewer times, for trying the benchmark itself. Not part of `npm test`.
+ * `--quick` runs each case fewer times, for trying the benchmark itself; `--only=startup,first`
+ * runs only the named sections (startup, first, run, drift, memory). Not part of `npm test`.
  */
 import { createServer } from 'node:http';
 import { cpus, loadavg, release, totalmem, tmpdir } from 'node:os';
@@ -17,6 +18,8 @@ const BIN = join(ROOT, 'build', 'src', 'bin.js');
 const SDK_FLOW = join(import.meta.dirname, 'sdk-flow.js');
 const KEY = 'sk-bench-0123456789abcdefghijklmnopqrstuvwxyz';
 const quick = process.argv.includes('--quick');
+const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
+const wanted = (section: string) => only === undefined || only.includes(section);
 const RUNS = quick ? { startup: 5, firstRequest: 3, flow: 2, memory: 1 } : { startup: 31, firstRequest: 15, flow: 7, memory: 3 };
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
@@ -30,6 +33,8 @@ interface Contender {
   /** Node arguments: the script, then its own. */
   readonly args: readonly string[];
   readonly env?: Record<string, string>;
+  /** Working folder, when not the benchmark's scratch folder. */
+  readonly cwd?: string;
 }
 
 /** Runs every contender `runs` times, round robin, so that machine noise falls on all alike. */
@@ -50,11 +55,12 @@ async function startup(work: string, bundled: string): Promise<number> {
   progress(`start-up, ${RUNS.startup} runs each`);
   const contenders: Contender[] = [
     { name: '`node -e 0`', args: ['-e', '0'] },
+    { name: 'reference: `node -e` printing 2 KB', args: ['-e', "console.log('x'.repeat(2000))"] },
     { name: '`bgprobe --help`', args: [BIN, '--help'] },
     { name: '`bgprobe --version`', args: [BIN, '--version'] },
     { name: '`node bgprobe.mjs --help` (bundle)', args: [bundled, '--help'] },
   ];
-  const results = await roundRobin(contenders, RUNS.startup, async (c) => expectCode(c.name, await timedNode(c.args, { cwd: work }), [0]).wallMs);
+  const results = await roundRobin(contenders, RUNS.startup, async (c) => expectCode(c.name, await timedNode(c.args, { cwd: c.cwd ?? work }), [0]).wallMs);
   const base = median(results.get(contenders[0]!.name)!);
   out('## Start-up');
   out();
@@ -73,6 +79,8 @@ async function startup(work: string, bundled: string): Promise<number> {
 
 /** Spawn to the first request's arrival, on a server that answers 401 so the client stops there. */
 async function firstRequest(work: string, bundled: string): Promise<void> {
+  // Next to build/src so that it finds node_modules as the installed CLI does.
+  const ownBundled = await bundle(join(ROOT, 'build', 'bench-own-modules.mjs'), { externalPackages: true });
   progress(`time to first request, ${RUNS.firstRequest} runs each`);
   let arrived: (() => void) | undefined;
   const server = createServer((req, res) => {
@@ -91,19 +99,26 @@ async function firstRequest(work: string, bundled: string): Promise<void> {
     { name: '`node -e 0` (to exit)', args: ['-e', '0'] },
     { name: '`bgprobe run`', args: [BIN, 'run', '--output', 'first.md'], env },
     { name: '`node bgprobe.mjs run` (bundle)', args: [bundled, 'run', '--output', 'first.md'], env },
+    { name: '`bgprobe run`, own modules bundled, packages from node_modules', args: [ownBundled, 'run', '--output', 'first.md'], env },
     { name: 'SDK flow', args: [SDK_FLOW], env: { ...env, OUTPUT: 'first-sdk.md' } },
+    {
+      name: 'reference: one raw undici request (`node -e`)',
+      args: ['-e', `require('undici').request('${baseUrl}/responses', { method: 'POST', body: '{}' }).then((r) => r.body.dump())`],
+      cwd: ROOT,
+    },
   ];
   const results = await roundRobin(contenders, RUNS.firstRequest, async (c) => {
-    if (c.args[0] === '-e') return (await timedNode(c.args, { cwd: work })).wallMs;
+    if (c.args[1] === '0') return (await timedNode(c.args, { cwd: work })).wallMs;
     let startedAt = 0;
     let firstAt = NaN;
     const seen = new Promise<void>((resolve) => (arrived = () => ((firstAt = performance.now()), resolve())));
-    const result = await timedNode(c.args, { cwd: work, env: c.env ?? {}, onSpawn: (at) => (startedAt = at) });
+    const result = await timedNode(c.args, { cwd: c.cwd ?? work, env: c.env ?? {}, onSpawn: (at) => (startedAt = at) });
     await Promise.race([seen, new Promise((resolve) => setTimeout(resolve, 1000))]);
     if (Number.isNaN(firstAt)) throw new Error(`${c.name} sent no request:\n${result.stderr}`);
     return firstAt - startedAt;
   });
   server.close();
+  rmSync(ownBundled, { force: true });
   const base = median(results.get(contenders[0]!.name)!);
   out('## Time to first request');
   out();
@@ -252,11 +267,11 @@ async function main(): Promise<void> {
     out(`Machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${release()}, Node ${process.version}.`);
     out(`Load average at start: ${loadavg().map((l) => l.toFixed(2)).join(', ')}.${quick ? ' **--quick: too few runs to quote.**' : ''}`);
     out();
-    await startup(work, bundled);
-    await firstRequest(work, bundled);
-    await runComparison(work, bundled);
-    await drift();
-    await memory(work, bundled);
+    if (wanted('startup')) await startup(work, bundled);
+    if (wanted('first')) await firstRequest(work, bundled);
+    if (wanted('run')) await runComparison(work, bundled);
+    if (wanted('drift')) await drift();
+    if (wanted('memory')) await memory(work, bundled);
     out(`Load average at end: ${loadavg().map((l) => l.toFixed(2)).join(', ')}.`);
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -41,7 +41,7 @@ export async function measureDrift(baseUrl: string, polls = 50, intervalMs = 100
   const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
   const slowClient = {
     retrieve: async (id: string) => {
-      const started = performance.now();
+      const started = systemClock.monotonic();
       starts.push(started);
       timerLate.push(due === undefined ? 0 : started - due);
       due = undefined;
@@ -49,7 +49,7 @@ export async function measureDrift(baseUrl: string, polls = 50, intervalMs = 100
       try {
         return await client.retrieve(id);
       } finally {
-        timeInPollsMs += performance.now() - started;
+        timeInPollsMs += systemClock.monotonic() - started;
       }
     },
   };
