@@ -1,4 +1,5 @@
-import type { Dispatcher } from 'undici';
+import { setFlagsFromString } from 'node:v8';
+import type { Agent as UndiciAgent, Dispatcher } from 'undici';
 import type { ProxySettings } from '../egress/proxy-config.js';
 import type { TrustSettings } from '../egress/trust.js';
 
@@ -17,6 +18,18 @@ export interface NetworkSettings {
   readonly trust: TrustSettings;
 }
 
+/** A direct connection with Node's own trust store: what the benchmark and low-level tests use. */
+export function directSettings(baseUrl: URL, timeoutMs: number, maxResponseBytes: number): NetworkSettings {
+  return {
+    baseUrl,
+    timeoutMs,
+    maxResponseBytes,
+    proxy: undefined,
+    proxyExplanation: 'direct',
+    trust: { extra: [], ca: undefined, description: "Node's bundled roots" },
+  };
+}
+
 /** Long enough to keep one connection alive across polls minutes apart; servers' hints lower it. */
 const KEEP_ALIVE_MS = 10 * 60_000;
 
@@ -25,7 +38,6 @@ const KEEP_ALIVE_MS = 10 * 60_000;
  * send nothing never load it. Through a proxy, the same single connection is a CONNECT tunnel.
  */
 export async function createDispatcher(settings: NetworkSettings): Promise<Dispatcher> {
-  const { Agent, ProxyAgent } = await import('undici');
   const timeout = innerTimeout(settings.timeoutMs);
   // Only pass `ca` when bgprobe adds CAs: a `ca` option replaces Node's whole default store.
   const tls = settings.trust.ca ? { ca: [...settings.trust.ca] } : {};
@@ -37,6 +49,9 @@ export async function createDispatcher(settings: NetworkSettings): Promise<Dispa
     keepAliveMaxTimeout: KEEP_ALIVE_MS,
   };
   if (settings.proxy) {
+    // Proxies need the package index (ProxyAgent and its tunnel); see loadAgent for the direct case.
+    keepWasmOnBaselineCompiler();
+    const { ProxyAgent } = (await import(UNDICI_INDEX)) as typeof import('undici');
     return new ProxyAgent({
       ...pool,
       uri: settings.proxy.url.href,
@@ -45,6 +60,7 @@ export async function createDispatcher(settings: NetworkSettings): Promise<Dispa
       proxyTls: { ...tls, timeout },
     });
   }
+  const Agent = await loadAgent();
   return new Agent({ ...pool, connect: { ...tls, timeout } });
 }
 
@@ -52,6 +68,46 @@ export async function createDispatcher(settings: NetworkSettings): Promise<Dispa
 function sniName(url: URL): string | undefined {
   const host = url.hostname;
   return /^[\d.]+$/.test(host) || host.startsWith('[') ? undefined : host;
+}
+
+/** The package index, named in a variable so that the bundler leaves this fallback out. */
+const UNDICI_INDEX = 'undici';
+
+/**
+ * undici's Agent and its `request` method, loaded on their own: the package index also loads
+ * fetch, WebSocket, the cache and the mocks, which costs more start-up time than everything
+ * else `run` does before its first request (about 150 ms of CPU on the benchmark machine, see
+ * docs/performance.md). These modules have been at these paths since undici 6; if a release
+ * moves them, the index is loaded instead.
+ */
+async function loadAgent(): Promise<typeof UndiciAgent> {
+  keepWasmOnBaselineCompiler();
+  try {
+    const [agent, dispatcher, request] = await Promise.all([
+      import('undici/lib/dispatcher/agent.js'),
+      import('undici/lib/dispatcher/dispatcher.js'),
+      import('undici/lib/api/api-request.js'),
+    ]);
+    // What the index does for every API method (`Object.assign(Dispatcher.prototype, api)`), for the one bgprobe uses.
+    dispatcher.default.prototype.request ??= request.default;
+    return agent.default;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    return ((await import(UNDICI_INDEX)) as typeof import('undici')).Agent;
+  }
+}
+
+/**
+ * undici parses HTTP with llhttp compiled to WebAssembly, and after a few answers V8 recompiles
+ * its hot functions with its optimizing compiler, which costs about 35 MB of peak RSS: measured
+ * on Node 20, 62 MB after one request and 96 MB after ten; 62 MB after ten with the baseline
+ * compiler only. That compiler parses a Response of a few KB in microseconds, so llhttp stays on
+ * it. The flag must be set before undici compiles llhttp, and only on the V8 versions known to
+ * have it (Node 20 to 24): V8 prints an unknown flag's error on stdout.
+ */
+function keepWasmOnBaselineCompiler(): void {
+  const major = Number(process.versions.v8.split('.')[0]);
+  if (major >= 11 && major <= 13) setFlagsFromString('--liftoff-only');
 }
 
 /**

@@ -1,7 +1,7 @@
 import { buildCreateBody } from '../api/create-body.js';
 import { loadEnvironment } from '../config/environment.js';
 import { resolveRunConfig, type RawFlags, type RunConfig } from '../config/run-config.js';
-import { startEmulator, type Emulator } from '../emulator/server.js';
+import type { Emulator } from '../emulator/server.js';
 import { SetupError } from '../errors.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
@@ -25,6 +25,8 @@ export async function runCommand(flags: RawFlags, io: Io): Promise<ExitCode> {
   const consoleOptions = resolveConsoleOptions(flags, io);
   let emulator: Emulator | undefined;
   if (config.emulator) {
+    // Loaded only here: a run against the API has no use for a server.
+    const { startEmulator } = await import('../emulator/server.js');
     emulator = await startEmulator();
     config = Object.freeze({
       ...config,

@@ -1,3 +1,5 @@
+import { monotonicMs } from '../monotonic.js';
+
 /** Time as the polling loop sees it; tests and benchmarks pass their own. */
 export interface Clock {
   /** Monotonic milliseconds, for schedules and durations. */
@@ -9,7 +11,7 @@ export interface Clock {
 }
 
 export const systemClock: Clock = {
-  monotonic: () => performance.now(),
+  monotonic: monotonicMs,
   now: () => new Date(),
   sleep: (ms, signal) =>
     new Promise<void>((resolve, reject) => {

@@ -4,7 +4,8 @@ import type { Exchange } from '../api/client.js';
 import { SetupError } from '../errors.js';
 import type { Redactor } from '../redact.js';
 import { summaryTable, timelineSection, usageTable, type StatusNote, type SummaryFacts } from './lifecycle.js';
-import { codeBlock, table, tableRow } from './markdown.js';
+import { jsonPieces } from './json-pieces.js';
+import { codeBlock, fencedPieces, table, tableRow } from './markdown.js';
 import { oneLine } from '../text.js';
 
 export type Level = 'INFO' | 'WARN' | 'ERROR';
@@ -35,6 +36,9 @@ export interface ReportEnding {
   /** `## Final Response Payload`: the last Response object, pretty-printed JSON. */
   readonly payload: unknown;
 }
+
+/** Characters gathered before each write of the report. */
+const WRITE_CHARS = 64 * 1024;
 
 const EXCHANGE_COLUMNS = ['Time (UTC)', 'Method', 'Path', 'Status', 'Duration (ms)', 'x-request-id'];
 
@@ -118,7 +122,18 @@ export class RunReport {
       // a planted symlink there would have bgprobe overwrite another file.
       rmSync(temporary, { force: true });
       fd = openSync(temporary, 'wx');
-      for (const chunk of this.#render()) writeSync(fd, this.#redactor.apply(chunk));
+      const file = fd;
+      // Small pieces are gathered into writes of about 64 KB; large ones go out as they are.
+      let pending = '';
+      const flush = () => {
+        if (pending) writeSync(file, this.#redactor.apply(pending));
+        pending = '';
+      };
+      for (const chunk of this.#render()) {
+        pending += chunk;
+        if (pending.length >= WRITE_CHARS) flush();
+      }
+      flush();
       closeSync(fd);
       fd = undefined;
       renameSync(temporary, this.path);
@@ -130,7 +145,7 @@ export class RunReport {
     }
   }
 
-  /** The report as a sequence of chunks, so a 20 MB answer is never copied into one string. */
+  /** The report as a sequence of pieces, so a 20 MB answer is never copied into one string. */
   *#render(): Generator<string> {
     const h = this.#header;
     yield `# ${h.title}\n\n`;
@@ -165,7 +180,7 @@ export class RunReport {
     else yield* codeBlock(ending.outputText, 'text');
     yield '\n## Final Response Payload\n\n';
     if (ending.payload === undefined) yield '_No Response object was received._\n';
-    else yield* codeBlock(JSON.stringify(ending.payload, null, 2), 'json');
+    else yield* fencedPieces(() => jsonPieces(ending.payload), 'json');
   }
 
   #summaryFacts(): SummaryFacts {
