@@ -1,13 +1,14 @@
 import type { Dispatcher } from 'undici';
-import { ApiError, NetworkError, pageTitle, ProtocolError, SetupError, type ApiErrorBody } from '../errors.js';
+import { ApiError, NetworkError, SetupError } from '../errors.js';
 import { maskSecret } from '../redact.js';
 import { monotonicMs } from '../monotonic.js';
 import { USER_AGENT } from '../version.js';
 import { endpoint, endpointPath, type EndpointName } from './endpoints.js';
 import { innerTimeout } from './dispatcher.js';
-import { isRecord, type ResponseObject } from './response.js';
+import type { ResponseObject } from './response.js';
+import { flattenHeaders, interpret, readCapped } from './answer.js';
 import { toNetworkError } from './transport-errors.js';
-import { blockedByIntermediary, whoAnswered, type CallDescription } from '../egress/answer-origin.js';
+import type { CallDescription } from '../egress/answer-origin.js';
 import type { FailureDiagnosis } from '../egress/tunnel-watch.js';
 
 /** One HTTP request as the report's Outbound Requests table shows it. */
@@ -228,107 +229,5 @@ function maskedHeaders(headers: Readonly<Record<string, string>>): Record<string
   return shown;
 }
 
-function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
-  const flat: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined) flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  return flat;
-}
-
 /** What an API key may contain: visible ASCII, as an HTTP header needs, but no quote marks or backslashes (a paste or .env slip). */
 const HEADER_SAFE = /^[\x21\x23-\x26\x28-\x5b\x5d-\x5f\x61-\x7e]+$/;
-
-/**
- * Reads a body up to a cap, so a runaway answer cannot exhaust memory; a declared
- * content-length over the cap is refused before a byte of the body is read. When the length
- * is declared, the bytes go straight into one buffer: no list of chunks plus a joined copy,
- * which for a 20 MB answer is the difference between one copy and two.
- */
-async function readCapped(
-  body: AsyncIterable<Buffer> & { destroy?: () => void },
-  capBytes: number,
-  answered: string,
-  contentLength: string | undefined,
-): Promise<string> {
-  const tooLarge = () => {
-    body.destroy?.();
-    return new ProtocolError(`${answered} with a body over ${capBytes} bytes (the --max-response-bytes cap); the API never sends that much, so something else answered`);
-  };
-  const declared = contentLength !== undefined && /^\d+$/.test(contentLength) ? Number(contentLength) : undefined;
-  if (declared !== undefined) {
-    if (declared > capBytes) throw tooLarge();
-    const whole = Buffer.allocUnsafe(declared);
-    let size = 0;
-    for await (const chunk of body) {
-      // undici enforces Content-Length; this only keeps the copy below in bounds.
-      if (size + chunk.length > declared) throw tooLarge();
-      chunk.copy(whole, size);
-      size += chunk.length;
-    }
-    return whole.toString('utf8', 0, size);
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > capBytes) throw tooLarge();
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, size).toString('utf8');
-}
-
-/** Turns a status and a body into an answer, or into the error a user can act on. */
-function interpret(what: string, call: CallDescription, status: number, headers: Record<string, string>, text: string): ApiAnswer {
-  const contentType = headers['content-type'];
-  const requestId = headers['x-request-id'];
-  if (status < 200 || status >= 300) {
-    const origin = whoAnswered(status, headers, text);
-    throw new ApiError({
-      method: call.method,
-      path: call.path,
-      status,
-      requestId,
-      apiError: parseEnvelope(text),
-      contentType,
-      bodySnippet: text.slice(0, 2048),
-      headers,
-      answeredBy: origin.by,
-      // A refusal (4xx) from something in between gets the one-line egress diagnosis instead;
-      // a gateway's 5xx keeps the usual message, which already says it is not the API's.
-      diagnosis: origin.by === 'intermediary' && status >= 400 && status < 500 ? blockedByIntermediary(call, status, origin.evidence) : undefined,
-    });
-  }
-  if (text.length === 0) throw new ProtocolError(`${what} answered HTTP ${status} with an empty body; the API always sends a JSON Response, so something else answered`);
-  if (!contentType || !/\bjson\b/i.test(contentType)) {
-    const title = pageTitle(text);
-    throw new ProtocolError(
-      `${what} answered HTTP ${status} with content type ${contentType ?? '(none)'}${title ? ` (page title ${JSON.stringify(title)})` : ''}, not JSON; it did not come from the API: check --base-url and any proxy`,
-    );
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new ProtocolError(`${what} answered HTTP ${status} with invalid JSON (${(error as Error).message}); the API always sends valid JSON`, { cause: error });
-  }
-  if (!isRecord(parsed) || typeof parsed['id'] !== 'string') {
-    throw new ProtocolError(`${what} answered HTTP ${status} with JSON that is not a Response object (no string "id")`);
-  }
-  return { response: parsed as ResponseObject, status, requestId, headers };
-}
-
-/** The OpenAI error envelope `{ error: { message, type, param, code } }`, when the body is one. */
-export function parseEnvelope(text: string): ApiErrorBody | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (!isRecord(parsed) || !isRecord(parsed['error'])) return undefined;
-  const e = parsed['error'];
-  if (typeof e['message'] !== 'string') return undefined;
-  const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-  return { message: e['message'], type: str(e['type']), param: str(e['param']), code: str(e['code']) };
-}
