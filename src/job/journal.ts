@@ -26,6 +26,14 @@ export class Journal {
     this.#record('ERROR', message);
   }
 
+  /**
+   * An event for the report only: for the error that ends a run, whose one line on stderr the
+   * command prints itself (with the resume hint), so the console does not say it twice.
+   */
+  reportOnly(level: Level, message: string): void {
+    this.#report?.addEvent({ time: this.#now(), level, message });
+  }
+
   /** An HTTP request ended: a row in Outbound Requests, and its headers on stderr with --verbose. */
   exchange(exchange: Exchange): void {
     this.#progress.exchange?.(exchange);

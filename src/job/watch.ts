@@ -65,11 +65,12 @@ export function recordFailure(session: Session, error: unknown): void {
   const { responseId, lastSeen, polls } = session.progress;
   const message = error instanceof Error ? error.message : String(error);
   session.journal.stopLive();
-  session.journal.error(message);
+  // The command's own `bgprobe: ...` line says this on stderr, resume hint included.
+  session.journal.reportOnly('ERROR', message);
   // A 404 means the API does not know the id (wrong id, other project, or expired): nothing to resume.
   const unknown = error instanceof ApiError && error.status === 404;
   if (responseId && !unknown) {
-    session.journal.warn(`Response ${responseId} may still be running: resume with "bgprobe poll ${responseId}", cancel with "bgprobe cancel ${responseId}"`);
+    session.journal.reportOnly('WARN', `Response ${responseId} may still be running: resume with "bgprobe poll ${responseId}", cancel with "bgprobe cancel ${responseId}"`);
   }
   session.report.finish(unfinishedEnding('error: the run stopped', { elapsedSeconds: elapsedSeconds(session), polls, finishedAt: session.clock.now() }, responseId, lastSeen));
 }
