@@ -156,14 +156,13 @@ const VALUED_FLAGS: ReadonlySet<string> = new Set(
 function buildCli(): { cli: CAC; commands: Map<Command, CommandSpec> } {
   const cli = cac('bgprobe');
   const commands = new Map<Command, CommandSpec>();
-  for (const [name, spec] of Object.entries(COMMANDS)) {
+  for (const spec of Object.values(COMMANDS)) {
     const command = cli.command(spec.usage, spec.description);
     for (const [flag, description] of spec.flags) command.option(flag, description);
     // cac gives every --no-x option a default of true and prints "(default: true)" in --help, which reads as "no colour by default".
     for (const option of command.options) if (option.negated) option.config.default = undefined;
     for (const example of spec.examples ?? []) command.example(example);
     commands.set(command, spec);
-    void name;
   }
   cli.help();
   cli.version(VERSION);
