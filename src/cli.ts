@@ -125,8 +125,8 @@ const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     flags: [
       ['--port <port>', 'port to listen on (default: 0, a free port)'],
       ['--host <address>', 'address to listen on (default: 127.0.0.1)'],
-      ['--queued-seconds <seconds>', 'how long a new response stays queued (default: 1)'],
-      ['--running-seconds <seconds>', 'how long it then stays in_progress (default: 2)'],
+      ['--queued-seconds <seconds>', 'how long a new response stays queued, 0 to skip (default: 1)'],
+      ['--running-seconds <seconds>', 'how long it then stays in_progress, 0 to skip (default: 2)'],
       ['--final-status <status>', 'terminal status it reaches (default: completed)'],
       ['--output-text <text>', "the model's answer (default: a short text echoing the question)"],
       ['--never-finish', 'responses stay in_progress forever (for --max-wait and interrupts)'],

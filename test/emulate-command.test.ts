@@ -1,6 +1,18 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { emulatorFor, runCli, tempDir } from './helpers.js';
+import { createResponseOn, emulatorFor, runCli, startCli, tempDir, TEST_KEY } from './helpers.js';
+
+test('bgprobe emulate --queued-seconds 0 --running-seconds 0 finishes a response at once', async (t) => {
+  const cli = startCli(['emulate', '--queued-seconds', '0', '--running-seconds', '0.0'], { cwd: tempDir(t) });
+  t.after(() => cli.child.kill('SIGKILL'));
+  await cli.waitForStderr(/Press Ctrl-C/);
+  const baseUrl = /listening on (\S+)/.exec(cli.stdout())![1]!;
+  const id = await createResponseOn({ baseUrl } as never);
+  const res = await fetch(`${baseUrl}/responses/${id}`, { headers: { authorization: `Bearer ${TEST_KEY}` } });
+  assert.equal(((await res.json()) as { status: string }).status, 'completed');
+  cli.child.kill('SIGINT');
+  assert.equal((await cli.done).code, 0);
+});
 
 test('bgprobe emulate on a port already in use says so in one line, with what to do', async (t) => {
   const busy = await emulatorFor(t);

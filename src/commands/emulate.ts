@@ -21,8 +21,8 @@ export async function emulateCommand(flags: RawFlags, io: Io): Promise<ExitCode>
   const options = {
     port: port === undefined ? 0 : parseWholeNumber('--port', port, 0, 65535),
     host: host ?? '127.0.0.1',
-    queuedMs: queued === undefined ? EMULATOR_DEFAULTS.queuedMs : parseSeconds('--queued-seconds', queued) * 1000,
-    inProgressMs: running === undefined ? EMULATOR_DEFAULTS.inProgressMs : parseSeconds('--running-seconds', running) * 1000,
+    queuedMs: queued === undefined ? EMULATOR_DEFAULTS.queuedMs : phaseSeconds('--queued-seconds', queued) * 1000,
+    inProgressMs: running === undefined ? EMULATOR_DEFAULTS.inProgressMs : phaseSeconds('--running-seconds', running) * 1000,
     finalStatus: finalStatus === undefined ? EMULATOR_DEFAULTS.finalStatus : parseText('--final-status', finalStatus).trim(),
     ...(outputText === undefined ? {} : { outputText }),
     neverFinish: flags['neverFinish'] === true,
@@ -49,6 +49,11 @@ function parseFaultFlag(text: string): Fault[] {
   } catch (error) {
     throw new UsageError(`--fault: ${(error as Error).message}`);
   }
+}
+
+/** How long a phase lasts: 0 skips it (a response created straight in_progress, or finished at once). */
+function phaseSeconds(flag: string, raw: string): number {
+  return /^(0+(\.0*)?|\.0+)$/.test(raw.trim()) ? 0 : parseSeconds(flag, raw);
 }
 
 /** Node's `listen EADDRINUSE: ...` says what failed, not what to do. */
