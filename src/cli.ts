@@ -9,6 +9,9 @@ import type { Io } from './io.js';
 import { redactedSink, Redactor } from './redact.js';
 import { VERSION } from './version.js';
 
+/** C0 and C1 control characters other than tab and line feed: what oneLine (src/text.ts) folds. */
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
 /** A command's implementation, loaded only when that command runs, so `--help` loads nothing else. */
 type Handler = (args: readonly string[], flags: RawFlags, io: Io) => Promise<ExitCode>;
 
@@ -195,7 +198,9 @@ export async function main(args: readonly string[], given: Io): Promise<ExitCode
       isTTY: stdout.isTTY,
       write: (text: string) => {
         stdoutUsed = true;
-        return stdout.write(text);
+        // stdout holds plain lines or JSON, never a control character: a server's text in a
+        // summary line (a status, an id) must not reach a terminal or a log as escape codes.
+        return stdout.write(text.replace(CONTROL_CHARACTERS, '\uFFFD'));
       },
     },
     stderr: redactedSink(given.stderr, redactor),
