@@ -44,3 +44,16 @@ test('on a terminal, the live line shows such a status without its escape sequen
   });
   assert.ok(!output.includes(ESCAPE), JSON.stringify(output.slice(0, 2000)));
 });
+
+test('a response id with escape sequences is folded in the one error line that names it', async (t) => {
+  const hostileId = 'resp_\u001b[2J\u001b]0;pwned\u0007';
+  const server = await scriptedServer(t, (_req, res, index) => {
+    if (index > 0) return answer(res, 400, JSON.stringify({ error: { message: 'Bad poll.', type: 'invalid_request_error', param: null, code: null } }), { 'content-type': 'application/json', 'x-request-id': 'req_scripted' });
+    const queued = { id: hostileId, object: 'response', created_at: 1764140000, status: 'queued', background: true, model: 'gpt-5.2', output: [] };
+    answer(res, 200, JSON.stringify(queued), { 'content-type': 'application/json', 'x-request-id': 'req_scripted' });
+  });
+  const result = await runCli(['run', '--quiet', '--poll-interval', '0.05', '--output', 'r.md'], { cwd: tempDir(t), env: { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: server.baseUrl } });
+  assert.equal(result.code, 1, result.stderr);
+  assert.ok(!result.stderr.includes(ESCAPE) && !result.stderr.includes('\u0007'), JSON.stringify(result.stderr));
+  assert.match(result.stderr, /resume with "bgprobe poll resp_\uFFFD\[2J\uFFFD\]0;pwned\uFFFD"/);
+});
