@@ -9,6 +9,9 @@ import type { Io } from './io.js';
 import { redactedSink, Redactor } from './redact.js';
 import { VERSION } from './version.js';
 
+/** C0 and C1 control characters other than tab and line feed: what oneLine (src/text.ts) folds. */
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
 /** A command's implementation, loaded only when that command runs, so `--help` loads nothing else. */
 type Handler = (args: readonly string[], flags: RawFlags, io: Io) => Promise<ExitCode>;
 
@@ -125,12 +128,12 @@ const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     flags: [
       ['--port <port>', 'port to listen on (default: 0, a free port)'],
       ['--host <address>', 'address to listen on (default: 127.0.0.1)'],
-      ['--queued-seconds <seconds>', 'how long a new response stays queued (default: 1)'],
-      ['--running-seconds <seconds>', 'how long it then stays in_progress (default: 2)'],
+      ['--queued-seconds <seconds>', 'how long a new response stays queued, 0 to skip (default: 1)'],
+      ['--running-seconds <seconds>', 'how long it then stays in_progress, 0 to skip (default: 2)'],
       ['--final-status <status>', 'terminal status it reaches (default: completed)'],
       ['--output-text <text>', "the model's answer (default: a short text echoing the question)"],
       ['--never-finish', 'responses stay in_progress forever (for --max-wait and interrupts)'],
-      ['--fault <faults>', 'scripted faults, e.g. poll2=drop,poll3=503:retry-after=1,poll4=slow:2000,poll5=no-status (see docs/architecture.md)'],
+      ['--fault <faults>', 'scripted faults, e.g. poll2=drop,poll3=503:retry-after=1,poll4=slow:2000,poll5=no-status (syntax: README.md, The emulator)'],
     ],
     load: async () => {
       const { emulateCommand } = await import('./commands/emulate.js');
@@ -156,14 +159,13 @@ const VALUED_FLAGS: ReadonlySet<string> = new Set(
 function buildCli(): { cli: CAC; commands: Map<Command, CommandSpec> } {
   const cli = cac('bgprobe');
   const commands = new Map<Command, CommandSpec>();
-  for (const [name, spec] of Object.entries(COMMANDS)) {
+  for (const spec of Object.values(COMMANDS)) {
     const command = cli.command(spec.usage, spec.description);
     for (const [flag, description] of spec.flags) command.option(flag, description);
     // cac gives every --no-x option a default of true and prints "(default: true)" in --help, which reads as "no colour by default".
     for (const option of command.options) if (option.negated) option.config.default = undefined;
     for (const example of spec.examples ?? []) command.example(example);
     commands.set(command, spec);
-    void name;
   }
   cli.help();
   cli.version(VERSION);
@@ -196,7 +198,9 @@ export async function main(args: readonly string[], given: Io): Promise<ExitCode
       isTTY: stdout.isTTY,
       write: (text: string) => {
         stdoutUsed = true;
-        return stdout.write(text);
+        // stdout holds plain lines or JSON, never a control character: a server's text in a
+        // summary line (a status, an id) must not reach a terminal or a log as escape codes.
+        return stdout.write(text.replace(CONTROL_CHARACTERS, '\uFFFD'));
       },
     },
     stderr: redactedSink(given.stderr, redactor),

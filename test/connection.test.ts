@@ -7,15 +7,15 @@ import { buildCreateBody } from '../src/api/create-body.js';
 import { emulatorFor, runCli, tempDir, TEST_KEY } from './helpers.js';
 
 test('a whole run (create and every poll) uses one TCP connection', async (t) => {
-  const emulator = await emulatorFor(t, { queuedMs: 200, inProgressMs: 400 });
+  // Counted in polls, not milliseconds, so a loaded machine cannot end the run after one poll.
+  const emulator = await emulatorFor(t, { pendingPolls: 3 });
   const result = await runCli(['run', '--poll-interval', '0.05', '--output', 'report.md'], {
     cwd: tempDir(t),
     env: { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: emulator.baseUrl },
   });
   assert.equal(result.code, 0, result.stderr);
   const polls = emulator.requests.filter((r) => r.method === 'GET').length;
-  // A loaded machine may skip poll slots; two polls already show reuse.
-  assert.ok(polls >= 2, `polls: ${polls}`);
+  assert.equal(polls, 4, 'three pending polls, then the completed one');
   assert.equal(emulator.connections, 1, `${emulator.requests.length} requests over ${emulator.connections} connections`);
 });
 

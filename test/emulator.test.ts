@@ -53,7 +53,7 @@ test('the emulator answers 400 for an invalid create body', async (t) => {
 });
 
 test('the emulator walks a background response through queued, in_progress and completed, and cancels', async (t) => {
-  const emulator = await emulatorFor(t, { queuedMs: 300, inProgressMs: 400 });
+  const emulator = await emulatorFor(t, { queuedMs: 300, inProgressMs: 1000 });
   const create = async () =>
     call(`${emulator.baseUrl}/responses`, { method: 'POST', headers: auth, body: JSON.stringify({ model: 'm', input: 'hi', background: true }) });
   const created = await create();

@@ -52,7 +52,8 @@ function parseTimeline(source: string): { title: string | undefined; entries: Ti
 }
 
 test('the report opens with a summary, and Final Status holds a Mermaid timeline of the status changes and a usage table', async (t) => {
-  const emulator = await emulatorFor(t, { queuedMs: 150, inProgressMs: 250 });
+  // Counted in polls, not milliseconds: a loaded machine that polls late must not skip in_progress.
+  const emulator = await emulatorFor(t, { pendingPolls: 2 });
   const dir = tempDir(t);
   const result = await runCli(['run', '--poll-interval', '0.05', '--output', 'report.md'], { cwd: dir, env: { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: emulator.baseUrl } });
   assert.equal(result.code, 0, result.stderr);

@@ -1,4 +1,5 @@
 import type { Clock } from '../job/clock.js';
+import { oneLine } from '../text.js';
 import { formatDuration, formatEvent, formatExchange, styleFor, styleStatus, type Style } from './format.js';
 import type { PollState, Progress, ProgressContext } from './progress.js';
 
@@ -76,7 +77,8 @@ export function liveProgress(context: ProgressContext, clock: Pick<Clock, 'monot
 /** The pieces of the line, most important first, so a narrow terminal loses the tail. */
 export function statusSegments(state: PollState | undefined, frame: number, elapsedSeconds: number, now: number, style: Style): Segment[] {
   const spinner = SPINNER[frame % SPINNER.length] ?? '*';
-  const status = state?.status ?? 'waiting for the API';
+  // The status is the server's text: it must not clear, recolour or retitle the terminal.
+  const status = state ? oneLine(state.status) : 'waiting for the API';
   const segments: Segment[] = [
     [`${spinner} `, style.cyan],
     [status, (text) => (state ? styleStatus(style, text) : text)],

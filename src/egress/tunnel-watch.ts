@@ -88,7 +88,7 @@ export class TunnelWatch implements FailureDiagnosis {
     if (error.stage === 'proxy' && seen.lastAnswer && seen.lastAnswer.status !== 200) {
       return new NetworkError(tunnelRefused(call, seen.lastAnswer.status, policyEvidence(seen.lastAnswer.headers)), 'proxy', false, { cause: error });
     }
-    if (seen.connectsSent === 0 && this.#proxyConnectErrors > 0 && (error.stage === 'tls' || error.stage === 'timeout')) {
+    if (seen.connectsSent === 0 && this.#proxyConnectErrors > 0 && ['tls', 'timeout', 'connect', 'dns'].includes(error.stage)) {
       // No CONNECT was ever written: the connection to the proxy itself failed, maybe over and over.
       const code = this.#lastProxyError ?? 'error';
       const tries = this.#proxyConnectErrors > 1 ? `${this.#proxyConnectErrors} times, ` : '';

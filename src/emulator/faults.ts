@@ -20,7 +20,12 @@ export type FaultAction =
   /** A 200 Response object about another response id. */
   | { readonly kind: 'wrong-id' }
   /** A 200 Response object with this status instead of the real one (such as `expired`). */
-  | { readonly kind: 'set-status'; readonly status: string };
+  | { readonly kind: 'set-status'; readonly status: string }
+  /** The normal answer, padded with JSON whitespace to this many bytes: a large payload, same object. */
+  | { readonly kind: 'large'; readonly bytes: number };
+
+/** The largest padded answer: a quarter of what V8 can hold as one string, four times the default --max-response-bytes. */
+const MAX_LARGE_BYTES = 256 * 1024 * 1024;
 
 export interface Fault {
   readonly call: FaultCall;
@@ -32,7 +37,7 @@ export interface Fault {
 
 export const FAULT_SYNTAX =
   'CALLN=ACTION, comma-separated; CALL is create, poll or cancel, N counts from 1 (N+ means N and later); ' +
-  'ACTION is drop, an HTTP status such as 503 (with :retry-after=SECONDS, :retry-after-ms=MS or :quota), slow:MS, not-json, no-status, wrong-id or status:WORD';
+  'ACTION is drop, an HTTP status such as 503 (with :retry-after=SECONDS, :retry-after-ms=MS or :quota), slow:MS, large:BYTES, not-json, no-status, wrong-id or status:WORD';
 
 /** Parses `poll2=drop,poll3=429:retry-after=1`; throws an Error saying what is wrong. */
 export function parseFaults(text: string): Fault[] {
@@ -61,6 +66,12 @@ function parseAction(text: string, whole: string): FaultAction {
     const delayMs = Number(options[0]);
     if (options.length !== 1 || !/^\d+$/.test(options[0] ?? '')) throw bad();
     return { kind: 'slow', delayMs };
+  }
+  if (name === 'large') {
+    const bytes = Number(options[0]);
+    if (options.length !== 1 || !/^\d+$/.test(options[0] ?? '')) throw bad();
+    if (bytes > MAX_LARGE_BYTES) throw new Error(`fault ${JSON.stringify(whole)} asks for more than ${MAX_LARGE_BYTES} bytes; give at most that`);
+    return { kind: 'large', bytes };
   }
   if (name === 'status') {
     if (options.length !== 1 || !/^[a-z_]+$/.test(options[0] ?? '')) throw bad();

@@ -163,7 +163,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       const [status, payload] = dispatch(req, path, body);
       if (fault?.kind === 'drop') return void req.socket.destroy();
       if (fault?.kind === 'not-json') return sendHtml(res);
-      send(res, status, status === 200 ? corrupt(payload, fault) : payload, started);
+      send(res, status, status === 200 ? corrupt(payload, fault) : payload, started, {}, fault?.kind === 'large' ? fault.bytes : 0);
     }, () => res.destroy());
   };
   const server: Server = options.tls ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, listener) : createServer(listener);
@@ -252,8 +252,10 @@ function sendHtml(res: ServerResponse): void {
   res.end(text);
 }
 
-function send(res: ServerResponse, status: number, payload: unknown, started: number, extraHeaders: Record<string, string> = {}): void {
-  const text = JSON.stringify(payload);
+/** `padTo`: trailing JSON whitespace up to that many bytes, for the `large` fault. */
+function send(res: ServerResponse, status: number, payload: unknown, started: number, extraHeaders: Record<string, string> = {}, padTo = 0): void {
+  const json = JSON.stringify(payload);
+  const text = json + ' '.repeat(Math.max(0, padTo - Buffer.byteLength(json)));
   res.writeHead(status, {
     ...extraHeaders,
     'content-type': 'application/json',

@@ -7,6 +7,7 @@ import type { Io } from '../io.js';
 import type { Session } from './session.js';
 import { handleInterrupts, RunStopped, Stopper } from './stop.js';
 import { runSummary } from './summary.js';
+import { oneLine } from '../text.js';
 import { recordFailure, recordStop, watchToEnd } from './watch.js';
 
 export interface SuperviseOptions {
@@ -56,7 +57,8 @@ export async function supervise(session: Session, io: Io, options: SuperviseOpti
       message = errorLine(error) + resumeHint(session, error);
       recordFailure(session, error);
     }
-    io.stderr.write(session.redactor.apply(`bgprobe: ${message}\n`));
+    // The id in the resume hint is the server's text too: one line, no escape codes.
+    io.stderr.write(session.redactor.apply(`bgprobe: ${oneLine(message)}\n`));
     const summary = runSummary(options, session, progress.lastSeen, progress.polls, exitCode);
     if (options.json) writeJson(io.stdout, session.redactor, { ...summary, error: message });
     else {

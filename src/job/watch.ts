@@ -114,7 +114,8 @@ export async function recordStop(session: Session, stopped: RunStopped, cancelFi
   if (id && running) {
     what += ': the response is still running';
     line += `; response ${id} is still running: resume with "bgprobe poll ${id}", cancel with "bgprobe cancel ${id}"`;
-    journal.warn(`Response ${id} is still running: resume with "bgprobe poll ${id}", cancel with "bgprobe cancel ${id}"`);
+    // The command's own `bgprobe: ...` line says this on stderr; the console need not say it twice.
+    journal.reportOnly('WARN', `Response ${id} is still running: resume with "bgprobe poll ${id}", cancel with "bgprobe cancel ${id}"`);
   } else if (id) {
     line += `; response ${id} is ${status}`;
   } else {
