@@ -114,7 +114,8 @@ export async function recordStop(session: Session, stopped: RunStopped, cancelFi
   if (id && running) {
     what += ': the response is still running';
     line += `; response ${id} is still running: resume with "bgprobe poll ${id}", cancel with "bgprobe cancel ${id}"`;
-    journal.warn(`Response ${id} is still running: resume with "bgprobe poll ${id}", cancel with "bgprobe cancel ${id}"`);
+    // The command's `bgprobe: ...` line (the returned `line`) says this on stderr, as for a failure.
+    journal.reportOnly('WARN', `Response ${id} is still running: resume with "bgprobe poll ${id}", cancel with "bgprobe cancel ${id}"`);
   } else if (id) {
     line += `; response ${id} is ${status}`;
   } else {
