@@ -48,19 +48,33 @@ export async function supervise(session: Session, io: Io, options: SuperviseOpti
     const { progress } = session;
     let exitCode: ExitCode;
     let message: string;
+    // The ending is written to the report, which may itself be what failed (its folder removed,
+    // the disk full): the one stderr line must then still name the id and how to resume.
+    let reportError: unknown;
     if (stopped) {
       const cancelFirst = stopped.why === 'deadline' ? watch.cancelOnTimeout : watch.cancelOnInterrupt;
-      ({ exitCode, line: message } = await recordStop(session, stopped, cancelFirst));
+      try {
+        ({ exitCode, line: message } = await recordStop(session, stopped, cancelFirst));
+      } catch (caught) {
+        reportError = caught;
+        exitCode = stopped.exitCode;
+        message = stopped.message + resumeHint(session, stopped);
+      }
     } else {
       exitCode = exitCodeOf(error);
       message = errorLine(error) + resumeHint(session, error);
-      recordFailure(session, error);
+      try {
+        recordFailure(session, error);
+      } catch (caught) {
+        reportError = caught;
+      }
     }
+    if (reportError !== undefined && errorLine(reportError) !== errorLine(error)) message += `; and ${errorLine(reportError)}`;
     io.stderr.write(session.redactor.apply(`bgprobe: ${message}\n`));
     const summary = runSummary(options, session, progress.lastSeen, progress.polls, exitCode);
     if (options.json) writeJson(io.stdout, session.redactor, { ...summary, error: message });
     else {
-      io.stdout.write(`Report written to: ${session.report.path}\n`);
+      if (reportError === undefined) io.stdout.write(`Report written to: ${session.report.path}\n`);
       if (stopped && progress.lastSeen?.status) io.stdout.write(`Final status: ${progress.lastSeen.status}\n`);
     }
     return exitCode;
