@@ -6,6 +6,7 @@ import type { ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
 import type { Session } from './session.js';
 import { handleInterrupts, RunStopped, Stopper } from './stop.js';
+import { resumeCommands } from './outcome.js';
 import { runSummary } from './summary.js';
 import { recordFailure, recordStop, watchToEnd } from './watch.js';
 
@@ -93,5 +94,5 @@ export async function supervise(session: Session, io: Io, options: SuperviseOpti
 function resumeHint(session: Session, error: unknown): string {
   const id = session.progress.responseId;
   if (!id || (error instanceof ApiError && error.status === 404)) return '';
-  return `; response ${id} may still be running: resume with "bgprobe poll ${id}", cancel with "bgprobe cancel ${id}"`;
+  return `; response ${id} may still be running: ${resumeCommands(id)}`;
 }
