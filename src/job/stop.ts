@@ -82,7 +82,9 @@ export function handleInterrupts(stopper: Stopper, options: InterruptOptions): (
   const exit = options.exit ?? ((code: number) => process.exit(code));
   let seen = false;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (seen) {
+    // After --max-wait has already stopped the run (it may be waiting on a cancel call), the
+    // first interrupt has nothing left to stop: it means "now", like a second one.
+    if (seen || stopper.signal.aborted) {
       options.onSecondInterrupt(signal);
       exit(signal === 'SIGINT' ? EXIT.sigint : EXIT.sigterm);
       return;
