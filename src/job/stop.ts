@@ -36,11 +36,6 @@ export class Stopper {
     return this.#controller.signal;
   }
 
-  /** Why the run is stopping, once it is. */
-  get reason(): RunStopped | undefined {
-    return this.#controller.signal.aborted ? (this.#controller.signal.reason as RunStopped) : undefined;
-  }
-
   /** Arms --max-wait, counted from now. */
   startDeadline(maxWaitSeconds: number | undefined): void {
     if (maxWaitSeconds === undefined) return;

@@ -72,8 +72,8 @@ export async function supervise(session: Session, io: Io, options: SuperviseOpti
     }
     if (reportError !== undefined && errorLine(reportError) !== errorLine(error)) message += `; and ${errorLine(reportError)}`;
     io.stderr.write(session.redactor.apply(`bgprobe: ${message}\n`));
-    const summary = runSummary(options, session, progress.lastSeen, progress.polls, exitCode);
-    if (options.json) writeJson(io.stdout, session.redactor, { ...summary, error: message });
+    const summary = runSummary(options, session, progress.lastSeen, progress.polls, exitCode, message);
+    if (options.json) writeJson(io.stdout, session.redactor, summary);
     else {
       if (reportError === undefined) io.stdout.write(`Report written to: ${session.report.path}\n`);
       if (stopped && progress.lastSeen?.status) io.stdout.write(`Final status: ${progress.lastSeen.status}\n`);
