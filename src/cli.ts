@@ -133,7 +133,7 @@ const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       ['--final-status <status>', 'terminal status it reaches (default: completed)'],
       ['--output-text <text>', "the model's answer (default: a short text echoing the question)"],
       ['--never-finish', 'responses stay in_progress forever (for --max-wait and interrupts)'],
-      ['--fault <faults>', 'scripted faults, e.g. poll2=drop,poll3=503:retry-after=1,poll4=slow:2000,poll5=no-status (syntax: README.md, The emulator)'],
+      ['--fault <faults>', 'scripted faults, e.g. poll2=drop,poll3=503:retry-after=1,poll4=slow:2000,poll5=no-status (every action: README, section The emulator)'],
     ],
     load: async () => {
       const { emulateCommand } = await import('./commands/emulate.js');

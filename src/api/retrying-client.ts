@@ -1,6 +1,6 @@
 import type { ApiAnswer, ResponsesClient } from './client.js';
 import type { EndpointName } from './endpoints.js';
-import { isRetryable, retryDelayMs, type RetryPolicy } from './retry.js';
+import { createMayHaveStarted, isRetryable, retryDelayMs, type RetryPolicy } from './retry.js';
 
 /** One retry about to happen, for the event log. */
 export interface RetryNotice {
@@ -66,7 +66,9 @@ export class RetryingClient {
       try {
         return await attempt(signal);
       } catch (error) {
-        if (signal?.aborted) throw signal.reason;
+        // A stop wins, except over a create that may have started a job: that must be said
+        // (submit.ts), never "no response was created".
+        if (signal?.aborted && !(call === 'create' && createMayHaveStarted(error))) throw signal.reason;
         if (retry > policy.maxRetries || !isRetryable(call, error)) throw error;
         const delayMs = retryDelayMs(retry, error, policy, now(), random);
         onRetry?.({ call, what, retry, maxRetries: policy.maxRetries, delayMs, error });

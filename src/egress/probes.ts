@@ -78,7 +78,11 @@ function classify(ep: Endpoint, path: string, exchange: Exchange | undefined, er
     if (error.status === 401 || error.status === 403) {
       return { ...base, verdict: 'auth', answered_by: by, detail: `the API refused the key: HTTP ${error.status} ${apiMessage}`, hint: 'the path works; check OPENAI_API_KEY (and OPENAI_ORG_ID / OPENAI_PROJECT_ID)' };
     }
-    return { ...base, verdict: 'ok', answered_by: by, detail: `the API answered HTTP ${error.status}, as expected for this probe${keyGiven ? ' (key accepted)' : ''}`, hint: null };
+    if (error.status === 400 || error.status === 404) {
+      return { ...base, verdict: 'ok', answered_by: by, detail: `the API answered HTTP ${error.status}, as expected for this probe${keyGiven ? ' (key accepted)' : ''}`, hint: null };
+    }
+    // The path reaches the API (egress is fine), but a 429 or 5xx is not what this probe expects: say so, with the API's words.
+    return { ...base, verdict: 'ok', answered_by: by, detail: `the API answered HTTP ${error.status}, not the 400/404 this probe expects: the path works, but ${apiMessage || 'see the status'}`, hint: null };
   }
   const message = error instanceof Error ? error.message : String(error);
   const refused = error instanceof NetworkError && error.stage === 'proxy' && (watch?.observations.lastAnswer?.status ?? 200) !== 200;

@@ -88,13 +88,19 @@ export class TunnelWatch implements FailureDiagnosis {
     if (error.stage === 'proxy' && seen.lastAnswer && seen.lastAnswer.status !== 200) {
       return new NetworkError(tunnelRefused(call, seen.lastAnswer.status, policyEvidence(seen.lastAnswer.headers)), 'proxy', false, { cause: error });
     }
-    if (seen.connectsSent === 0 && this.#proxyConnectErrors > 0 && ['tls', 'timeout', 'connect', 'dns'].includes(error.stage)) {
+    if (seen.connectsSent === 0 && this.#proxyConnectErrors > 0 && (error.stage === 'tls' || error.stage === 'timeout')) {
       // No CONNECT was ever written: the connection to the proxy itself failed, maybe over and over.
       const code = this.#lastProxyError ?? 'error';
       const tries = this.#proxyConnectErrors > 1 ? `${this.#proxyConnectErrors} times, ` : '';
       const fix = this.#proxyHttps && /SSL|TLS|CERT/.test(code) ? 'if it is a plain HTTP proxy, write its URL with http://, else trust its CA with --ca-file' : 'check the proxy URL and that the proxy runs';
       const message = `${call.name} (${call.method} ${call.path}): the connection to the proxy ${proxyDisplay} failed (${code}), ${tries}before any CONNECT; ${fix}`;
       return new NetworkError(message, 'proxy', false, { cause: error });
+    }
+    if (seen.connectsSent === 0 && this.#proxyConnectErrors > 0 && (error.stage === 'dns' || error.stage === 'connect')) {
+      // The code names the proxy's failure, not the API host's: say whose it is. The stage stays,
+      // so a refused connection is still retried as one that delivered nothing.
+      const message = `${call.name} (${call.method} ${call.path}): the connection to the proxy ${proxyDisplay} failed (${this.#lastProxyError ?? 'error'}), before any CONNECT to ${call.host}; check the proxy URL and that the proxy runs`;
+      return new NetworkError(message, error.stage, error.maybeDelivered, { cause: error.cause });
     }
     if (error.stage === 'timeout' && seen.proxyConnections === 0) {
       const message = `${call.name} (${call.method} ${call.path}): no connection to the proxy ${proxyDisplay} completed before the deadline (--timeout); check that the proxy runs and answers${this.#proxyHttps ? ' TLS (or write its URL with http://)' : ''}`;

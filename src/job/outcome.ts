@@ -2,6 +2,11 @@ import { extractOutputText, KNOWN_TERMINAL_STATUSES, summarizeUsage, type Respon
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { ReportEnding } from '../report/report.js';
 
+/** How to follow or stop a response that may still run: the words every ending uses, on stderr and in the report. */
+export function resumeCommands(id: string): string {
+  return `resume with "bgprobe poll ${id}", cancel with "bgprobe cancel ${id}"`;
+}
+
 /** 0 for completed, 3 for every other terminal status, known or not. */
 export function exitCodeForStatus(status: string): ExitCode {
   return status === 'completed' ? EXIT.ok : EXIT.notCompleted;

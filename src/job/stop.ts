@@ -36,11 +36,6 @@ export class Stopper {
     return this.#controller.signal;
   }
 
-  /** Why the run is stopping, once it is. */
-  get reason(): RunStopped | undefined {
-    return this.#controller.signal.aborted ? (this.#controller.signal.reason as RunStopped) : undefined;
-  }
-
   /** Arms --max-wait, counted from now. */
   startDeadline(maxWaitSeconds: number | undefined): void {
     if (maxWaitSeconds === undefined) return;
@@ -82,7 +77,9 @@ export function handleInterrupts(stopper: Stopper, options: InterruptOptions): (
   const exit = options.exit ?? ((code: number) => process.exit(code));
   let seen = false;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (seen) {
+    // After --max-wait has already stopped the run (it may be waiting on a cancel call), the
+    // first interrupt has nothing left to stop: it means "now", like a second one.
+    if (seen || stopper.signal.aborted) {
       options.onSecondInterrupt(signal);
       exit(signal === 'SIGINT' ? EXIT.sigint : EXIT.sigterm);
       return;

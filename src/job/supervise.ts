@@ -6,6 +6,7 @@ import type { ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
 import type { Session } from './session.js';
 import { handleInterrupts, RunStopped, Stopper } from './stop.js';
+import { resumeCommands } from './outcome.js';
 import { runSummary } from './summary.js';
 import { oneLine } from '../text.js';
 import { recordFailure, recordStop, watchToEnd } from './watch.js';
@@ -49,20 +50,35 @@ export async function supervise(session: Session, io: Io, options: SuperviseOpti
     const { progress } = session;
     let exitCode: ExitCode;
     let message: string;
+    // The ending is written to the report, which may itself be what failed (its folder removed,
+    // the disk full): the one stderr line must then still name the id and how to resume.
+    let reportError: unknown;
     if (stopped) {
       const cancelFirst = stopped.why === 'deadline' ? watch.cancelOnTimeout : watch.cancelOnInterrupt;
-      ({ exitCode, line: message } = await recordStop(session, stopped, cancelFirst));
+      try {
+        ({ exitCode, line: message } = await recordStop(session, stopped, cancelFirst));
+      } catch (caught) {
+        reportError = caught;
+        exitCode = stopped.exitCode;
+        message = stopped.message + resumeHint(session, stopped);
+      }
     } else {
       exitCode = exitCodeOf(error);
       message = errorLine(error) + resumeHint(session, error);
-      recordFailure(session, error);
+      try {
+        recordFailure(session, error);
+      } catch (caught) {
+        reportError = caught;
+      }
     }
+    if (reportError !== undefined && errorLine(reportError) !== errorLine(error)) message += `; and ${errorLine(reportError)}`;
     // The id in the resume hint is the server's text too: one line, no escape codes.
-    io.stderr.write(session.redactor.apply(`bgprobe: ${oneLine(message)}\n`));
-    const summary = runSummary(options, session, progress.lastSeen, progress.polls, exitCode);
-    if (options.json) writeJson(io.stdout, session.redactor, { ...summary, error: message });
+    message = oneLine(message);
+    io.stderr.write(session.redactor.apply(`bgprobe: ${message}\n`));
+    const summary = runSummary(options, session, progress.lastSeen, progress.polls, exitCode, message);
+    if (options.json) writeJson(io.stdout, session.redactor, summary);
     else {
-      io.stdout.write(`Report written to: ${session.report.path}\n`);
+      if (reportError === undefined) io.stdout.write(`Report written to: ${session.report.path}\n`);
       if (stopped && progress.lastSeen?.status) io.stdout.write(`Final status: ${progress.lastSeen.status}\n`);
     }
     return exitCode;
@@ -81,5 +97,5 @@ export async function supervise(session: Session, io: Io, options: SuperviseOpti
 function resumeHint(session: Session, error: unknown): string {
   const id = session.progress.responseId;
   if (!id || (error instanceof ApiError && error.status === 404)) return '';
-  return `; response ${id} may still be running: resume with "bgprobe poll ${id}", cancel with "bgprobe cancel ${id}"`;
+  return `; response ${id} may still be running: ${resumeCommands(id)}`;
 }

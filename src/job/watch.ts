@@ -1,7 +1,7 @@
 import { isPending, type ResponseObject } from '../api/response.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { RunStopped } from './stop.js';
-import { exitCodeForStatus, terminalEnding, unfinishedEnding } from './outcome.js';
+import { exitCodeForStatus, resumeCommands, terminalEnding, unfinishedEnding } from './outcome.js';
 import { checkedStatus, pollToTerminal } from './poller.js';
 import { elapsedSeconds, noteResponse, type Session } from './session.js';
 import type { ApiAnswer } from '../api/client.js';
@@ -70,7 +70,7 @@ export function recordFailure(session: Session, error: unknown): void {
   // A 404 means the API does not know the id (wrong id, other project, or expired): nothing to resume.
   const unknown = error instanceof ApiError && error.status === 404;
   if (responseId && !unknown) {
-    session.journal.reportOnly('WARN', `Response ${responseId} may still be running: resume with "bgprobe poll ${responseId}", cancel with "bgprobe cancel ${responseId}"`);
+    session.journal.reportOnly('WARN', `Response ${responseId} may still be running: ${resumeCommands(responseId)}`);
   }
   session.report.finish(unfinishedEnding('error: the run stopped', { elapsedSeconds: elapsedSeconds(session), polls, finishedAt: session.clock.now() }, responseId, lastSeen));
 }
@@ -113,9 +113,9 @@ export async function recordStop(session: Session, stopped: RunStopped, cancelFi
   let line = stopped.message;
   if (id && running) {
     what += ': the response is still running';
-    line += `; response ${id} is still running: resume with "bgprobe poll ${id}", cancel with "bgprobe cancel ${id}"`;
-    // The command's own `bgprobe: ...` line says this on stderr; the console need not say it twice.
-    journal.reportOnly('WARN', `Response ${id} is still running: resume with "bgprobe poll ${id}", cancel with "bgprobe cancel ${id}"`);
+    line += `; response ${id} is still running: ${resumeCommands(id)}`;
+    // The command's `bgprobe: ...` line (the returned `line`) says this on stderr, as for a failure.
+    journal.reportOnly('WARN', `Response ${id} is still running: ${resumeCommands(id)}`);
   } else if (id) {
     line += `; response ${id} is ${status}`;
   } else {
