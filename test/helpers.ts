@@ -41,23 +41,7 @@ export interface CliOptions {
 
 /** Runs the built CLI in a child process with a clean environment and collects its output. */
 export function runCli(args: readonly string[], options: CliOptions): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: options.cwd,
-      env: { PATH: process.env['PATH'] ?? '', ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+  return runNodeScript(BIN, args, options);
 }
 
 /** The `## Name` headings of a Markdown report, in order. */
@@ -199,8 +183,8 @@ export async function runMain(args: readonly string[], env: Record<string, strin
 }
 
 /**
- * Runs any Node script (the built CLI, the single-file bundle) like `runCli`, with extra Node
- * options (e.g. `--import` a preload) before the script.
+ * Runs any Node script (the built CLI, the single-file bundle) in a child process with a clean
+ * environment, with extra Node options (e.g. `--import` a preload) before the script.
  */
 export function runNodeScript(script: string, args: readonly string[], options: CliOptions, nodeOptions: readonly string[] = []): Promise<CliResult> {
   return new Promise((resolve, reject) => {
