@@ -3,6 +3,7 @@ import { isIP, connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type PeerCertificate, type TLSSocket } from 'node:tls';
 import type { ProxySettings } from './proxy-config.js';
 import { policyEvidence } from './tunnel-watch.js';
+import { oneLine } from '../text.js';
 
 /**
  * The stage-by-stage checks of `bgprobe check`, done by hand on raw sockets so that each one
@@ -98,7 +99,7 @@ export async function openTunnel(socket: Socket | TLSSocket, proxy: ProxySetting
         const evidence = policyEvidence(head.headers);
         reject(
           new StageFailure(
-            `the proxy refused CONNECT ${target}: HTTP ${head.status} ${head.statusText}${evidence ? ` (${evidence})` : ''}${body.trim() ? `: ${oneLine(body)}` : ''}`,
+            `the proxy refused CONNECT ${target}: HTTP ${head.status} ${head.statusText}${evidence ? ` (${evidence})` : ''}${body.trim() ? `: ${briefLine(body)}` : ''}`,
             head.status === 407
               ? 'the proxy wants credentials: put them in the proxy URL (http://user:password@proxy:port)'
               : `the egress policy must allow ${target}; ask for it to be added to the proxy's allowlist`,
@@ -142,11 +143,12 @@ function parseHead(text: string): Omit<TunnelAnswer, 'body'> {
     const colon = line.indexOf(':');
     if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
   }
-  return { status: match ? Number(match[1]) : 0, statusText: match?.[2] ?? oneLine(statusLine), headers };
+  return { status: match ? Number(match[1]) : 0, statusText: match?.[2] ?? briefLine(statusLine), headers };
 }
 
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim().slice(0, 200);
+/** A proxy's words, as one printable line short enough for a diagnosis. */
+function briefLine(text: string): string {
+  return oneLine(text.replace(/\s+/g, ' ')).slice(0, 200);
 }
 
 export interface Handshake {
