@@ -71,3 +71,18 @@ test('poll without an id, or with a malformed one, is a usage error and sends no
   }
   assert.equal(emulator.requests.length, 0);
 });
+
+test('poll without a key writes its report and keeps the id, as run does, and sends nothing', async (t) => {
+  const emulator = await emulatorFor(t);
+  const dir = tempDir(t);
+  const id = 'resp_made_elsewhere_0001';
+  const result = await runCli(['poll', id, '--output', 'p.md', '--json'], { cwd: dir, env: { OPENAI_BASE_URL: emulator.baseUrl } });
+  assert.equal(result.code, 1, result.stderr);
+  assert.equal(emulator.requests.length, 0);
+  const summary = JSON.parse(result.stdout) as Record<string, unknown>;
+  assert.equal(summary['id'], id);
+  assert.match(String(summary['error']), /OPENAI_API_KEY is not set/);
+  const report = readFileSync(join(dir, 'p.md'), 'utf8');
+  assert.match(report, new RegExp(`Response id: \`${id}\``));
+  assert.match(report, /\[ERROR\] OPENAI_API_KEY is not set/);
+});

@@ -25,9 +25,6 @@ export async function pollCommand(args: readonly string[], flags: RawFlags, io: 
   const env = await loadEnvironment({ processEnv: io.env, ...envFileOf(flags, io), redactor: io.redactor });
   const api = resolveApiConfig(flags, env);
   const watch = resolveWatchConfig(flags, false);
-  if (api.apiKey === undefined) {
-    throw new SetupError('OPENAI_API_KEY is not set; export it or put it in .env (poll needs the key of the project that created the response)', 'missing_key');
-  }
   // Not run's default report: attaching must never overwrite the report of the run that made the response.
   const outputPath = flags['output'] === undefined ? defaultPollReport(id) : watch.outputPath;
   const session = openSession(api, outputPath, pollHeader(api, watch, id, outputPath), io, systemClock, resolveConsoleOptions(flags, io));
@@ -35,6 +32,10 @@ export async function pollCommand(args: readonly string[], flags: RawFlags, io: 
   session.report.setResponseId(id);
   return supervise(session, io, { watch, json: flags['json'] === true }, async (signal) => {
     session.journal.info(`bgprobe ${VERSION} poll: attaching to response ${id}, base URL ${api.network.baseUrl.href}`);
+    // Checked after the report header is written, as run does, so the report and --json keep the id.
+    if (api.apiKey === undefined) {
+      throw new SetupError('OPENAI_API_KEY is not set; export it or put it in .env (poll needs the key of the project that created the response)', 'missing_key');
+    }
     const first = await session.client.retrieve(id, signal);
     const status = checkedStatus(first, id);
     noteResponse(session, first.response);
