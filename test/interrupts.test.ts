@@ -38,7 +38,10 @@ test('--cancel-on-interrupt sends the cancel first and reports the answer', asyn
   assert.equal(result.code, 130, result.stderr);
   assert.equal(callsOf(emulator).cancels, 1);
   assert.match(result.stderr, /Cancel answered HTTP 200: response resp_\w+ is now cancelled/);
-  assert.match(readFileSync(join(dir, 'r.md'), 'utf8'), /\| Status \| interrupted \(SIGINT\); cancelled on request \(--cancel-on-interrupt\); last seen cancelled \|/);
+  const report = readFileSync(join(dir, 'r.md'), 'utf8');
+  assert.match(report, /\| Status \| interrupted \(SIGINT\); cancelled on request \(--cancel-on-interrupt\); last seen cancelled \|/);
+  // The response is cancelled: the report does not tell the user to resume or cancel it again.
+  assert.doesNotMatch(report, /\| Resume \||\| Cancel \| bgprobe cancel/);
   assert.match(result.stdout, /Final status: cancelled\n$/);
 });
 

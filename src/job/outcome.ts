@@ -1,4 +1,4 @@
-import { extractOutputText, KNOWN_TERMINAL_STATUSES, summarizeUsage, type ResponseObject } from '../api/response.js';
+import { extractOutputText, isPending, KNOWN_TERMINAL_STATUSES, summarizeUsage, type ResponseObject } from '../api/response.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { ReportEnding } from '../report/report.js';
 
@@ -55,7 +55,8 @@ export function unfinishedEnding(
     ['Elapsed seconds', facts.elapsedSeconds.toFixed(1)],
     ['Polls', String(facts.polls)],
   ];
-  if (responseId) {
+  // Resume and cancel only make sense while the response may still run (not after a cancel took).
+  if (responseId && (lastSeen?.status === undefined || isPending(lastSeen.status))) {
     rows.push(['Resume', `bgprobe poll ${responseId}`], ['Cancel', `bgprobe cancel ${responseId}`]);
   }
   return {
