@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createResponseOn, emulatorFor, runCli, startCli, tempDir, TEST_KEY } from './helpers.js';
+import { createResponseOn, emulatorFor, runCli, tempDir, TEST_KEY, startEmulateCommand } from './helpers.js';
 
 test('bgprobe emulate --queued-seconds 0 --running-seconds 0 finishes a response at once', async (t) => {
-  const cli = startCli(['emulate', '--queued-seconds', '0', '--running-seconds', '0.0'], { cwd: tempDir(t) });
-  t.after(() => cli.child.kill('SIGKILL'));
-  await cli.waitForStderr(/Press Ctrl-C/);
-  const baseUrl = /listening on (\S+)/.exec(cli.stdout())![1]!;
-  const id = await createResponseOn({ baseUrl } as never);
+  const { cli, baseUrl } = await startEmulateCommand(t, ['--queued-seconds', '0', '--running-seconds', '0.0']);
+  const id = await createResponseOn({ baseUrl });
   const res = await fetch(`${baseUrl}/responses/${id}`, { headers: { authorization: `Bearer ${TEST_KEY}` } });
   assert.equal(((await res.json()) as { status: string }).status, 'completed');
   cli.child.kill('SIGINT');
@@ -23,11 +20,8 @@ test('bgprobe emulate on a port already in use says so in one line, with what to
 });
 
 test('bgprobe emulate --fault poll1+=large:BYTES pads the answers, so --max-response-bytes can be tried by hand', async (t) => {
-  const cli = startCli(['emulate', '--fault', 'poll1+=large:300000'], { cwd: tempDir(t) });
-  t.after(() => cli.child.kill('SIGKILL'));
-  await cli.waitForStderr(/Press Ctrl-C/);
-  const baseUrl = /listening on (\S+)/.exec(cli.stdout())![1]!;
-  const id = await createResponseOn({ baseUrl } as never);
+  const { cli, baseUrl } = await startEmulateCommand(t, ['--fault', 'poll1+=large:300000']);
+  const id = await createResponseOn({ baseUrl });
   const large = await (await fetch(`${baseUrl}/responses/${id}`, { headers: { authorization: `Bearer ${TEST_KEY}` } })).text();
   assert.equal(Buffer.byteLength(large), 300000);
   assert.equal((JSON.parse(large) as { id: string }).id, id, 'the same Response object, padded');

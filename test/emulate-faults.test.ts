@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createResponseOn, startCli, tempDir, TEST_KEY, runCli } from './helpers.js';
+import { createResponseOn, tempDir, TEST_KEY, runCli, startEmulateCommand } from './helpers.js';
 
 test('bgprobe emulate --fault scripts a 503 with Retry-After on the chosen poll', async (t) => {
-  const cli = startCli(['emulate', '--queued-seconds', '0.1', '--fault', 'poll2=503:retry-after=2'], { cwd: tempDir(t) });
-  t.after(() => cli.child.kill('SIGKILL'));
-  await cli.waitForStderr(/Press Ctrl-C/);
-  const baseUrl = /listening on (\S+)/.exec(cli.stdout())![1]!;
-  const id = await createResponseOn({ baseUrl } as never);
+  const { cli, baseUrl } = await startEmulateCommand(t, ['--queued-seconds', '0.1', '--fault', 'poll2=503:retry-after=2']);
+  const id = await createResponseOn({ baseUrl });
   const get = () => fetch(`${baseUrl}/responses/${id}`, { headers: { authorization: `Bearer ${TEST_KEY}` } });
   assert.equal((await get()).status, 200);
   const second = await get();
@@ -19,11 +16,8 @@ test('bgprobe emulate --fault scripts a 503 with Retry-After on the chosen poll'
 });
 
 test('bgprobe emulate --never-finish keeps responses in_progress', async (t) => {
-  const cli = startCli(['emulate', '--queued-seconds', '0.05', '--running-seconds', '0.05', '--never-finish'], { cwd: tempDir(t) });
-  t.after(() => cli.child.kill('SIGKILL'));
-  await cli.waitForStderr(/Press Ctrl-C/);
-  const baseUrl = /listening on (\S+)/.exec(cli.stdout())![1]!;
-  const id = await createResponseOn({ baseUrl } as never);
+  const { cli, baseUrl } = await startEmulateCommand(t, ['--queued-seconds', '0.05', '--running-seconds', '0.05', '--never-finish']);
+  const id = await createResponseOn({ baseUrl });
   await new Promise((resolve) => setTimeout(resolve, 300));
   const res = await fetch(`${baseUrl}/responses/${id}`, { headers: { authorization: `Bearer ${TEST_KEY}` } });
   assert.equal(((await res.json()) as { status: string }).status, 'in_progress');

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { test } from 'node:test';
-import { BIN, emulatorFor, TEST_KEY } from './helpers.js';
+import { emulatorFor, startEmulateCommand, TEST_KEY } from './helpers.js';
 
 async function call(url: string, init: RequestInit = {}) {
   const res = await fetch(url, init);
@@ -85,20 +84,10 @@ test('the emulator walks a background response through queued, in_progress and c
 });
 
 test('bgprobe emulate prints the URL it listens on and serves until interrupted', async (t) => {
-  const child = spawn(process.execPath, [BIN, 'emulate', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(() => child.kill('SIGKILL'));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      const match = /listening on (http:\/\/127\.0\.0\.1:\d+\/v1)/.exec(out);
-      if (match) resolve(match[1]!);
-    });
-    child.on('close', () => reject(new Error(`emulate exited: ${out}`)));
-  });
+  const { cli, baseUrl: url } = await startEmulateCommand(t, ['--port', '0']);
+  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/v1$/);
   const res = await call(`${url}/responses/resp_x`, { headers: auth });
   assert.equal(res.status, 404);
-  const code = new Promise<number | null>((resolve) => child.on('close', resolve));
-  child.kill('SIGINT');
-  assert.equal(await code, 0);
+  cli.child.kill('SIGINT');
+  assert.equal((await cli.done).code, 0);
 });

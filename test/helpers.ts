@@ -138,7 +138,7 @@ export function startCli(args: readonly string[], options: CliOptions): LiveCli 
 }
 
 /** Creates a background response on the emulator directly, as another tool would, and returns its id. */
-export async function createResponseOn(emulator: Emulator): Promise<string> {
+export async function createResponseOn(emulator: Pick<Emulator, 'baseUrl'>): Promise<string> {
   const res = await fetch(`${emulator.baseUrl}/responses`, {
     method: 'POST',
     headers: { authorization: `Bearer ${TEST_KEY}`, 'content-type': 'application/json' },
@@ -206,3 +206,13 @@ export function runNodeScript(script: string, args: readonly string[], options: 
   });
 }
 
+
+/** `bgprobe emulate ARGS` in a child process, once it listens: the CLI and the base URL it printed. */
+export async function startEmulateCommand(t: TestContext, args: readonly string[]): Promise<{ cli: LiveCli; baseUrl: string }> {
+  const cli = startCli(['emulate', ...args], { cwd: tempDir(t) });
+  t.after(() => cli.child.kill('SIGKILL'));
+  await cli.waitForStderr(/Press Ctrl-C/);
+  const baseUrl = /listening on (\S+)/.exec(cli.stdout())?.[1];
+  if (!baseUrl) throw new Error(`emulate printed no URL: ${cli.stdout()}`);
+  return { cli, baseUrl };
+}

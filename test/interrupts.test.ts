@@ -1,18 +1,25 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
+import type { Emulator } from '../src/emulator/server.js';
 import { callsOf, emulatorFor, envFor, startCli, tempDir } from './helpers.js';
 
 const NEVER = { queuedMs: 50, neverFinish: true };
 
+/** A run against the emulator, once it has polled: where a test sends its signal. */
+async function runUntilFirstPoll(t: TestContext, emulator: Emulator, extraArgs: readonly string[] = []) {
+  const dir = tempDir(t);
+  const cli = startCli(['run', '--poll-interval', '0.1', '--output', 'r.md', ...extraArgs], { cwd: dir, env: envFor(emulator) });
+  t.after(() => cli.child.kill('SIGKILL'));
+  await cli.waitForStderr(/Poll 1: status/);
+  return { dir, cli };
+}
+
 for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
   test(`${signal} while polling stops, records an interrupted event and the commands, exits ${code}`, async (t) => {
     const emulator = await emulatorFor(t, NEVER);
-    const dir = tempDir(t);
-    const cli = startCli(['run', '--poll-interval', '0.1', '--output', 'r.md'], { cwd: dir, env: envFor(emulator) });
-    t.after(() => cli.child.kill('SIGKILL'));
-    await cli.waitForStderr(/Poll 1: status/);
+    const { dir, cli } = await runUntilFirstPoll(t, emulator);
     cli.child.kill(signal);
     const result = await cli.done;
     assert.equal(result.code, code, result.stderr);
@@ -29,10 +36,7 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
 
 test('--cancel-on-interrupt sends the cancel first and reports the answer', async (t) => {
   const emulator = await emulatorFor(t, NEVER);
-  const dir = tempDir(t);
-  const cli = startCli(['run', '--poll-interval', '0.1', '--output', 'r.md', '--cancel-on-interrupt'], { cwd: dir, env: envFor(emulator) });
-  t.after(() => cli.child.kill('SIGKILL'));
-  await cli.waitForStderr(/Poll 1: status/);
+  const { dir, cli } = await runUntilFirstPoll(t, emulator, ['--cancel-on-interrupt']);
   cli.child.kill('SIGINT');
   const result = await cli.done;
   assert.equal(result.code, 130, result.stderr);
@@ -47,10 +51,7 @@ test('--cancel-on-interrupt sends the cancel first and reports the answer', asyn
 
 test('a second Ctrl-C exits at once, even while the cancel call hangs', async (t) => {
   const emulator = await emulatorFor(t, { ...NEVER, faults: [{ call: 'cancel', nth: 1, andLater: false, action: { kind: 'slow', delayMs: 20_000 } }] });
-  const dir = tempDir(t);
-  const cli = startCli(['run', '--poll-interval', '0.1', '--output', 'r.md', '--cancel-on-interrupt'], { cwd: dir, env: envFor(emulator) });
-  t.after(() => cli.child.kill('SIGKILL'));
-  await cli.waitForStderr(/Poll 1: status/);
+  const { dir, cli } = await runUntilFirstPoll(t, emulator, ['--cancel-on-interrupt']);
   cli.child.kill('SIGINT');
   await cli.waitForStderr(/Cancelling response/);
   cli.child.kill('SIGINT');
@@ -116,10 +117,7 @@ test('Ctrl-C while a create waits to be retried sends nothing more and says no r
 
 test('a refused --cancel-on-interrupt cancel is reported, and the response is still named as running', async (t) => {
   const emulator = await emulatorFor(t, { ...NEVER, faults: [{ call: 'cancel', nth: 1, andLater: false, action: { kind: 'status', status: 400 } }] });
-  const dir = tempDir(t);
-  const cli = startCli(['run', '--poll-interval', '0.1', '--output', 'r.md', '--cancel-on-interrupt'], { cwd: dir, env: envFor(emulator) });
-  t.after(() => cli.child.kill('SIGKILL'));
-  await cli.waitForStderr(/Poll 1: status/);
+  const { dir, cli } = await runUntilFirstPoll(t, emulator, ['--cancel-on-interrupt']);
   cli.child.kill('SIGINT');
   const result = await cli.done;
   assert.equal(result.code, 130, result.stderr);
