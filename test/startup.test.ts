@@ -35,11 +35,16 @@ async function loadedBy(t: TestContext, args: readonly string[], env: Record<str
 /** Modules that only a command sending requests or writing a report needs. */
 const NETWORK_OR_REPORT = /^(api\/client|api\/dispatcher|api\/transport-errors|job\/|report\/|emulator\/)/;
 
-for (const args of [['--help'], ['--version'], ['run', '--help'], ['emulate', '--help']]) {
+const COMMANDS = ['run', 'poll', 'cancel', 'check', 'policy', 'emulate'];
+
+for (const args of [['--help'], ['--version'], ...COMMANDS.map((command) => [command, '--help'])]) {
   test(`bgprobe ${args.join(' ')} loads cac and the CLI table, nothing else`, async (t) => {
     const { result, packages, modules } = await loadedBy(t, args);
     assert.equal(result.code, 0, result.stderr);
-    assert.ok(result.stdout.length > 0);
+    const command = args.length === 2 ? args[0] : undefined;
+    if (args[0] === '--version') assert.match(result.stdout, /^bgprobe\/\d+\.\d+\.\d+ /);
+    else if (command) assert.match(result.stdout, new RegExp(`\\$ bgprobe ${command}\\b`), 'the help of that command');
+    else for (const name of COMMANDS) assert.match(result.stdout, new RegExp(`^  ${name}\\b`, 'm'), `--help lists ${name}`);
     assert.deepEqual(packages, ['cac']);
     const commandModules = modules.filter((m) => /^(commands|api|job|report|emulator|config)\//.test(m));
     assert.deepEqual(commandModules, [], 'no command code is loaded to print help or the version');
