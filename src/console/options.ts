@@ -17,13 +17,6 @@ export interface ConsoleOptions {
 /** Plain lines, no colour: what a pipe, a file or a test gets. */
 export const PLAIN_CONSOLE: ConsoleOptions = Object.freeze({ verbosity: 'normal', live: false, color: false });
 
-/** The console flags every command that prints progress accepts (see cli.ts). */
-export const CONSOLE_FLAGS: readonly (readonly [string, string])[] = [
-  ['--quiet', 'print only errors on stderr'],
-  ['--verbose', "also print each request's and answer's headers on stderr (the key masked)"],
-  ['--no-color', 'no colour on stderr (also when NO_COLOR is set)'],
-];
-
 /**
  * Reads --quiet, --verbose and --no-color (cac turns `--no-color` into `color: false`).
  * NO_COLOR counts when present and not empty (https://no-color.org); TERM=dumb terminals
