@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { Environment } from '../src/config/environment.js';
 import { whoAnswered } from '../src/egress/answer-origin.js';
 import { matchesNoProxy, parseProxyUrl, resolveProxy } from '../src/egress/proxy-config.js';
-import { resolveTrust } from '../src/egress/trust.js';
+import { caOption, resolveTrust } from '../src/egress/trust.js';
 import { rootCertificates } from 'node:tls';
 import { proxyCa } from './egress-fixtures.js';
 
@@ -72,8 +72,8 @@ test('who answered: the API by its envelope and headers, a proxy by its policy h
 });
 
 test('trust: no option keeps Node\'s default store; --ca-file adds to the bundled roots instead of replacing them', () => {
-  assert.equal(resolveTrust(undefined, false, envOf({})).ca, undefined, 'no `ca` option at all: Node keeps its store and NODE_EXTRA_CA_CERTS');
-  const added = resolveTrust(proxyCa.certPath, false, envOf({}));
+  assert.equal(caOption(resolveTrust(undefined, false, envOf({})), rootCertificates), undefined, 'no `ca` option at all: Node keeps its store and NODE_EXTRA_CA_CERTS');
+  const added = { ca: caOption(resolveTrust(proxyCa.certPath, false, envOf({})), rootCertificates) };
   assert.equal(added.ca?.length, rootCertificates.length + 1);
   assert.ok(rootCertificates.every((root) => added.ca?.includes(root)));
   assert.ok(added.ca?.includes(proxyCa.cert.trim()));

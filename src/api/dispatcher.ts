@@ -1,7 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
-import type { Agent as UndiciAgent, Dispatcher } from 'undici';
+import type { Agent as UndiciAgent, Dispatcher, ProxyAgent as UndiciProxyAgent } from 'undici';
 import type { ProxySettings } from '../egress/proxy-config.js';
-import type { TrustSettings } from '../egress/trust.js';
+import { caOption, type TrustSettings } from '../egress/trust.js';
 
 /** How bgprobe reaches the API host; one value per run, resolved once from flags and environment. */
 export interface NetworkSettings {
@@ -26,7 +26,7 @@ export function directSettings(baseUrl: URL, timeoutMs: number, maxResponseBytes
     maxResponseBytes,
     proxy: undefined,
     proxyExplanation: 'direct',
-    trust: { extra: [], ca: undefined, description: "Node's bundled roots" },
+    trust: { extra: [], addedPems: undefined, description: "Node's bundled roots" },
   };
 }
 
@@ -40,7 +40,8 @@ const KEEP_ALIVE_MS = 10 * 60_000;
 export async function createDispatcher(settings: NetworkSettings): Promise<Dispatcher> {
   const timeout = innerTimeout(settings.timeoutMs);
   // Only pass `ca` when bgprobe adds CAs: a `ca` option replaces Node's whole default store.
-  const tls = settings.trust.ca ? { ca: [...settings.trust.ca] } : {};
+  const ca = settings.trust.addedPems ? caOption(settings.trust, (await import('node:tls')).rootCertificates) : undefined;
+  const tls = ca ? { ca } : {};
   const pool = {
     // One connection per origin: create, polls and cancel share a single keep-alive socket.
     connections: 1,
@@ -49,9 +50,7 @@ export async function createDispatcher(settings: NetworkSettings): Promise<Dispa
     keepAliveMaxTimeout: KEEP_ALIVE_MS,
   };
   if (settings.proxy) {
-    // Proxies need the package index (ProxyAgent and its tunnel); see loadAgent for the direct case.
-    keepWasmOnBaselineCompiler();
-    const { ProxyAgent } = (await import(UNDICI_INDEX)) as typeof import('undici');
+    const ProxyAgent = await loadUndici('proxy-agent');
     return new ProxyAgent({
       ...pool,
       uri: settings.proxy.url.href,
@@ -60,7 +59,7 @@ export async function createDispatcher(settings: NetworkSettings): Promise<Dispa
       proxyTls: { ...tls, timeout },
     });
   }
-  const Agent = await loadAgent();
+  const Agent = await loadUndici('agent');
   return new Agent({ ...pool, connect: { ...tls, timeout } });
 }
 
@@ -73,27 +72,37 @@ function sniName(url: URL): string | undefined {
 /** The package index, named in a variable so that the bundler leaves this fallback out. */
 const UNDICI_INDEX = 'undici';
 
+interface UndiciClasses {
+  readonly agent: typeof UndiciAgent;
+  readonly 'proxy-agent': typeof UndiciProxyAgent;
+}
+
 /**
- * undici's Agent and its `request` method, loaded on their own: the package index also loads
- * fetch, WebSocket, the cache and the mocks, which costs more start-up time than everything
- * else `run` does before its first request (about 150 ms of CPU on the benchmark machine, see
- * docs/performance.md). These modules have been at these paths since undici 6; if a release
- * moves them, the index is loaded instead.
+ * undici's Agent (or ProxyAgent) and its `request` method, loaded on their own: the package
+ * index also loads fetch, WebSocket, the cache and the mocks, which costs more start-up time
+ * than everything else `run` does before its first request (about 150 ms of CPU on the
+ * benchmark machine, see docs/performance.md). Loading by path also lets the bundle
+ * (scripts/bundle.ts) carry exactly these modules. They have been at these paths since undici
+ * 6; if a release moves them, the index is loaded instead.
  */
-async function loadAgent(): Promise<typeof UndiciAgent> {
+async function loadUndici<K extends keyof UndiciClasses>(kind: K): Promise<UndiciClasses[K]> {
   keepWasmOnBaselineCompiler();
   try {
-    const [agent, dispatcher, request] = await Promise.all([
-      import('undici/lib/dispatcher/agent.js'),
+    const [dispatcherClass, dispatcher, request, connect] = await Promise.all([
+      kind === 'agent' ? import('undici/lib/dispatcher/agent.js') : import('undici/lib/dispatcher/proxy-agent.js'),
       import('undici/lib/dispatcher/dispatcher.js'),
       import('undici/lib/api/api-request.js'),
+      import('undici/lib/api/api-connect.js'),
     ]);
-    // What the index does for every API method (`Object.assign(Dispatcher.prototype, api)`), for the one bgprobe uses.
+    // What the index does for every API method (`Object.assign(Dispatcher.prototype, api)`), for
+    // the two in use: bgprobe's calls are requests, and ProxyAgent opens its tunnel with connect.
     dispatcher.default.prototype.request ??= request.default;
-    return agent.default;
+    dispatcher.default.prototype.connect ??= connect.default;
+    return dispatcherClass.default as UndiciClasses[K];
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
-    return ((await import(UNDICI_INDEX)) as typeof import('undici')).Agent;
+    const index = (await import(UNDICI_INDEX)) as typeof import('undici');
+    return (kind === 'agent' ? index.Agent : index.ProxyAgent) as UndiciClasses[K];
   }
 }
 

@@ -1,9 +1,10 @@
 import type { Socket } from 'node:net';
+import { rootCertificates } from 'node:tls';
 import type { NetworkSettings } from '../api/dispatcher.js';
 import type { Environment } from '../config/environment.js';
 import { anchorOf, knownAnchors, viewOf, type CertificateView } from './chain.js';
 import { handshake, openTcp, openTunnel, resolveHost, secureProxy, StageFailure, type Handshake } from './stages.js';
-import { systemBundlePath } from './trust.js';
+import { caOption, systemBundlePath } from './trust.js';
 
 export type StageName = 'dns' | 'tcp' | 'proxy_tls' | 'connect' | 'tls';
 
@@ -40,6 +41,7 @@ const CURL_NAMES: Readonly<Record<StageName, string | null>> = { dns: 'namelooku
  */
 export async function runStages(network: NetworkSettings, env: Environment): Promise<StagesOutcome> {
   const { baseUrl, proxy, timeoutMs, trust } = network;
+  const ca = caOption(trust, rootCertificates);
   const https = baseUrl.protocol === 'https:';
   const targetPort = Number(baseUrl.port || (https ? 443 : 80));
   const authority = `${baseUrl.hostname}:${targetPort}`;
@@ -74,14 +76,14 @@ export async function runStages(network: NetworkSettings, env: Environment): Pro
     if (proxy) {
       if (proxy.url.protocol === 'https:') {
         const tcp = socket;
-        socket = await timed('proxy_tls', () => secureProxy(tcp, proxy.url.hostname, trust.ca, timeoutMs), () => `TLS to the proxy ${proxy.url.host} verified`);
+        socket = await timed('proxy_tls', () => secureProxy(tcp, proxy.url.hostname, ca, timeoutMs), () => `TLS to the proxy ${proxy.url.host} verified`);
       }
       const tunnelSocket = socket;
       await timed('connect', () => openTunnel(tunnelSocket, proxy, authority, timeoutMs), (a) => `the proxy answered CONNECT ${authority} with HTTP ${a.status} ${a.statusText}`.trim());
     }
     if (https) {
       const tlsSocket = socket;
-      const result = await timed('tls', () => handshake(tlsSocket, baseUrl.hostname.replace(/^\[|\]$/g, ''), trust.ca, timeoutMs), (h) => `${h.protocol ?? 'TLS'} with ${baseUrl.hostname}`);
+      const result = await timed('tls', () => handshake(tlsSocket, baseUrl.hostname.replace(/^\[|\]$/g, ''), ca, timeoutMs), (h) => `${h.protocol ?? 'TLS'} with ${baseUrl.hostname}`);
       judgeTrust(stageOf('tls'), result, network, env);
     }
     return { stages, failure: undefined };

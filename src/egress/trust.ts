@@ -1,5 +1,4 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
 import type { Environment } from '../config/environment.js';
 import { UsageError } from '../errors.js';
 
@@ -16,11 +15,11 @@ export interface TrustSettings {
   /** Sources added on top of Node's bundled roots (NODE_EXTRA_CA_CERTS included when set). */
   readonly extra: readonly CaSource[];
   /**
-   * The full `ca` list to hand to TLS, or undefined to keep Node's default store. A `ca` option
-   * replaces the default store, NODE_EXTRA_CA_CERTS included, so when bgprobe adds CAs it passes
-   * the bundled roots and NODE_EXTRA_CA_CERTS along with them.
+   * The certificates to trust besides Node's bundled roots, or undefined to keep Node's default
+   * store. A `ca` option replaces the default store, NODE_EXTRA_CA_CERTS included, so when
+   * bgprobe adds CAs, caOption hands TLS the bundled roots along with these.
    */
-  readonly ca: readonly string[] | undefined;
+  readonly addedPems: readonly string[] | undefined;
   /** One line for the report and `check`. */
   readonly description: string;
 }
@@ -92,7 +91,16 @@ export function resolveTrust(caFile: string | undefined, systemCa: boolean, env:
   const fromDotEnv = env.sourceOf('NODE_EXTRA_CA_CERTS') === '.env';
   const extra = [...(nodeExtra ? [nodeExtra] : []), ...added];
   // Without additions, Node's default store (bundled roots + NODE_EXTRA_CA_CERTS) is already right.
-  const ca = added.length > 0 || (nodeExtra && fromDotEnv) ? [...rootCertificates, ...extra.flatMap((s) => s.pems)] : undefined;
+  const addedPems = added.length > 0 || (nodeExtra && fromDotEnv) ? extra.flatMap((s) => s.pems) : undefined;
   const parts = ["Node's bundled roots", ...extra.map((s) => `${s.option} ${s.path} (${s.pems.length})`)];
-  return Object.freeze({ extra: Object.freeze(extra), ca: ca && Object.freeze(ca), description: parts.join(' + ') });
+  return Object.freeze({ extra: Object.freeze(extra), addedPems: addedPems && Object.freeze(addedPems), description: parts.join(' + ') });
+}
+
+/**
+ * The `ca` option for TLS: undefined keeps Node's default store; otherwise Node's bundled roots
+ * and what bgprobe adds. The caller passes `rootCertificates` from node:tls, so that resolving
+ * trust does not load TLS for a run that never uses it (a plain http:// base URL).
+ */
+export function caOption(trust: TrustSettings, bundledRoots: readonly string[]): string[] | undefined {
+  return trust.addedPems ? [...bundledRoots, ...trust.addedPems] : undefined;
 }

@@ -5,9 +5,15 @@ declare module 'undici/lib/dispatcher/agent.js' {
   export default AgentClass;
 }
 
+declare module 'undici/lib/dispatcher/proxy-agent.js' {
+  import type { ProxyAgent } from 'undici';
+  const ProxyAgentClass: typeof ProxyAgent;
+  export default ProxyAgentClass;
+}
+
 declare module 'undici/lib/dispatcher/dispatcher.js' {
   import type { Dispatcher } from 'undici';
-  const DispatcherClass: { prototype: Partial<Pick<Dispatcher, 'request'>> };
+  const DispatcherClass: { prototype: Partial<Pick<Dispatcher, 'request' | 'connect'>> };
   export default DispatcherClass;
 }
 
@@ -15,4 +21,10 @@ declare module 'undici/lib/api/api-request.js' {
   import type { Dispatcher } from 'undici';
   const request: Dispatcher['request'];
   export default request;
+}
+
+declare module 'undici/lib/api/api-connect.js' {
+  import type { Dispatcher } from 'undici';
+  const connect: Dispatcher['connect'];
+  export default connect;
 }
