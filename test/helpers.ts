@@ -7,8 +7,14 @@ import { fileURLToPath } from 'node:url';
 import { main } from '../src/cli.js';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../src/emulator/server.js';
 
-/** The built CLI, as a user runs it. */
-export const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'bin.js');
+/** The project root, from build/test/. */
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The CLI as installed (package.json "bin"): the launcher and the bundled program, as `npm run build` writes them. */
+export const BIN = join(ROOT, 'build', 'bgprobe.cjs');
+
+/** The same program as tsc compiled it, one module per file: what the module tracer (test/trace/) can see. */
+export const UNBUNDLED_BIN = join(ROOT, 'build', 'src', 'bin.js');
 
 /** A key that looks real, so tests can search every output for it. */
 export const TEST_KEY = 'sk-test-0123456789abcdefghijklmnopqrstuvwxyzSECRET';

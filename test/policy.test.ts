@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ENDPOINTS } from '../src/api/endpoints.js';
 import { policyFor, policyTable } from '../src/egress/policy.js';
-import { BIN, runCli, tempDir } from './helpers.js';
+import { runCli, tempDir } from './helpers.js';
 
 const DOC = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'outbound-network-access.md');
 

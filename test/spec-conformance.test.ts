@@ -3,14 +3,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { emulatorFor, runCli, tempDir, TEST_KEY, BIN } from './helpers.js';
+import { emulatorFor, ROOT, runCli, tempDir, TEST_KEY } from './helpers.js';
 
 /**
  * Checks bgprobe's create body and the emulator's Response objects against the official
  * OpenAPI text in ../shared/spec, read in place (never copied into the project). On a clone
  * without ../shared these tests skip.
  */
-const SPEC = join(BIN, '..', '..', '..', '..', 'shared', 'spec', 'responses-openapi.json');
+const SPEC = join(ROOT, '..', 'shared', 'spec', 'responses-openapi.json');
 const skip = existsSync(SPEC) ? false : 'the official spec (../shared/spec) is not beside this clone';
 
 /** The spec's input-item schemas overlap (a plain message matches two `oneOf` branches), so `oneOf` is read as `anyOf`, as OpenAPI generators do. */

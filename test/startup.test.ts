@@ -3,11 +3,11 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { BIN, emulatorFor, runCli, runNodeScript, tempDir, TEST_KEY, type CliResult } from './helpers.js';
+import { UNBUNDLED_BIN, emulatorFor, runCli, runNodeScript, tempDir, TEST_KEY, type CliResult } from './helpers.js';
 
 /** The preload that records every module the CLI resolves (test/trace/). */
 const TRACE = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), 'trace', 'register.js')).href;
-const SRC_ROOT = pathToFileURL(dirname(BIN)).href + '/';
+const SRC_ROOT = pathToFileURL(dirname(UNBUNDLED_BIN)).href + '/';
 
 interface Loaded {
   readonly result: CliResult;
@@ -24,7 +24,7 @@ let traces = 0;
 /** Runs the built CLI with the module tracer and says which packages and modules it loaded. */
 async function loadedBy(t: TestContext, args: readonly string[], env: Record<string, string> = {}, cwd = tempDir(t)): Promise<Loaded> {
   const file = join(cwd, `modules-${++traces}.txt`);
-  const result = await runNodeScript(BIN, args, { cwd, env: { ...env, BGPROBE_MODULE_TRACE: file } }, ['--import', TRACE]);
+  const result = await runNodeScript(UNBUNDLED_BIN, args, { cwd, env: { ...env, BGPROBE_MODULE_TRACE: file } }, ['--import', TRACE]);
   assert.ok(existsSync(file), `the tracer recorded nothing: ${result.stderr}`);
   const urls = readFileSync(file, 'utf8').split('\n').filter(Boolean);
   const packages = new Set(urls.map((url) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1]).filter((name): name is string => name !== undefined));
@@ -77,5 +77,5 @@ test('the tracer sees lazy loads: a run with a .env file loads undici (its Agent
   assert.ok(modules.includes('commands/run.js') && modules.includes('api/dispatcher.js'));
   // The package index would load fetch, WebSocket and the mocks: most of run's start-up time.
   const undici = urls.filter((url) => url.includes('/node_modules/undici/')).map((url) => url.replace(/^.*\/node_modules\/undici\//, ''));
-  assert.deepEqual(undici.sort(), ['lib/api/api-request.js', 'lib/dispatcher/agent.js', 'lib/dispatcher/dispatcher.js']);
+  assert.deepEqual(undici.sort(), ['lib/api/api-connect.js', 'lib/api/api-request.js', 'lib/dispatcher/agent.js', 'lib/dispatcher/dispatcher.js']);
 });

@@ -8,7 +8,7 @@ import { fenceFor } from '../src/report/markdown.js';
 import { parseSeconds } from '../src/config/values.js';
 import { UsageError } from '../src/errors.js';
 import { VERSION } from '../src/version.js';
-import { BIN } from './helpers.js';
+import { ROOT } from './helpers.js';
 
 test('fenceFor is always longer than any backtick run in the content', () => {
   for (const [content, fence] of [
@@ -52,6 +52,6 @@ test('parseSeconds accepts positive decimals and refuses everything else', () =>
 });
 
 test('the version in the code is the package version', () => {
-  const pkg = JSON.parse(readFileSync(join(BIN, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
   assert.equal(VERSION, pkg.version);
 });

@@ -1,0 +1,8 @@
+/** The files of the installed command (package.json "bin"), as scripts/bundle.ts writes them into build/. */
+
+/** The launcher (src/launcher.ts): `--help` and `--version`, and what loads the program. */
+export const LAUNCHER_FILE = 'bgprobe.cjs';
+/** The whole program (src/bin.ts) with undici, dotenv and cac, as one CommonJS file. */
+export const PROGRAM_FILE = 'bgprobe-app.cjs';
+/** V8's compiled form of the program, beside it, made by the same Node that installed bgprobe. */
+export const CODE_CACHE_FILE = `${PROGRAM_FILE}.v8-cache`;

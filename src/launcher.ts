@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+/**
+ * The installed `bgprobe` command. scripts/bundle.ts turns this file into build/bgprobe.cjs, a
+ * few KB with the help texts in it, and the whole program (src/bin.ts) into
+ * build/bgprobe-app.cjs. Asking for help or the version reads only the small file; anything
+ * else loads the program. CommonJS, because Node starts an ES module more slowly.
+ */
+import { readFileSync } from 'node:fs';
+import Module from 'node:module';
+import { join } from 'node:path';
+import { constants as vmConstants, Script } from 'node:vm';
+import { CODE_CACHE_FILE, PROGRAM_FILE } from './cli/program-files.js';
+import { quickAnswer } from './cli/quick.js';
+
+/**
+ * Runs the bundled program as Node's CommonJS loader would, but hands V8 the code cache that
+ * the build made: parsing 400 KB of JavaScript is the largest single cost before the first
+ * request. V8 checks the cache against the source and its own version and flags, and compiles
+ * from source when the cache is missing or does not match (another Node, say).
+ */
+function runProgram(): void {
+  // Beside this file once bundled (build/src/launcher.js, the plain compiled copy, is never run).
+  const file = join(__dirname, PROGRAM_FILE);
+  const source = readFileSync(file, 'utf8');
+  let cachedData: Buffer | undefined;
+  try {
+    cachedData = readFileSync(join(__dirname, CODE_CACHE_FILE));
+  } catch {
+    cachedData = undefined;
+  }
+  const script = new Script(Module.wrap(source), {
+    filename: file,
+    ...(cachedData ? { cachedData } : {}),
+    // A dynamic import() in the program resolves as it would in any CommonJS module.
+    importModuleDynamically: vmConstants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
+  const wrapper = script.runInThisContext() as (
+    exports: unknown,
+    require: NodeJS.Require,
+    module: unknown,
+    filename: string,
+    dirname: string,
+  ) => void;
+  const program = { exports: {} };
+  wrapper.call(program.exports, program.exports, require, program, file, __dirname);
+}
+
+const answer = quickAnswer(process.argv.slice(2));
+if (answer === undefined) runProgram();
+else process.stdout.write(answer);

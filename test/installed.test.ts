@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { buildParser } from '../src/cli.js';
+import { COMMANDS } from '../src/cli/commands.js';
+import { CODE_CACHE_FILE, LAUNCHER_FILE, PROGRAM_FILE } from '../src/cli/program-files.js';
+import { VERSION } from '../src/version.js';
+import { apiCa, httpsEmulatorFor, authorityOf } from './egress-fixtures.js';
+import { BIN, emulatorFor, ROOT, runCli, runNodeScript, tempDir, TEST_KEY } from './helpers.js';
+import { startConnectProxy } from './proxies.js';
+import { bundle } from '../scripts/bundle.js';
+
+const INSTALLED = join(ROOT, 'build');
+const HELP_FORMS: readonly (readonly string[])[] = [
+  ['--help'],
+  ['-h'],
+  ...Object.keys(COMMANDS).flatMap((command) => [[command, '--help'], [command, '-h']]),
+  // Not answered by the launcher itself: these go through the parser.
+  ['--help', 'run'],
+  ['run', '--model', 'x', '--help'],
+  ['poll', '--help', 'resp_1'],
+];
+
+/** What cac itself prints as help for these arguments, from the same declarations bgprobe parses with. */
+function cacHelp(args: readonly string[]): string {
+  const cli = buildParser();
+  // What cli.version() would set; bgprobe's parser does not print the version itself.
+  cli.globalCommand.versionNumber = VERSION;
+  cli.parse(['node', 'bgprobe', ...args], { run: false });
+  const printed: string[] = [];
+  const log = console.log;
+  console.log = (text: string) => printed.push(text);
+  try {
+    (cli.matchedCommand ?? cli.globalCommand).outputHelp();
+  } finally {
+    console.log = log;
+  }
+  return `${printed.join('\n')}\n`;
+}
+
+const withoutTrailingSpaces = (text: string) => text.replace(/ +$/gm, '');
+
+test('the installed command prints, for every way of asking for help, the help cac renders from the parser declarations', async (t) => {
+  const cwd = tempDir(t);
+  for (const args of HELP_FORMS) {
+    const result = await runCli(args, { cwd });
+    assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
+    assert.equal(result.stderr, '');
+    assert.equal(result.stdout, withoutTrailingSpaces(cacHelp(args)), `bgprobe ${args.join(' ')}`);
+  }
+  for (const args of [['--version'], ['-v'], ['run', '--version']]) {
+    const result = await runCli(args, { cwd });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, `bgprobe/${VERSION} ${process.platform}-${process.arch} node-${process.version}\n`, `bgprobe ${args.join(' ')}`);
+  }
+});
+
+test('the installed command answers --help and --version without reading its program', async (t) => {
+  const dir = tempDir(t);
+  copyFileSync(join(INSTALLED, LAUNCHER_FILE), join(dir, LAUNCHER_FILE));
+  for (const args of [['--help'], ['run', '--help'], ['check', '-h'], ['--version']]) {
+    const result = await runNodeScript(join(dir, LAUNCHER_FILE), args, { cwd: dir });
+    assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
+    assert.ok(result.stdout.startsWith(`bgprobe/${VERSION}`), result.stdout);
+  }
+  // Anything else needs the program, which is not there: the launcher did not read it above.
+  const policy = await runNodeScript(join(dir, LAUNCHER_FILE), ['policy'], { cwd: dir });
+  assert.notEqual(policy.code, 0);
+  assert.match(policy.stderr, new RegExp(`ENOENT.*${PROGRAM_FILE.replace('.', '\\.')}`));
+});
+
+test('the installed command runs without its code cache, and with one that does not match', async (t) => {
+  const emulator = await emulatorFor(t, { queuedMs: 0, inProgressMs: 100 });
+  for (const cache of [undefined, Buffer.from('not a V8 code cache'), readFileSync(join(INSTALLED, CODE_CACHE_FILE)).subarray(0, 100)]) {
+    const dir = tempDir(t);
+    copyFileSync(join(INSTALLED, LAUNCHER_FILE), join(dir, LAUNCHER_FILE));
+    copyFileSync(join(INSTALLED, PROGRAM_FILE), join(dir, PROGRAM_FILE));
+    if (cache) writeFileSync(join(dir, CODE_CACHE_FILE), cache);
+    const result = await runNodeScript(join(dir, LAUNCHER_FILE), ['run', '--poll-interval', '0.05', '--output', 'r.md'], {
+      cwd: dir,
+      env: { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: emulator.baseUrl },
+    });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /Final status: completed\n$/);
+  }
+});
+
+test('the installed command and the single-file bundle reach an HTTPS API through a CONNECT proxy, with --ca-file', async (t) => {
+  const emulator = await httpsEmulatorFor(t);
+  const proxy = await startConnectProxy(t, { allow: [authorityOf(emulator)] });
+  const bare = tempDir(t);
+  // From a folder with no node_modules, as it is copied into a sandbox.
+  const single = await bundle(join(bare, 'bgprobe.mjs'));
+  for (const script of [BIN, single]) {
+    const dir = tempDir(t);
+    const before = proxy.connects.length;
+    const result = await runNodeScript(script, ['run', '--poll-interval', '0.05', '--output', 'r.md', '--ca-file', apiCa.certPath], {
+      cwd: dir,
+      env: { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: emulator.baseUrl, HTTPS_PROXY: proxy.url },
+    });
+    assert.equal(result.code, 0, `${script}: ${result.stderr}`);
+    assert.match(result.stdout, /Final status: completed\n$/);
+    assert.equal(proxy.connects.length, before + 1, `${script}: one tunnel for the whole run`);
+    assert.match(readFileSync(join(dir, 'r.md'), 'utf8'), /\| Trusted CAs \| Node's bundled roots \+ --ca-file /);
+  }
+});
