@@ -5,20 +5,23 @@
  * build/bgprobe-app.cjs. Asking for help or the version reads only the small file; anything
  * else loads the program. CommonJS, because Node starts an ES module more slowly.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import { join } from 'node:path';
 import { constants as vmConstants, Script } from 'node:vm';
-import { CODE_CACHE_FILE, PROGRAM_FILE } from './cli/program-files.js';
+import { keepWasmOnBaselineCompiler } from './api/wasm-tier.js';
+import { CODE_CACHE_FILE, CODE_CACHE_OUTPUT_VARIABLE, PROGRAM_FILE } from './cli/program-files.js';
 import { quickAnswer } from './cli/quick.js';
 
 /**
  * Runs the bundled program as Node's CommonJS loader would, but hands V8 the code cache that
- * the build made: parsing 400 KB of JavaScript is the largest single cost before the first
- * request. V8 checks the cache against the source and its own version and flags, and compiles
- * from source when the cache is missing or does not match (another Node, say).
+ * the build made: parsing and compiling the program is the largest single cost before the
+ * first request. V8 checks the cache against the source and its own version and flags, and
+ * compiles from source when the cache is missing or does not match (another Node, say).
  */
 function runProgram(): void {
+  // Before compiling: the flags are part of what a code cache must match.
+  keepWasmOnBaselineCompiler();
   // Beside this file once bundled (build/src/launcher.js, the plain compiled copy, is never run).
   const file = join(__dirname, PROGRAM_FILE);
   const source = readFileSync(file, 'utf8');
@@ -34,13 +37,10 @@ function runProgram(): void {
     // A dynamic import() in the program resolves as it would in any CommonJS module.
     importModuleDynamically: vmConstants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
-  const wrapper = script.runInThisContext() as (
-    exports: unknown,
-    require: NodeJS.Require,
-    module: unknown,
-    filename: string,
-    dirname: string,
-  ) => void;
+  // The build's training run (scripts/bundle.ts): keep what V8 compiled, once the run is over.
+  const cacheOutput = process.env[CODE_CACHE_OUTPUT_VARIABLE];
+  if (cacheOutput) process.once('exit', () => writeFileSync(cacheOutput, script.createCachedData()));
+  const wrapper = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: unknown, filename: string, dirname: string) => void;
   const program = { exports: {} };
   wrapper.call(program.exports, program.exports, require, program, file, __dirname);
 }

@@ -1,7 +1,7 @@
-import { setFlagsFromString } from 'node:v8';
 import type { Agent as UndiciAgent, Dispatcher, ProxyAgent as UndiciProxyAgent } from 'undici';
 import type { ProxySettings } from '../egress/proxy-config.js';
 import { caOption, type TrustSettings } from '../egress/trust.js';
+import { keepWasmOnBaselineCompiler } from './wasm-tier.js';
 
 /** How bgprobe reaches the API host; one value per run, resolved once from flags and environment. */
 export interface NetworkSettings {
@@ -104,19 +104,6 @@ async function loadUndici<K extends keyof UndiciClasses>(kind: K): Promise<Undic
     const index = (await import(UNDICI_INDEX)) as typeof import('undici');
     return (kind === 'agent' ? index.Agent : index.ProxyAgent) as UndiciClasses[K];
   }
-}
-
-/**
- * undici parses HTTP with llhttp compiled to WebAssembly, and after a few answers V8 recompiles
- * its hot functions with its optimizing compiler, which costs about 35 MB of peak RSS: measured
- * on Node 20, 62 MB after one request and 96 MB after ten; 62 MB after ten with the baseline
- * compiler only. That compiler parses a Response of a few KB in microseconds, so llhttp stays on
- * it. The flag must be set before undici compiles llhttp, and only on the V8 versions known to
- * have it (Node 20 to 24): V8 prints an unknown flag's error on stdout.
- */
-function keepWasmOnBaselineCompiler(): void {
-  const major = Number(process.versions.v8.split('.')[0]);
-  if (major >= 11 && major <= 13) setFlagsFromString('--liftoff-only');
 }
 
 /**

@@ -6,3 +6,5 @@ export const LAUNCHER_FILE = 'bgprobe.cjs';
 export const PROGRAM_FILE = 'bgprobe-app.cjs';
 /** V8's compiled form of the program, beside it, made by the same Node that installed bgprobe. */
 export const CODE_CACHE_FILE = `${PROGRAM_FILE}.v8-cache`;
+/** Set by the build's training run only: where the launcher writes the code cache when the run ends. */
+export const CODE_CACHE_OUTPUT_VARIABLE = 'BGPROBE_BUILD_CODE_CACHE';

@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Exchange } from '../api/client.js';
 import { SetupError } from '../errors.js';
@@ -120,7 +120,7 @@ export class RunReport {
     try {
       // Never write through whatever sits at the temporary path: in a shared folder such as /tmp,
       // a planted symlink there would have bgprobe overwrite another file.
-      rmSync(temporary, { force: true });
+      removeIfPresent(temporary);
       fd = openSync(temporary, 'wx');
       const file = fd;
       // Small pieces are gathered into writes of about 64 KB; large ones go out as they are.
@@ -139,8 +139,13 @@ export class RunReport {
       renameSync(temporary, this.path);
     } catch (error) {
       if (fd !== undefined) closeSync(fd);
-      // Leave no stray temporary file behind (the report path may be a folder, say).
-      rmSync(temporary, { force: true });
+      // Leave no stray temporary file behind (the report path may be a folder, say); the
+      // write's own error is the one to report.
+      try {
+        removeIfPresent(temporary);
+      } catch {
+        // nothing more to do
+      }
       throw unwritable(this.path, error);
     }
   }
@@ -230,4 +235,13 @@ function unwritable(path: string, error: unknown): SetupError {
   return new SetupError(`the report ${JSON.stringify(path)} cannot be written (${code}${why ? `: ${why}` : ''}); choose another --output`, 'report_unwritable', {
     cause: error,
   });
+}
+
+/** unlink, where nothing there is fine (rmSync would do the same, but loads a module of its own on first use). */
+function removeIfPresent(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
 }
