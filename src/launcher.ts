@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import { join } from 'node:path';
 import { constants as vmConstants, Script } from 'node:vm';
-import { keepWasmOnBaselineCompiler } from './api/wasm-tier.js';
+import { baselineWasmFlag } from './api/wasm-tier.js';
 import { CODE_CACHE_FILE, CODE_CACHE_OUTPUT_VARIABLE, PROGRAM_FILE } from './cli/program-files.js';
 import { quickAnswer } from './cli/quick.js';
 
@@ -20,8 +20,10 @@ import { quickAnswer } from './cli/quick.js';
  * compiles from source when the cache is missing or does not match (another Node, say).
  */
 function runProgram(): void {
-  // Before compiling: the flags are part of what a code cache must match.
-  keepWasmOnBaselineCompiler();
+  // Before compiling: the flags are part of what a code cache must match. Required here, not
+  // imported, so that printing --help does not load node:v8.
+  const wasmFlag = baselineWasmFlag();
+  if (wasmFlag) (require('node:v8') as typeof import('node:v8')).setFlagsFromString(wasmFlag);
   // Beside this file once bundled (build/src/launcher.js, the plain compiled copy, is never run).
   const file = join(__dirname, PROGRAM_FILE);
   const source = readFileSync(file, 'utf8');
@@ -29,7 +31,7 @@ function runProgram(): void {
   try {
     cachedData = readFileSync(join(__dirname, CODE_CACHE_FILE));
   } catch {
-    cachedData = undefined;
+    cachedData = undefined; // V8 compiles from source
   }
   const script = new Script(Module.wrap(source), {
     filename: file,

@@ -1,7 +1,8 @@
+import { setFlagsFromString } from 'node:v8';
 import type { Agent as UndiciAgent, Dispatcher, ProxyAgent as UndiciProxyAgent } from 'undici';
 import type { ProxySettings } from '../egress/proxy-config.js';
 import { caOption, type TrustSettings } from '../egress/trust.js';
-import { keepWasmOnBaselineCompiler } from './wasm-tier.js';
+import { baselineWasmFlag } from './wasm-tier.js';
 
 /** How bgprobe reaches the API host; one value per run, resolved once from flags and environment. */
 export interface NetworkSettings {
@@ -86,7 +87,9 @@ interface UndiciClasses {
  * 6; if a release moves them, the index is loaded instead.
  */
 async function loadUndici<K extends keyof UndiciClasses>(kind: K): Promise<UndiciClasses[K]> {
-  keepWasmOnBaselineCompiler();
+  // Before undici compiles llhttp (src/api/wasm-tier.ts); the installed command has set it already.
+  const wasmFlag = baselineWasmFlag();
+  if (wasmFlag) setFlagsFromString(wasmFlag);
   try {
     const [dispatcherClass, dispatcher, request, connect] = await Promise.all([
       kind === 'agent' ? import('undici/lib/dispatcher/agent.js') : import('undici/lib/dispatcher/proxy-agent.js'),
