@@ -21,7 +21,8 @@ export const INSTALLED_FOLDER = join(ROOT, 'build');
 
 /**
  * undici loads its HTTP/2 client, and with it node:http2, node:tls and node:crypto, as soon as
- * its Agent is loaded: a third of the time to the first request. bgprobe speaks HTTP/1.1 only
+ * its Agent is loaded: about 10 ms before the first request on the benchmark machine, even for
+ * a plain http:// URL (docs/performance.md). bgprobe speaks HTTP/1.1 only
  * (undici 7 offers HTTP/2 only with `allowH2`, which bgprobe never sets), so the bundles carry a
  * stand-in that says so if it is ever reached.
  */
@@ -150,6 +151,8 @@ async function trainCodeCache(launcher: string, cacheFile: string): Promise<void
       cwd: work,
       env: { PATH: process.env['PATH'] ?? '', OPENAI_API_KEY: 'sk-bgprobe-build-training-run', OPENAI_BASE_URL: emulator.baseUrl, [CODE_CACHE_OUTPUT_VARIABLE]: cacheFile },
       stdio: ['ignore', 'ignore', 'pipe'],
+      // A run against a local emulator takes well under a second; never let the build hang on it.
+      timeout: 60_000,
     });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));

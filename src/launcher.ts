@@ -6,18 +6,17 @@
  * else loads the program. CommonJS, because Node starts an ES module more slowly.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import Module from 'node:module';
 import { join } from 'node:path';
-import { constants as vmConstants, Script } from 'node:vm';
 import { baselineWasmFlag } from './api/wasm-tier.js';
+import { EXIT } from './exit-codes.js';
 import { CODE_CACHE_FILE, CODE_CACHE_OUTPUT_VARIABLE, PROGRAM_FILE } from './cli/program-files.js';
+import { programScript } from './cli/program-script.js';
 import { quickAnswer } from './cli/quick.js';
 
 /**
  * Runs the bundled program as Node's CommonJS loader would, but hands V8 the code cache that
  * the build made: parsing and compiling the program is the largest single cost before the
- * first request. V8 checks the cache against the source and its own version and flags, and
- * compiles from source when the cache is missing or does not match (another Node, say).
+ * first request.
  */
 function runProgram(): void {
   // Before compiling: the flags are part of what a code cache must match. Required here, not
@@ -26,19 +25,21 @@ function runProgram(): void {
   if (wasmFlag) (require('node:v8') as typeof import('node:v8')).setFlagsFromString(wasmFlag);
   // Beside this file once bundled (build/src/launcher.js, the plain compiled copy, is never run).
   const file = join(__dirname, PROGRAM_FILE);
-  const source = readFileSync(file, 'utf8');
+  let source: string;
+  try {
+    source = readFileSync(file, 'utf8');
+  } catch (error) {
+    process.stderr.write(`bgprobe: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}), which holds the program: the install is incomplete; reinstall bgprobe (from a clone: npm ci)\n`);
+    process.exitCode = EXIT.failure;
+    return;
+  }
   let cachedData: Buffer | undefined;
   try {
     cachedData = readFileSync(join(__dirname, CODE_CACHE_FILE));
   } catch {
     cachedData = undefined; // V8 compiles from source
   }
-  const script = new Script(Module.wrap(source), {
-    filename: file,
-    ...(cachedData ? { cachedData } : {}),
-    // A dynamic import() in the program resolves as it would in any CommonJS module.
-    importModuleDynamically: vmConstants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
-  });
+  const script = programScript(file, source, cachedData);
   // The build's training run (scripts/bundle.ts): keep what V8 compiled, once the run is over.
   const cacheOutput = process.env[CODE_CACHE_OUTPUT_VARIABLE];
   if (cacheOutput) process.once('exit', () => writeFileSync(cacheOutput, script.createCachedData()));
