@@ -29,7 +29,11 @@ test('--cancel-on-timeout sends the cancel first and reports its answer', async 
   const summary = JSON.parse(result.stdout);
   assert.equal(summary.status, 'cancelled');
   assert.equal(summary.exit_code, 4);
-  assert.match(readFileSync(join(dir, 'r.md'), 'utf8'), /cancelled on request \(--cancel-on-timeout\); last seen cancelled/);
+  const report = readFileSync(join(dir, 'r.md'), 'utf8');
+  assert.match(report, /cancelled on request \(--cancel-on-timeout\); last seen cancelled/);
+  // The timeline ends with the status the cancel's answer showed, in the diagram and the table.
+  assert.match(report, /\+\d+\.\d s : cancelled \(cancel\)\n```/);
+  assert.match(report, /\| cancelled \| cancel \|\n/);
 });
 
 test('--cancel-on-timeout without --max-wait is a usage error and sends nothing', async (t) => {

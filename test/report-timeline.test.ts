@@ -119,16 +119,16 @@ test('while the run goes, the summary says what was last seen, so a killed run s
   const report = RunReport.open(path, { title: 'T Report', configuration: [], prompt: [] }, new Redactor());
   assert.match(readFileSync(path, 'utf8'), /^# T Report\n\n\| Status \| Elapsed \| Polls \| Tokens \| Response id \|\n\| --- \| --- \| --- \| --- \| --- \|\n\| starting \| 0\.0 s \| 0 \| - \| - \|\n\n## Run Configuration/);
   report.setResponseId('resp_live');
-  report.noteStatus({ time: new Date(), elapsedSeconds: 2.04, status: 'in_progress', polls: 3 });
+  report.noteStatus({ time: new Date(), elapsedSeconds: 2.04, status: 'in_progress', polls: 3, seenBy: 'poll 3' });
   assert.match(readFileSync(path, 'utf8'), /^\| running \(last seen in_progress\) \| 2\.0 s \| 3 \| - \| resp_live \|$/m);
 });
 
 test('a status or id with Mermaid syntax in it cannot break the diagram', () => {
   const source = mermaidTimeline(
     [
-      { time: new Date(0), elapsedSeconds: 0, status: 'queued', polls: 0 },
-      { time: new Date(1000), elapsedSeconds: 1, status: 'weird: state # %% x;y', polls: 1 },
-      { time: new Date(2000), elapsedSeconds: 2, status: '', polls: 2 },
+      { time: new Date(0), elapsedSeconds: 0, status: 'queued', polls: 0, seenBy: 'first answer' },
+      { time: new Date(1000), elapsedSeconds: 1, status: 'weird: state # %% x;y', polls: 1, seenBy: 'poll 1' },
+      { time: new Date(2000), elapsedSeconds: 2, status: '', polls: 2, seenBy: 'poll 2' },
     ],
     'resp_1 # title: hack',
   );

@@ -1,5 +1,6 @@
 import type { Exchange } from '../api/client.js';
 import type { PollState, Progress } from '../console/progress.js';
+import { seenByPoll } from '../report/lifecycle.js';
 import type { Level, RunReport } from '../report/report.js';
 
 /** The run's event log: every event goes to the console and to the report at the same moment. */
@@ -43,7 +44,12 @@ export class Journal {
   /** A status seen, a poll counted, the next one scheduled: the live line and the report's timeline. */
   pollState(state: PollState, elapsedSeconds: number): void {
     this.#progress.pollState?.(state);
-    this.#report?.noteStatus({ time: this.#now(), elapsedSeconds, status: state.status, polls: state.polls });
+    this.statusSeen(state.status, state.polls, seenByPoll(state.polls), elapsedSeconds);
+  }
+
+  /** A status an answer showed (a poll's, or a cancel's when a stop cancels the response): the report's timeline. */
+  statusSeen(status: string, polls: number, seenBy: string, elapsedSeconds: number): void {
+    this.#report?.noteStatus({ time: this.#now(), elapsedSeconds, status, polls, seenBy });
   }
 
   /** Ends the live line (if any) so the summary on stdout starts on a clean line; events may still follow. */

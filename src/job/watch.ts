@@ -100,6 +100,7 @@ export async function recordStop(session: Session, stopped: RunStopped, cancelFi
       const answer = await session.client.cancel(id);
       const status = checkedStatus(answer, id);
       noteResponse(session, answer.response);
+      journal.statusSeen(status, progress.polls, 'cancel', elapsedSeconds(session));
       journal.info(`Cancel answered HTTP ${answer.status}: response ${id} is now ${status}`);
       what += `; cancelled on request (${flag})`;
     } catch (error) {
@@ -133,6 +134,7 @@ async function refreshStatus(session: Session, id: string): Promise<void> {
     const answer = await session.client.retrieve(id);
     const status = checkedStatus(answer, id);
     noteResponse(session, answer.response);
+    session.journal.statusSeen(status, session.progress.polls, 'a look after the failed cancel', elapsedSeconds(session));
     session.journal.info(`Response ${id} is ${status}`);
   } catch {
     // The ending then reports the last status seen, which is what is known.

@@ -1,12 +1,20 @@
 import type { UsageSummary } from '../api/response.js';
 import { codeBlock, table } from './markdown.js';
 
-/** A status as seen at one moment of the run: by the create, or by a poll. */
+/** A status as seen at one moment of the run: by the create, a poll, or a cancel. */
 export interface StatusNote {
   readonly time: Date;
   readonly elapsedSeconds: number;
   readonly status: string;
+  /** Polls so far. */
   readonly polls: number;
+  /** Which answer showed it: `first answer`, `poll 3`, `cancel`. */
+  readonly seenBy: string;
+}
+
+/** How the timeline names the answer behind a poll state: the create's, or poll N's. */
+export function seenByPoll(polls: number): string {
+  return polls === 0 ? 'first answer' : `poll ${polls}`;
 }
 
 /** What the summary table at the top of the report shows. */
@@ -49,7 +57,7 @@ export function* timelineSection(changes: readonly StatusNote[], responseId: str
   yield '\n';
   yield table(
     ['Time (UTC)', 'Elapsed (s)', 'Status', 'Seen by'],
-    changes.map((c) => [c.time.toISOString(), c.elapsedSeconds.toFixed(1), c.status, c.polls === 0 ? 'first answer' : `poll ${c.polls}`]),
+    changes.map((c) => [c.time.toISOString(), c.elapsedSeconds.toFixed(1), c.status, c.seenBy]),
   );
 }
 
@@ -60,10 +68,7 @@ export function* timelineSection(changes: readonly StatusNote[], responseId: str
  */
 export function mermaidTimeline(changes: readonly StatusNote[], responseId: string | undefined): string {
   const lines = ['timeline', `    title Lifecycle of ${responseId === undefined ? 'the response' : mermaidText(responseId)}`];
-  for (const change of changes) {
-    const seenBy = change.polls === 0 ? 'first answer' : `poll ${change.polls}`;
-    lines.push(`    +${change.elapsedSeconds.toFixed(1)} s : ${mermaidText(change.status)} (${seenBy})`);
-  }
+  for (const change of changes) lines.push(`    +${change.elapsedSeconds.toFixed(1)} s : ${mermaidText(change.status)} (${mermaidText(change.seenBy)})`);
   return lines.join('\n') + '\n';
 }
 
