@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import { prepareArgv } from '../src/cli/argv.js';
 import { extractOutputText } from '../src/api/response.js';
 import { fenceFor } from '../src/report/markdown.js';
-import { parseSeconds } from '../src/config/values.js';
+import { parseSeconds, requireSafeTransport } from '../src/config/values.js';
+import { howToUse } from '../src/commands/emulate.js';
 import { UsageError } from '../src/errors.js';
 import { VERSION } from '../src/version.js';
 import { ROOT } from './helpers.js';
@@ -54,4 +55,20 @@ test('parseSeconds accepts positive decimals and refuses everything else', () =>
 test('the version in the code is the package version', () => {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
   assert.equal(VERSION, pkg.version);
+});
+
+test("emulate's usage line suggests a command that bgprobe accepts, wherever the emulator listens", () => {
+  const cases: [string, RegExp][] = [
+    ['http://127.0.0.1:8787/v1', /^Use it with: OPENAI_BASE_URL=http:\/\/127\.0\.0\.1:8787\/v1 OPENAI_API_KEY=sk-any bgprobe run --poll-interval 1$/],
+    ['http://0.0.0.0:8787/v1', /^Use it with: OPENAI_BASE_URL=http:\/\/127\.0\.0\.1:8787\/v1 .+ \(from another machine: this machine's address instead, and --allow-insecure-http\)$/],
+    ['http://[::]:8787/v1', /^Use it with: OPENAI_BASE_URL=http:\/\/\[::1\]:8787\/v1 /],
+    ['http://192.168.1.5:8787/v1', /^Use it with: OPENAI_BASE_URL=http:\/\/192\.168\.1\.5:8787\/v1 .+ --allow-insecure-http$/],
+  ];
+  for (const [baseUrl, expected] of cases) {
+    const line = howToUse(baseUrl);
+    assert.match(line, expected, baseUrl);
+    const suggested = new URL(/OPENAI_BASE_URL=(\S+)/.exec(line)?.[1] ?? '');
+    const allowed = / --allow-insecure-http$/.test(line);
+    assert.doesNotThrow(() => requireSafeTransport('OPENAI_BASE_URL', suggested, allowed), baseUrl);
+  }
 });

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { RawFlags } from '../config/run-config.js';
 import { stringFlag } from '../config/run-config.js';
-import { parseSeconds, parseText, parseWholeNumber } from '../config/values.js';
+import { isLoopbackHost, parseSeconds, parseText, parseWholeNumber } from '../config/values.js';
 import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../emulator/server.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { SetupError, UsageError } from '../errors.js';
@@ -36,7 +36,7 @@ export async function emulateCommand(flags: RawFlags, io: Io): Promise<ExitCode>
   }
   io.stdout.write(`bgprobe emulator listening on ${emulator.baseUrl}\n`);
   if (faults.length > 0) io.stderr.write(`Scripted faults: ${faultText}\n`);
-  io.stderr.write(`Use it with: OPENAI_BASE_URL=${emulator.baseUrl} OPENAI_API_KEY=sk-any bgprobe run --poll-interval 1\nPress Ctrl-C to stop.\n`);
+  io.stderr.write(`${howToUse(emulator.baseUrl)}\nPress Ctrl-C to stop.\n`);
   const signal = await Promise.race([once(process, 'SIGINT').then(() => 'SIGINT'), once(process, 'SIGTERM').then(() => 'SIGTERM')]);
   await emulator.close();
   io.stderr.write(`Emulator stopped (${signal}); it served ${emulator.requests.length} requests.\n`);
@@ -66,4 +66,20 @@ function cannotListen(error: unknown, host: string, port: number): unknown {
     return new SetupError(`--host ${JSON.stringify(host)} is not an address of this machine (${code}); give one such as 127.0.0.1`, 'emulator_bad_host', { cause: error });
   }
   return error;
+}
+
+/**
+ * The line that says how to point bgprobe at the emulator. bgprobe refuses plain http:// to a
+ * host that is not loopback unless --allow-insecure-http is given, so the line says so when the
+ * emulator listens elsewhere; an address that listens everywhere (0.0.0.0, ::) is reached
+ * locally through loopback.
+ */
+export function howToUse(baseUrl: string): string {
+  const url = new URL(baseUrl);
+  const command = (base: string, extra = '') => `OPENAI_BASE_URL=${base} OPENAI_API_KEY=sk-any bgprobe run --poll-interval 1${extra}`;
+  if (url.hostname === '0.0.0.0' || url.hostname === '[::]') {
+    url.hostname = url.hostname === '0.0.0.0' ? '127.0.0.1' : '[::1]';
+    return `Use it with: ${command(url.href)} (from another machine: this machine's address instead, and --allow-insecure-http)`;
+  }
+  return `Use it with: ${command(baseUrl, isLoopbackHost(url.hostname) ? '' : ' --allow-insecure-http')}`;
 }
