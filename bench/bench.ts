@@ -113,7 +113,12 @@ async function firstRequest(work: string, bundled: string): Promise<void> {
     if (c.args[1] === '0') return (await timedNode(c.args, { cwd: work })).wallMs;
     let startedAt = 0;
     let firstAt = NaN;
-    const seen = new Promise<void>((resolve) => (arrived = () => ((firstAt = performance.now()), resolve())));
+    const seen = new Promise<void>((resolve) => {
+      arrived = () => {
+        firstAt = performance.now();
+        resolve();
+      };
+    });
     const result = await timedNode(c.args, { cwd: c.cwd ?? work, env: c.env ?? {}, onSpawn: (at) => (startedAt = at) });
     await Promise.race([seen, new Promise((resolve) => setTimeout(resolve, 1000))]);
     if (Number.isNaN(firstAt)) throw new Error(`${c.name} sent no request:\n${result.stderr}`);

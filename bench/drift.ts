@@ -35,10 +35,19 @@ export async function measureDrift(baseUrl: string, polls = 50, intervalMs = 100
   const timerLate: number[] = [];
   // The poller sleeps until each poll's slot; its clock is where that due time can be read.
   let due: number | undefined;
-  const clock: Clock = { ...systemClock, sleep: (ms, signal) => ((due = systemClock.monotonic() + ms), systemClock.sleep(ms, signal)) };
+  const clock: Clock = {
+    ...systemClock,
+    sleep: (ms, signal) => {
+      due = systemClock.monotonic() + ms;
+      return systemClock.sleep(ms, signal);
+    },
+  };
   let timeInPollsMs = 0;
   let seed = 42;
-  const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  const random = () => {
+    seed = (seed * 16807) % 2147483647;
+    return seed / 2147483647;
+  };
   const slowClient = {
     retrieve: async (id: string) => {
       const started = systemClock.monotonic();

@@ -20,7 +20,10 @@ async function main(): Promise<void> {
   const { relay, port } = await CountingRelay.start(emulator.port);
   process.on('message', async (message: EmulatorRequest) => {
     if (message === 'stats') process.send?.({ stats: relay.stats() });
-    else if (message === 'reset') (relay.reset(), process.send?.({ reset: true }));
+    else if (message === 'reset') {
+      relay.reset();
+      process.send?.({ reset: true });
+    }
     else if (message === 'close') {
       await relay.close();
       await emulator.close();

@@ -18,24 +18,12 @@ type Handler = (args: readonly string[], flags: RawFlags, io: Io) => Promise<Exi
 
 /** Each command's implementation, loaded only when that command runs. */
 const HANDLERS: Readonly<Record<CommandName, () => Promise<Handler>>> = {
-  run: async () => {
-    const { runCommand } = await import('./commands/run.js');
-    return (args, flags, io) => (noArguments('run', args), runCommand(flags, io));
-  },
-  check: async () => {
-    const { checkCommand } = await import('./commands/check.js');
-    return (args, flags, io) => (noArguments('check', args), checkCommand(flags, io));
-  },
-  policy: async () => {
-    const { policyCommand } = await import('./commands/policy.js');
-    return (args, flags, io) => (noArguments('policy', args), policyCommand(flags, io));
-  },
+  run: async () => withoutArguments('run', (await import('./commands/run.js')).runCommand),
+  check: async () => withoutArguments('check', (await import('./commands/check.js')).checkCommand),
+  policy: async () => withoutArguments('policy', (await import('./commands/policy.js')).policyCommand),
   poll: async () => (await import('./commands/poll.js')).pollCommand,
   cancel: async () => (await import('./commands/cancel.js')).cancelCommand,
-  emulate: async () => {
-    const { emulateCommand } = await import('./commands/emulate.js');
-    return (args, flags, io) => (noArguments('emulate', args), emulateCommand(flags, io));
-  },
+  emulate: async () => withoutArguments('emulate', (await import('./commands/emulate.js')).emulateCommand),
 };
 
 /** Whether --json was typed as a flag (not after `--`, where it would be an argument). */
@@ -44,8 +32,12 @@ function wantsJson(args: readonly string[]): boolean {
   return (end === -1 ? args : args.slice(0, end)).includes('--json');
 }
 
-function noArguments(command: string, args: readonly string[]): void {
-  if (args.length > 0) throw new UsageError(`${command} takes no arguments, got ${JSON.stringify(args.join(' '))}; see bgprobe ${command} --help`);
+/** A command that takes flags only: any argument is a usage error. */
+function withoutArguments(command: string, run: (flags: RawFlags, io: Io) => Promise<ExitCode>): Handler {
+  return async (args, flags, io) => {
+    if (args.length > 0) throw new UsageError(`${command} takes no arguments, got ${JSON.stringify(args.join(' '))}; see bgprobe ${command} --help`);
+    return run(flags, io);
+  };
 }
 
 const VALUED_FLAGS: ReadonlySet<string> = new Set(

@@ -39,7 +39,7 @@ test('on a terminal, a live status line shows spinner, status, elapsed, polls an
   assert.match(plain, /polls [1-9]/, 'the poll count moves');
   assert.match(output, SGR, 'colour on a terminal');
   // Events still arrive as whole lines, and the summary starts on a clean line, the status line gone.
-  assert.match(plain, /Z INFO  Poll 1: status \w+ \(HTTP 200/);
+  assert.match(plain, /Z INFO {2}Poll 1: status \w+ \(HTTP 200/);
   const summaryLine = plain.split('\n').find((line) => line.includes('Report written to:'));
   assert.equal(summaryLine?.replace(/\r$/, ''), `Report written to: ${dir}/r.md`);
   assert.match(plain, /\nFinal status: completed\r?\n$/);

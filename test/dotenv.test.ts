@@ -33,7 +33,7 @@ test('quoted values, comments, spaces and CRLF line ends work as dotenv defines 
   const emulator = await emulatorFor(t, FAST);
   const dir = tempDir(t);
   const lines = [`OPENAI_API_KEY="${TEST_KEY}"   # the CI key`, "OPENAI_ORG_ID='org with spaces'", 'OPENAI_PROJECT_ID=  proj spaced value  ', `OPENAI_BASE_URL=${emulator.baseUrl}`];
-  writeFileSync(join(dir, '.env'), lines.join('\r\n') + '\r\n');
+  writeFileSync(join(dir, '.env'), `${lines.join('\r\n')}\r\n`);
   const result = await runCli(RUN, { cwd: dir });
   assert.equal(result.code, 0, result.stderr);
   const headers = emulator.requests[0]!.headers;

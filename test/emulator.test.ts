@@ -2,9 +2,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { emulatorFor, startEmulateCommand, TEST_KEY } from './helpers.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: these tests walk the emulator's JSON as it comes off the wire
+type Json = Record<string, any>;
+
 async function call(url: string, init: RequestInit = {}) {
   const res = await fetch(url, init);
-  return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, any> };
+  return { status: res.status, headers: res.headers, body: (await res.json()) as Json };
 }
 
 const auth = { authorization: `Bearer ${TEST_KEY}`, 'content-type': 'application/json' };
@@ -61,7 +64,7 @@ test('the emulator walks a background response through queued, in_progress and c
   assert.equal(created.body.usage, null);
   // Watch the statuses go by (bounded), rather than betting on when each phase ends.
   const seen = ['queued'];
-  let done: Record<string, any> = created.body;
+  let done: Json = created.body;
   for (let i = 0; i < 250 && done.status !== 'completed'; i++) {
     await new Promise((r) => setTimeout(r, 20));
     done = (await call(`${emulator.baseUrl}/responses/${created.body.id}`, { headers: auth })).body;

@@ -118,7 +118,11 @@ export function startCli(args: readonly string[], options: CliOptions): LiveCli 
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => {
     stderr += d;
-    for (const w of [...waiters]) if (w.pattern.test(stderr)) (waiters.splice(waiters.indexOf(w), 1), w.resolve());
+    for (const w of [...waiters]) {
+      if (!w.pattern.test(stderr)) continue;
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve();
+    }
   });
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
   const done = new Promise<CliResult>((resolve, reject) => {
@@ -136,7 +140,13 @@ export function startCli(args: readonly string[], options: CliOptions): LiveCli 
       new Promise<void>((resolve, reject) => {
         if (pattern.test(stderr)) return resolve();
         const t = setTimeout(() => reject(new Error(`stderr never matched ${pattern}:\n${stderr}`)), timeoutMs);
-        waiters.push({ pattern, resolve: () => (clearTimeout(t), resolve()) });
+        waiters.push({
+          pattern,
+          resolve: () => {
+            clearTimeout(t);
+            resolve();
+          },
+        });
         void done.then(() => setTimeout(() => reject(new Error(`the CLI ended before stderr matched ${pattern}:\n${stderr}`)), 50));
       }),
     done,

@@ -51,7 +51,7 @@ test('--cancel-on-interrupt sends the cancel first and reports the answer', asyn
 
 test('a second Ctrl-C exits at once, even while the cancel call hangs', async (t) => {
   const emulator = await emulatorFor(t, { ...NEVER, faults: [{ call: 'cancel', nth: 1, andLater: false, action: { kind: 'slow', delayMs: 20_000 } }] });
-  const { dir, cli } = await runUntilFirstPoll(t, emulator, ['--cancel-on-interrupt']);
+  const { cli } = await runUntilFirstPoll(t, emulator, ['--cancel-on-interrupt']);
   cli.child.kill('SIGINT');
   await cli.waitForStderr(/Cancelling response/);
   cli.child.kill('SIGINT');

@@ -65,7 +65,14 @@ test('the status line shows status, elapsed, polls and the countdown, and says w
 
 test('the live line prints events above itself, never wraps, and stop() clears it and its timer for good', async () => {
   let written = '';
-  const stderr = { isTTY: true, columns: 30, write: (text: string) => ((written += text), true) };
+  const stderr = {
+    isTTY: true,
+    columns: 30,
+    write: (text: string) => {
+      written += text;
+      return true;
+    },
+  };
   let now = 0;
   const progress = liveProgress({ stderr, redactor: new Redactor().add('sk-secret-value-1234'), options: { verbosity: 'normal', live: true, color: false } }, { monotonic: () => now }, 0);
   progress.pollState?.({ status: 'in_progress', polls: 2, nextPollAt: 1000 });
@@ -73,7 +80,7 @@ test('the live line prints events above itself, never wraps, and stop() clears i
   progress.event({ time: new Date(0), level: 'INFO', message: 'Poll 2 with sk-secret-value-1234' });
   const lastRedraw = written.slice(written.lastIndexOf('\r') + 1);
   assert.ok(lastRedraw.length <= 29, `fits 30 columns: ${JSON.stringify(lastRedraw)}`);
-  assert.match(written, /\r {2,}\r1970-01-01T00:00:00\.000Z INFO  Poll 2 with sk-\.\.\.1234\n\r⠋ in_progress/);
+  assert.match(written, /\r {2,}\r1970-01-01T00:00:00\.000Z INFO {2}Poll 2 with sk-\.\.\.1234\n\r⠋ in_progress/);
   assert.ok(!written.includes('sk-secret-value-1234'));
   // The spinner turns every 100 ms; a loaded machine may be late, so wait for it rather than time it.
   for (let i = 0; i < 50 && !written.includes('⠙ in_progress'); i++) await delay(100);

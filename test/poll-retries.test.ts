@@ -16,8 +16,8 @@ test('a dropped poll and a 503 with Retry-After are retried, logged and listed, 
   const dir = tempDir(t);
   const result = await runCli(['run', '--poll-interval', '0.1', '--output', 'r.md'], { cwd: dir, env: envFor(emulator) });
   assert.equal(result.code, 0, result.stderr);
-  assert.match(result.stderr, /WARN  Retry 1\/5 in \d\.\d s after: GET \/v1\/responses\/resp_\w+: the connection to .* failed/);
-  assert.match(result.stderr, /WARN  Retry 2\/5 in 0\.1 s after: GET \/v1\/responses\/resp_\w+ failed: HTTP 503/);
+  assert.match(result.stderr, /WARN {2}Retry 1\/5 in \d\.\d s after: GET \/v1\/responses\/resp_\w+: the connection to .* failed/);
+  assert.match(result.stderr, /WARN {2}Retry 2\/5 in 0\.1 s after: GET \/v1\/responses\/resp_\w+ failed: HTTP 503/);
   const report = readFileSync(join(dir, 'r.md'), 'utf8');
   assert.match(report, /\[WARN\] Retry 1\/5/);
   assert.match(report, /\[WARN\] Retry 2\/5/);

@@ -13,7 +13,12 @@ test('progress lines arrive through a pipe while the run is still going', async 
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let exited = false;
-  const exit = new Promise<number | null>((resolve) => child.on('close', (code) => ((exited = true), resolve(code))));
+  const exit = new Promise<number | null>((resolve) =>
+    child.on('close', (code) => {
+      exited = true;
+      resolve(code);
+    }),
+  );
   const firstPoll = await new Promise<string>((resolve, reject) => {
     let seen = '';
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {

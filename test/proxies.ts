@@ -36,7 +36,8 @@ function readHead(socket: Socket, onHead: (head: Head) => void): void {
     // A TLS ClientHello (record type 0x16) is not HTTP: answer as a real proxy does, with a 400.
     if (buffer[0] === 0x16) {
       socket.off('data', onData);
-      return onHead({ method: '', target: '', headers: {}, rest: Buffer.alloc(0) });
+      onHead({ method: '', target: '', headers: {}, rest: Buffer.alloc(0) });
+      return;
     }
     const end = buffer.indexOf('\r\n\r\n');
     if (end < 0) return;
@@ -73,7 +74,7 @@ async function listen(t: TestContext, server: Server): Promise<number> {
 
 function refuse(socket: Socket, status: string, headers: Record<string, string>, body: string): void {
   const lines = [`HTTP/1.1 ${status}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`), `content-length: ${Buffer.byteLength(body)}`, 'connection: close'];
-  socket.end(lines.join('\r\n') + '\r\n\r\n' + body);
+  socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
 }
 
 export interface ConnectProxyOptions {

@@ -28,7 +28,7 @@ test('run through a proxy that refuses connections names the proxy, not the API 
     `create (POST /v1/responses): the connection to the proxy http://probe:***@127.0.0.1:${port} failed (ECONNREFUSED), before any CONNECT to ${authorityOf(emulator)}; check the proxy URL and that the proxy runs`,
   );
   // Nothing reached any server, so the create was safely sent again.
-  assert.match(result.stderr, /WARN  Retry 1\/1 in .* the connection to the proxy/);
+  assert.match(result.stderr, /WARN {2}Retry 1\/1 in .* the connection to the proxy/);
   assert.equal(emulator.requests.length, 0);
   const report = readFileSync(join(result.cwd, 'report.md'), 'utf8');
   assert.ok(report.includes(line), 'the report records the same diagnosis');

@@ -8,7 +8,7 @@ import { fenceFor, longestBacktickRun, textPieces } from '../src/report/markdown
 import { RunReport } from '../src/report/report.js';
 import { tempDir, TEST_KEY } from './helpers.js';
 
-const LONG = 'word '.repeat(300_000) + 'tail';
+const LONG = `${'word '.repeat(300_000)}tail`;
 
 test('jsonPieces writes exactly what JSON.stringify(value, null, 2) writes', () => {
   const cases: unknown[] = [
@@ -55,7 +55,7 @@ test('the fence outgrows backtick runs, even across pieces', () => {
 
 test('a report with a large answer is complete, masked and parseable', (t) => {
   const dir = tempDir(t);
-  const answer = `Answer with \`\`\`\` fences and the key ${TEST_KEY} inside.\n` + 'line of text – with “quotes”\n'.repeat(150_000) + `end ${TEST_KEY}`;
+  const answer = `Answer with \`\`\`\` fences and the key ${TEST_KEY} inside.\n${'line of text – with “quotes”\n'.repeat(150_000)}end ${TEST_KEY}`;
   const payload = { id: 'resp_1', status: 'completed', output: [{ type: 'message', content: [{ type: 'output_text', text: answer }] }] };
   const report = RunReport.open(join(dir, 'r.md'), { title: 'T Report', configuration: [], prompt: [] }, new Redactor().add(TEST_KEY));
   report.finish({ status: [['Status', 'completed']], outputText: answer, noOutputNote: '', payload, summary: { status: 'completed', elapsedSeconds: 1, polls: 1, usage: undefined } });

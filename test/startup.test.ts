@@ -3,11 +3,11 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { UNBUNDLED_BIN, emulatorFor, runCli, runNodeScript, tempDir, TEST_KEY, type CliResult } from './helpers.js';
+import { emulatorFor, runNodeScript, TEST_KEY, tempDir, type CliResult, UNBUNDLED_BIN } from './helpers.js';
 
 /** The preload that records every module the CLI resolves (test/trace/). */
 const TRACE = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), 'trace', 'register.js')).href;
-const SRC_ROOT = pathToFileURL(dirname(UNBUNDLED_BIN)).href + '/';
+const SRC_ROOT = `${pathToFileURL(dirname(UNBUNDLED_BIN)).href}/`;
 
 interface Loaded {
   readonly result: CliResult;

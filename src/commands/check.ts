@@ -5,7 +5,7 @@ import { resolveApiConfig, type RawFlags } from '../config/run-config.js';
 import { writeJson } from '../console/json.js';
 import { runStages } from '../egress/check-stages.js';
 import { renderCheck, type CheckResult } from '../egress/check-text.js';
-import { notProbed, probeEndpoints } from '../egress/probes.js';
+import { notProbed, probeEndpoints, type EndpointResult } from '../egress/probes.js';
 import { TunnelWatch } from '../egress/tunnel-watch.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
@@ -31,7 +31,7 @@ export async function checkCommand(flags: RawFlags, io: Io): Promise<ExitCode> {
   for (const secret of network.proxy?.secrets ?? []) redactor.add(secret);
 
   const { stages, failure } = await runStages(network, env);
-  let endpoints;
+  let endpoints: EndpointResult[];
   if (failure) {
     endpoints = notProbed(network.baseUrl, failure.verdict, failure.detail, failure.hint);
   } else {

@@ -52,5 +52,5 @@ export function formatExchange(exchange: Exchange, style: Style): string {
   const lines = [`${style.dim(exchange.startedAt.toISOString())} ${style.cyan('HTTP ')} ${exchange.method} ${exchange.path} -> ${outcome} in ${Math.round(exchange.durationMs)} ms`];
   for (const [name, value] of Object.entries(exchange.requestHeaders ?? {})) lines.push(`  ${style.dim('>')} ${name}: ${value}`);
   for (const [name, value] of Object.entries(exchange.responseHeaders)) lines.push(`  ${style.dim('<')} ${name}: ${value}`);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

@@ -6,5 +6,5 @@ import type { Redactor } from '../redact.js';
  * supports it builds its summary object and hands it here, redacted like any other output.
  */
 export function writeJson(stdout: TextSink, redactor: Redactor, value: unknown): void {
-  stdout.write(redactor.apply(JSON.stringify(value, null, 2)) + '\n');
+  stdout.write(`${redactor.apply(JSON.stringify(value, null, 2))}\n`);
 }

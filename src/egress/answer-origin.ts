@@ -30,7 +30,7 @@ export function whoAnswered(status: number, headers: Readonly<Record<string, str
   if (hasEnvelope(body)) return { by: 'api', evidence: 'OpenAI error envelope' };
   // Envoy stamps its own x-request-id (a UUID) on every answer; the API's start with req_.
   const requestId = headers['x-request-id'];
-  if (requestId !== undefined && requestId.startsWith('req_')) return { by: 'api', evidence: `x-request-id ${requestId}` };
+  if (requestId?.startsWith('req_')) return { by: 'api', evidence: `x-request-id ${requestId}` };
   const openai = Object.keys(headers).find((name) => name.startsWith('openai-'));
   if (openai !== undefined) return { by: 'api', evidence: `${openai} header` };
   const type = headers['content-type']?.split(';')[0]?.trim();

@@ -50,7 +50,7 @@ export function renderCheck(result: CheckResult): string {
       ? 'Result: every required endpoint reaches the API. A run can work from here.'
       : `Result: ${bad.map((e) => `${e.name} ${e.verdict}`).join(', ')}. A run cannot work from here until that is fixed.`,
   );
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 function mark(status: StageReport['status']): string {

@@ -131,7 +131,7 @@ export async function openTunnel(socket: Socket | TLSSocket, proxy: ProxySetting
     });
     socket.once('error', () => {});
   });
-  socket.write(lines.join('\r\n') + '\r\n\r\n');
+  socket.write(`${lines.join('\r\n')}\r\n\r\n`);
   return bounded(timeoutMs, `waiting for the proxy's answer to CONNECT ${target}`, 'the proxy accepted the connection but does not answer: check that it is an HTTP proxy and that it can reach the API host', work, () => socket.destroy());
 }
 

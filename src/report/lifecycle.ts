@@ -69,7 +69,7 @@ export function* timelineSection(changes: readonly StatusNote[], responseId: str
 export function mermaidTimeline(changes: readonly StatusNote[], responseId: string | undefined): string {
   const lines = ['timeline', `    title Lifecycle of ${responseId === undefined ? 'the response' : mermaidText(responseId)}`];
   for (const change of changes) lines.push(`    +${change.elapsedSeconds.toFixed(1)} s : ${mermaidText(change.status)} (${mermaidText(change.seenBy)})`);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 function mermaidText(text: string): string {
