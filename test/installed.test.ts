@@ -135,3 +135,17 @@ test('the installed command and the single-file bundle reach an HTTPS API throug
     assert.match(readFileSync(join(dir, 'r.md'), 'utf8'), /\| Trusted CAs \| Node's bundled roots \+ --ca-file /);
   }
 });
+
+test('a command ends its process when it is done, whatever it could not cancel is still pending', async (t) => {
+  // A timer that would keep Node alive for a minute stands in for a DNS lookup that outlived
+  // --timeout, which Node cannot abort: the process still ends as soon as the command has.
+  const dir = tempDir(t);
+  const hold = join(dir, 'hold.cjs');
+  writeFileSync(hold, 'setTimeout(() => {}, 60_000);\n');
+  for (const [args, code] of [[['policy'], 0], [['run', '--poll-interval', '0'], 2]] as const) {
+    const result = await runNodeScript(BIN, args, { cwd: dir, timeoutMs: 20_000 }, ['--require', hold]);
+    assert.equal(result.code, code, `bgprobe ${args.join(' ')}: ${result.stderr}`);
+    if (code === 0) assert.match(result.stdout, /^Allow https:\/\/api\.openai\.com:443 /);
+    else assert.match(result.stderr, /^bgprobe: --poll-interval "0" must be greater than 0/);
+  }
+});

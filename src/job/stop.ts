@@ -73,7 +73,8 @@ export interface InterruptOptions {
 export function handleInterrupts(stopper: Stopper, options: InterruptOptions): () => void {
   const target = options.target ?? process;
   // A second interrupt means "now": the first one's orderly stop may itself be waiting on the
-  // network (a cancel, a create in flight), so this is the one place that calls process.exit.
+  // network (a cancel, a create in flight), so it exits here, not through main (src/bin.ts exits
+  // when main returns).
   const exit = options.exit ?? ((code: number) => process.exit(code));
   let seen = false;
   const onSignal = (signal: NodeJS.Signals) => {
