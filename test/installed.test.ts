@@ -149,3 +149,20 @@ test('a command ends its process when it is done, whatever it could not cancel i
     else assert.match(result.stderr, /^bgprobe: --poll-interval "0" must be greater than 0/);
   }
 });
+
+test('the installed command loads no network code to print help, the version or the policy', async (t) => {
+  // Node's own list of the built-in modules it loaded, written when the process ends. (node:net is
+  // not among those looked for: Node loads it itself for a stdout that is a pipe, as here.)
+  const dir = tempDir(t);
+  const preload = join(dir, 'builtins.cjs');
+  writeFileSync(preload, "process.on('exit', () => require('node:fs').writeFileSync(process.env.BUILTINS_OUT, process.moduleLoadList.join('\\n')));\n");
+  for (const args of [['--help'], ['--version'], ['policy'], ['policy', '--json']]) {
+    const out = join(dir, `builtins-${args.join('-')}.txt`);
+    const result = await runNodeScript(BIN, args, { cwd: dir, env: { BUILTINS_OUT: out } }, ['--require', preload]);
+    assert.equal(result.code, 0, result.stderr);
+    const network = readFileSync(out, 'utf8')
+      .split('\n')
+      .filter((line) => /^NativeModule (http|https|http2|tls|dns|dns\/promises|_http_\w+|crypto)$/.test(line));
+    assert.deepEqual(network, [], `bgprobe ${args.join(' ')}`);
+  }
+});
