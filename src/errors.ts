@@ -48,8 +48,10 @@ export interface HttpFailureDetails {
   /** The first bytes of a body that was not an API envelope (an HTML block page, say). */
   bodySnippet: string | undefined;
   headers: Readonly<Record<string, string>>;
-  /** Who sent the answer: the API, or a proxy or firewall in between (src/egress/answer-origin.ts). */
-  answeredBy?: 'api' | 'intermediary' | undefined;
+  /** Who sent the answer: the API, a proxy, or another server (src/egress/answer-origin.ts). */
+  answeredBy?: 'api' | 'proxy' | 'other' | undefined;
+  /** The answer's own words in one short line (an HTML page reduced to its text). */
+  words?: string | undefined;
   /** The egress diagnosis that replaces the message when something in between refused the call. */
   diagnosis?: string | undefined;
 }

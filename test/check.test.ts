@@ -86,7 +86,8 @@ test('check through a TLS-intercepting proxy that allows only GET, HEAD and OPTI
   assert.deepEqual(verdicts(json), { create: 'blocked', retrieve: 'ok', cancel: 'blocked' });
   const create = json.endpoints.find((e) => e.name === 'create')!;
   assert.equal(create.status, 403);
-  assert.equal(create.answered_by, 'intermediary');
+  assert.equal(create.answered_by, 'proxy');
+  assert.equal(create.cause, 'proxy_refused');
   assert.match(create.hint ?? '', /blocked by a proxy, HTTP 403 \(x-proxy-error: blocked-by-method-policy\).*must allow POST \/v1\/responses on 127\.0\.0\.1:\d+/);
   assert.deepEqual(emulator.requests.map((r) => r.method), ['GET'], 'only the GET got through to the API');
 });

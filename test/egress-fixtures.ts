@@ -55,7 +55,7 @@ export interface CheckJson {
   notes: string[];
   proxy: string;
   stages: { name: string; status: string; detail: string; hint: string | null; trusted_by?: string | null; intercepted?: boolean; chain?: { subject: string; issuer: string; sha256: string }[] }[];
-  endpoints: { name: string; verdict: string; status: number | null; answered_by: string | null; detail: string; hint: string | null; required: boolean }[];
+  endpoints: { name: string; verdict: string; status: number | null; answered_by: string | null; cause?: string; detail: string; hint: string | null; required: boolean }[];
 }
 
 export function verdicts(json: CheckJson): Record<string, string> {

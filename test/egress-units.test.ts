@@ -60,15 +60,19 @@ test('who answered: the API by its envelope and headers, a proxy by its policy h
   const envelope = JSON.stringify({ error: { message: 'Incorrect API key provided', type: 'invalid_request_error', param: null, code: 'invalid_api_key' } });
   assert.equal(whoAnswered(401, { 'x-request-id': 'req_1' }, envelope).by, 'api');
   assert.equal(whoAnswered(401, { 'x-request-id': 'req_1' }, '').by, 'api');
-  assert.equal(whoAnswered(403, { 'x-request-id': '9b2c5a1e-8d4f-4c1a-a0e2-3f1b7c9d2e10' }, 'RBAC: access denied').by, 'intermediary', "Envoy's own x-request-id is not the API's");
+  assert.equal(whoAnswered(403, { 'x-request-id': '9b2c5a1e-8d4f-4c1a-a0e2-3f1b7c9d2e10' }, 'RBAC: access denied').by, 'other', "Envoy's own x-request-id is not the API's");
+  assert.equal(whoAnswered(403, { 'x-request-id': '9b2c5a1e-8d4f-4c1a-a0e2-3f1b7c9d2e10' }, 'RBAC: access denied', true).by, 'proxy', 'with a proxy configured, an unmarked answer is the proxy\'s');
   assert.equal(whoAnswered(403, {}, envelope).by, 'api', "the API's own 403 (unsupported region) is still the API");
   assert.equal(whoAnswered(404, { 'openai-version': '2020-10-01' }, '').by, 'api');
   const method = whoAnswered(403, { 'x-proxy-error': 'blocked-by-method-policy', 'content-type': 'text/plain' }, 'CODEX_NETWORK_POLICY_DECISION {}');
-  assert.deepEqual(method, { by: 'intermediary', evidence: 'x-proxy-error: blocked-by-method-policy' });
+  assert.deepEqual(method, { by: 'proxy', evidence: 'x-proxy-error: blocked-by-method-policy' });
   assert.equal(whoAnswered(403, { server: 'envoy' }, '').evidence, 'server: envoy');
   assert.equal(whoAnswered(405, { 'content-type': 'text/html' }, '<html>Blocked</html>').evidence, 'an HTML page');
-  assert.equal(whoAnswered(407, {}, '').by, 'intermediary');
-  assert.equal(whoAnswered(403, { 'x-proxy-error': 'blocked', 'x-request-id': 'forged' }, envelope).by, 'intermediary', 'policy headers outweigh API-looking ones');
+  assert.equal(whoAnswered(407, {}, '').by, 'proxy');
+  assert.equal(whoAnswered(403, { 'x-proxy-error': 'blocked', 'x-request-id': 'forged' }, envelope).by, 'proxy', 'policy headers outweigh API-looking ones');
+  assert.equal(whoAnswered(404, { 'content-type': 'text/plain' }, 'route not found').by, 'other', 'no proxy configured, no marks: another server, not a proxy');
+  assert.equal(whoAnswered(502, { via: '1.1 corp-gw' }, 'Bad Gateway').by, 'proxy', 'Via marks a proxy');
+  assert.equal(whoAnswered(200, { via: '1.1 corp-gw', 'x-request-id': 'req_abc' }, '{}').by, 'api', "the API's answer passed on by a proxy is still the API's");
 });
 
 test('trust: no option keeps Node\'s default store; --ca-file adds to the bundled roots instead of replacing them', () => {

@@ -21,17 +21,18 @@ const CREATE_CASES: readonly OddCase[] = [
   {
     name: 'an HTML page with 200',
     script: (_req, res) => answer(res, 200, BLOCK_PAGE, { 'content-type': 'text/html; charset=utf-8' }),
-    message: /^POST \/v1\/responses answered HTTP 200 with content type text\/html; charset=utf-8 \(page title "Access Denied by policy"\), not JSON; it did not come from the API: check --base-url and any proxy$/,
+    message: /^create \(POST \/v1\/responses\) was answered HTTP 200 by a web page that is not the OpenAI API \(an HTML page titled "Access Denied by policy"\): "Access Denied by policy: Blocked"; something between this machine and 127\.0\.0\.1:\d+ answers in the API's place \(a captive portal, a login or block page\)/,
   },
   {
     name: 'an HTML block page with 403',
     script: (_req, res) => answer(res, 403, BLOCK_PAGE, { 'content-type': 'text/html' }),
-    message: /^create was blocked by a proxy, HTTP 403 \(an HTML page titled "Access Denied by policy"\), not an answer from the API: the egress policy must allow POST \/v1\/responses on 127\.0\.0\.1:\d+$/,
+    // No proxy is configured and the page carries no proxy's marks: not "blocked by a proxy".
+    message: /^create \(POST \/v1\/responses\) was answered HTTP 403 by a web page that is not the OpenAI API \(an HTML page titled "Access Denied by policy"\): "Access Denied by policy: Blocked"; something between this machine/,
   },
   {
     name: 'a plain-text 502',
     script: (_req, res) => answer(res, 502, 'Bad Gateway', { 'content-type': 'text/plain' }),
-    message: /^POST \/v1\/responses failed: HTTP 502 with a text\/plain body that is not an OpenAI error envelope, so it did not come from the API itself$/,
+    message: /^create \(POST \/v1\/responses\) was answered HTTP 502 by a server that is not the OpenAI API \(a text\/plain body without the API's envelope or headers\): "Bad Gateway"; if a gateway stands in front of 127\.0\.0\.1:\d+, it could not reach the API; else --base-url/,
   },
   {
     name: 'invalid JSON',
@@ -41,22 +42,22 @@ const CREATE_CASES: readonly OddCase[] = [
   {
     name: 'an empty 200 body',
     script: (_req, res) => answer(res, 200, '', { 'content-type': 'application/json' }),
-    message: /^POST \/v1\/responses answered HTTP 200 with an empty body; the API always sends a JSON Response, so something else answered$/,
+    message: /^POST \/v1\/responses answered HTTP 200 with an empty body, where the API always sends a JSON Response; it did not come from the API \(no API marks: an application\/json body without the API's envelope or headers\): "\(empty body\)"; --base-url/,
   },
   {
     name: 'an empty 500 body',
     script: (_req, res) => answer(res, 500, ''),
-    message: /^POST \/v1\/responses failed: HTTP 500 with an empty body that is not an OpenAI error envelope, so it did not come from the API itself$/,
+    message: /^create \(POST \/v1\/responses\) was answered HTTP 500 by a server that is not the OpenAI API \(no API envelope or headers\): "\(empty body\)"/,
   },
   {
     name: 'a JSON body with the wrong content type',
     script: (_req, res) => answer(res, 200, JSON.stringify({ id: 'resp_1', status: 'queued' }), { 'content-type': 'text/plain' }),
-    message: /^POST \/v1\/responses answered HTTP 200 with content type text\/plain, not JSON; it did not come from the API: check --base-url and any proxy$/,
+    message: /^POST \/v1\/responses answered HTTP 200 with content type text\/plain, not JSON; it did not come from the API \(no API marks: a text\/plain body without the API's envelope or headers\): "\{"id":"resp_1","status":"queued"\}"; --base-url/,
   },
   {
     name: 'JSON that is not a Response',
     script: (_req, res) => answer(res, 200, '[1, 2, 3]', { 'content-type': 'application/json' }),
-    message: /^POST \/v1\/responses answered HTTP 200 with JSON that is not a Response object \(no string "id"\)$/,
+    message: /^POST \/v1\/responses answered HTTP 200 with JSON that is not a Response object \(no string "id"\); it did not come from the API \(no API marks: an application\/json body without the API's envelope or headers\): "\[1, 2, 3\]"/,
   },
   {
     name: 'a streamed body over --max-response-bytes',
@@ -94,9 +95,14 @@ for (const c of CREATE_CASES) {
     // A create that got no valid answer may still have started a job: the line says so after the cause.
     const [cause, mayHaveStarted] = lines[0]!.slice('bgprobe: '.length).split('. A background response may have been created anyway');
     assert.match(cause!, c.message);
-    if (!/blocked by a proxy/.test(cause!)) assert.ok(mayHaveStarted, 'says that a job may have been created');
+    // A 4xx refusal started nothing; anything else may have (a 2xx, a 5xx not from the API, a cut-off body).
+    const refused = /answered HTTP 4\d\d/.test(cause!);
+    assert.equal(mayHaveStarted !== undefined, !refused, 'says that a job may have been created exactly when one may have');
     assert.deepEqual(server.requests, ['POST /v1/responses'], 'the create is never retried on such an answer');
-    assert.match(readFileSync(join(dir, 'r.md'), 'utf8'), /## Final Status[\s\S]*\(none: no response was created\)/);
+    // The Final Status says what the event log says.
+    const finalStatus = readFileSync(join(dir, 'r.md'), 'utf8').split('## Final Status')[1] ?? '';
+    if (refused) assert.match(finalStatus, /\(none: no response was created\)/);
+    else assert.match(finalStatus, /\(not known: a response may have been created; the create carried Idempotency-Key bgprobe-[0-9a-f-]{36}\)/);
     assertNoSecret(everyOutput(result, dir), TEST_KEY);
   });
 }
@@ -113,7 +119,7 @@ test('a poll answered with an HTML page ends the run with one line and keeps the
   });
   assert.equal(result.code, 1, result.stderr);
   assert.deepEqual(errorLines(result.stderr), [
-    `bgprobe: GET /v1/responses/${CREATED_ID} answered HTTP 200 with content type text/html (page title "Access Denied by policy"), not JSON; it did not come from the API: check --base-url and any proxy; response ${CREATED_ID} may still be running: resume with "bgprobe poll ${CREATED_ID}", cancel with "bgprobe cancel ${CREATED_ID}"`,
+    `bgprobe: retrieve (GET /v1/responses/${CREATED_ID}) was answered HTTP 200 by a web page that is not the OpenAI API (an HTML page titled "Access Denied by policy"): "Access Denied by policy: Blocked"; something between this machine and ${new URL(server.baseUrl).host} answers in the API's place (a captive portal, a login or block page): sign in or ask for ${new URL(server.baseUrl).host} to be allowed, or check --base-url; response ${CREATED_ID} may still be running: resume with "bgprobe poll ${CREATED_ID}", cancel with "bgprobe cancel ${CREATED_ID}"`,
   ]);
   assert.ok(readFileSync(join(dir, 'r.md'), 'utf8').includes(`| Resume | bgprobe poll ${CREATED_ID} |`));
   assertNoSecret(everyOutput(result, dir), TEST_KEY);

@@ -6,8 +6,9 @@ import { parseFaults } from '../src/emulator/faults.js';
 
 const NOW = new Date('2026-11-26T10:00:00Z');
 
-function apiError(status: number, headers: Record<string, string> = {}, apiErr?: Partial<ApiErrorBody>): ApiError {
+function apiError(status: number, headers: Record<string, string> = {}, apiErr?: Partial<ApiErrorBody>, answeredBy: 'api' | 'proxy' | 'other' = 'api'): ApiError {
   return new ApiError({
+    answeredBy,
     method: 'GET',
     path: '/v1/responses/resp_1',
     status,
@@ -62,6 +63,9 @@ test('which failures are retried, for a poll and for a create', () => {
     ['502', apiError(502), true, false],
     ['503', apiError(503), true, true],
     ['504', apiError(504), true, false],
+    ['503 from a gateway (server: envoy)', apiError(503, { server: 'envoy' }, undefined, 'proxy'), true, false],
+    ['429 from a server that is not the API', apiError(429, {}, undefined, 'other'), true, false],
+    ...[520, 521, 522, 523, 524, 599].map((status): [string, unknown, boolean, boolean] => [`${status} (Cloudflare before the API)`, apiError(status, {}, undefined, 'other'), true, false]),
     ['400', apiError(400), false, false],
     ['401', apiError(401), false, false],
     ['403', apiError(403), false, false],
@@ -88,6 +92,10 @@ test('a create failure may have started a job only when the request may have rea
   assert.equal(createMayHaveStarted(apiError(504)), true);
   assert.equal(createMayHaveStarted(apiError(503)), false);
   assert.equal(createMayHaveStarted(apiError(429)), false);
+  assert.equal(createMayHaveStarted(apiError(503, { server: 'envoy' }, undefined, 'proxy')), true, "a gateway's 503 may come after the API got the request");
+  assert.equal(createMayHaveStarted(apiError(429, {}, undefined, 'other')), true);
+  assert.equal(createMayHaveStarted(apiError(404, {}, undefined, 'other')), false);
+  assert.equal(createMayHaveStarted(networkError('connect', false, 'ECONNRESET')), false, 'reset before the request was written');
   assert.equal(createMayHaveStarted(apiError(400)), false);
   assert.equal(createMayHaveStarted(new ProtocolError('HTML')), true);
 });

@@ -1,5 +1,5 @@
-import { ApiError, pageTitle, ProtocolError, type ApiErrorBody } from '../errors.js';
-import { blockedByIntermediary, whoAnswered, type CallDescription } from '../egress/answer-origin.js';
+import { ApiError, ProtocolError, type ApiErrorBody } from '../errors.js';
+import { answerWords, baseUrlAdvice, isHtml, notFromApi, whoAnswered, type AnswerOrigin, type CallDescription } from '../egress/answer-origin.js';
 import type { ApiAnswer } from './client.js';
 import { isRecord, type ResponseObject } from './response.js';
 
@@ -56,34 +56,78 @@ export async function readCapped(
   return Buffer.concat(chunks, size).toString('utf8');
 }
 
-/** Turns a status and a body into an answer, or into the error a user can act on. */
-export function interpret(what: string, call: CallDescription, status: number, headers: Record<string, string>, text: string): ApiAnswer {
+/**
+ * A 2xx answer that is not the API's Response: a web page (a captive portal), not JSON, or
+ * JSON without a Response's id. It names who answered, so check can give its verdict and a
+ * run can say the create reached something else.
+ */
+export class NotApiAnswerError extends ProtocolError {
+  override name = 'NotApiAnswerError';
+  readonly status: number;
+  readonly origin: AnswerOrigin;
+  readonly words: string;
+  readonly html: boolean;
+  constructor(message: string, status: number, origin: AnswerOrigin, words: string, html: boolean, options?: { cause?: unknown }) {
+    super(message, options);
+    this.status = status;
+    this.origin = origin;
+    this.words = words;
+    this.html = html;
+  }
+}
+
+/**
+ * The API's own 404 for a response id it does not know (wrong id, another project, expired):
+ * nothing to resume. A 404 from something else, or the API's "Invalid URL", says nothing about the id.
+ */
+export function isUnknownResponse(error: unknown): boolean {
+  return error instanceof ApiError && error.status === 404 && error.details.answeredBy === 'api' && !isInvalidUrl(error);
+}
+
+/** The API's 404 for a path it does not serve: the base URL is wrong, not the id. */
+export function isInvalidUrl(error: ApiError): boolean {
+  return error.status === 404 && error.details.answeredBy === 'api' && /^Invalid URL\b/i.test(error.details.apiError?.message ?? '');
+}
+
+/**
+ * Turns a status and a body into an answer, or into the error a user can act on. `proxied`:
+ * a proxy is configured, so an answer without the API's marks is the proxy's.
+ */
+export function interpret(what: string, call: CallDescription, status: number, headers: Record<string, string>, text: string, proxied = false): ApiAnswer {
   const contentType = headers['content-type'];
   const requestId = headers['x-request-id'];
+  const origin = whoAnswered(status, headers, text, proxied);
+  const html = isHtml(contentType?.split(';')[0]?.trim().toLowerCase(), text);
   if (status < 200 || status >= 300) {
-    const origin = whoAnswered(status, headers, text);
+    const apiError = parseEnvelope(text);
+    const words = answerWords(text, contentType);
+    let diagnosis: string | undefined;
+    // A redirect keeps its own message (where it points); every other answer not from the API gets its origin's diagnosis.
+    if (origin.by !== 'api' && (status < 300 || status >= 400)) diagnosis = notFromApi(call, status, origin, words, html);
+    else if (origin.by === 'api' && status === 404 && /^Invalid URL\b/i.test(apiError?.message ?? '')) {
+      diagnosis = `${what} failed: HTTP 404 from the API: ${words}; ${baseUrlAdvice(call)}`;
+    }
     throw new ApiError({
       method: call.method,
       path: call.path,
       status,
       requestId,
-      apiError: parseEnvelope(text),
+      apiError,
       contentType,
       bodySnippet: text.slice(0, 2048),
       headers,
       answeredBy: origin.by,
-      // A refusal (4xx) from something in between gets the one-line egress diagnosis instead;
-      // a gateway's 5xx keeps the usual message, which already says it is not the API's.
-      diagnosis: origin.by === 'intermediary' && status >= 400 && status < 500 ? blockedByIntermediary(call, status, origin.evidence) : undefined,
+      words,
+      diagnosis,
     });
   }
-  if (text.length === 0) throw new ProtocolError(`${what} answered HTTP ${status} with an empty body; the API always sends a JSON Response, so something else answered`);
-  if (!contentType || !/\bjson\b/i.test(contentType)) {
-    const title = pageTitle(text);
-    throw new ProtocolError(
-      `${what} answered HTTP ${status} with content type ${contentType ?? '(none)'}${title ? ` (page title ${JSON.stringify(title)})` : ''}, not JSON; it did not come from the API: check --base-url and any proxy`,
-    );
-  }
+  const notApi = (why: string) => {
+    const words = answerWords(text, contentType);
+    if (html) return new NotApiAnswerError(notFromApi(call, status, origin.by === 'api' ? { by: 'other', evidence: origin.evidence } : origin, words, true), status, origin, words, true);
+    return new NotApiAnswerError(`${what} answered HTTP ${status} with ${why}; it did not come from the API (${origin.by === 'api' ? origin.evidence : `no API marks: ${origin.evidence}`}): "${words}"; ${baseUrlAdvice(call)}`, status, origin, words, false);
+  };
+  if (text.length === 0) throw notApi('an empty body, where the API always sends a JSON Response');
+  if (html || !contentType || !/\bjson\b/i.test(contentType)) throw notApi(`content type ${contentType ?? '(none)'}, not JSON`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -91,7 +135,7 @@ export function interpret(what: string, call: CallDescription, status: number, h
     throw new ProtocolError(`${what} answered HTTP ${status} with invalid JSON (${(error as Error).message}); the API always sends valid JSON`, { cause: error });
   }
   if (!isRecord(parsed) || typeof parsed['id'] !== 'string') {
-    throw new ProtocolError(`${what} answered HTTP ${status} with JSON that is not a Response object (no string "id")`);
+    throw notApi('JSON that is not a Response object (no string "id")');
   }
   return { response: parsed as ResponseObject, status, requestId, headers };
 }

@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import { ApiError, NetworkError, SetupError } from '../errors.js';
+import { ApiError, BgprobeError, NetworkError, SetupError } from '../errors.js';
 import { maskSecret } from '../redact.js';
 import { monotonicMs } from '../monotonic.js';
 import { USER_AGENT } from '../version.js';
@@ -39,6 +39,8 @@ export interface ClientOptions {
   readonly createDispatcher: () => Promise<Dispatcher>;
   /** Names the cause of a network failure from what the proxy did (see src/egress/tunnel-watch.ts). */
   readonly diagnosis?: FailureDiagnosis | undefined;
+  /** A proxy is configured: an answer without the API's marks is then the proxy's (src/egress/answer-origin.ts). */
+  readonly proxied?: boolean | undefined;
   /** Told about every request, answered or not, the moment it ends. */
   readonly onExchange?: (exchange: Exchange) => void;
 }
@@ -104,7 +106,7 @@ export class ResponsesClient {
     const { baseUrl, timeoutMs } = this.#options;
     const path = endpointPath(baseUrl, ep, options.responseId);
     const what = `${ep.method} ${path}`;
-    const call: CallDescription = { name, method: ep.method, path, route: endpointPath(baseUrl, ep), host: baseUrl.host };
+    const call: CallDescription = { name, method: ep.method, path, route: endpointPath(baseUrl, ep), host: baseUrl.host, baseUrl: baseUrl.href };
     const startedAt = new Date();
     const started = monotonicMs();
     let status: number | undefined;
@@ -113,10 +115,12 @@ export class ResponsesClient {
     let failure: string | undefined;
     const requestHeaders = this.#headers(options);
     const stop = options.signal;
+    // Whether undici wrote the whole request: before that, nothing can have reached the server.
+    let written = false;
     try {
       const dispatcher = await this.#pool();
       const answer = await this.#withDeadline(dispatcher, what, stop, async (signal) => {
-        const res = await dispatcher.request({
+        const res = await watchWritten(dispatcher, () => (written = true)).request({
           origin: baseUrl.origin,
           path,
           method: ep.method,
@@ -132,20 +136,27 @@ export class ResponsesClient {
         const text = await readCapped(res.body, this.#options.maxResponseBytes, `${what} answered HTTP ${res.statusCode}`, responseHeaders['content-length']);
         return { statusCode: res.statusCode, text };
       });
-      return interpret(what, call, answer.statusCode, responseHeaders, answer.text);
+      return interpret(what, call, answer.statusCode, responseHeaders, answer.text, this.#options.proxied === true);
     } catch (error) {
       if (stop?.aborted && error === stop.reason) {
         failure = `not awaited: ${error instanceof Error ? error.message : 'the run was stopped'}`;
         throw error;
       }
       if (status === undefined) {
-        const bare = toNetworkError(error, what, baseUrl.host);
+        const bare = toNetworkError(error, what, baseUrl.host, written);
         const networkError = this.#options.diagnosis?.explain(bare, call) ?? bare;
         failure = networkError.message;
         throw networkError;
       }
-      if (!(error instanceof ApiError)) failure = error instanceof Error ? error.message : String(error);
-      throw error;
+      if (error instanceof ApiError || error instanceof BgprobeError) {
+        if (!(error instanceof ApiError)) failure = error.message;
+        throw error;
+      }
+      // The status line came but the body was cut off (a reset, a close, a timeout): the
+      // request was delivered and acted on, so this is never "nothing was sent".
+      const cut = toNetworkError(error, `${what} answered HTTP ${status} but its body was cut off`, baseUrl.host, true);
+      failure = cut.message;
+      throw cut;
     } finally {
       this.#options.onExchange?.({
         startedAt,
@@ -219,6 +230,31 @@ export class ResponsesClient {
       if (onStop) stop?.removeEventListener('abort', onStop);
     }
   }
+}
+
+/**
+ * The dispatcher as `request` sees it, with its handler told when undici has written the whole
+ * request (undici calls `onRequestSent` right after writing headers and body to the socket).
+ * An error before that moment (DNS, TCP, the proxy's CONNECT, TLS, a failed write) delivered
+ * nothing; one after it may have reached the server.
+ */
+function watchWritten(dispatcher: Dispatcher, onWritten: () => void): Dispatcher {
+  const dispatch = (opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean => {
+    const tracked = new Proxy(handler, {
+      get(target, key) {
+        if (key === 'onRequestSent') {
+          return () => {
+            onWritten();
+            return (target as { onRequestSent?: () => void }).onRequestSent?.();
+          };
+        }
+        const value: unknown = Reflect.get(target, key, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    return dispatcher.dispatch(opts, tracked);
+  };
+  return Object.create(dispatcher, { dispatch: { value: dispatch } }) as Dispatcher;
 }
 
 /** The request headers as they may be shown: the bearer key masked here, before anything can print it. */

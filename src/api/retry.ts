@@ -36,9 +36,24 @@ export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([
   502, // Bad Gateway: an edge proxy lost the backend
   503, // Service Unavailable: overloaded
   504, // Gateway Timeout
+  // Cloudflare, which fronts the API, answers these itself when the origin fails it:
+  520, // Web Server Returned an Unknown Error
+  521, // Web Server Is Down
+  522, // Connection Timed Out
+  523, // Origin Is Unreachable
+  524, // A Timeout Occurred
 ]);
 
-/** The only statuses after which a create is sent again: the server refused the work, so no job exists. */
+/** Every 5xx is retried for a poll or a cancel (design.md), also ones not listed above. */
+function isRetryableStatus(status: number): boolean {
+  return RETRYABLE_STATUSES.has(status) || (status >= 500 && status <= 599);
+}
+
+/**
+ * The only statuses after which a create is sent again, and only when the API itself sent
+ * them (its marks): the API refused the work, so no job exists. The same status from a
+ * gateway may come after the request reached the API.
+ */
 export const CREATE_RETRYABLE_STATUSES: ReadonlySet<number> = new Set([
   429, // rate limited before anything was started
   503, // overloaded, refused before anything was started
@@ -60,8 +75,8 @@ export function isRetryable(call: EndpointName, error: unknown): boolean {
     const override = error.details.headers['x-should-retry'];
     if (override === 'false') return false;
     if (error.status === 429 && isQuotaError(error)) return false;
-    if (call === 'create') return CREATE_RETRYABLE_STATUSES.has(error.status);
-    return override === 'true' || RETRYABLE_STATUSES.has(error.status);
+    if (call === 'create') return CREATE_RETRYABLE_STATUSES.has(error.status) && error.details.answeredBy === 'api';
+    return override === 'true' || isRetryableStatus(error.status);
   }
   if (error instanceof NetworkError) {
     const transientDns = TRANSIENT_DNS_CODES.has(rootCoded(error.cause).code ?? '');
@@ -72,13 +87,18 @@ export function isRetryable(call: EndpointName, error: unknown): boolean {
 }
 
 /**
- * Whether a create that failed this way may still have started a job: the request may have
- * reached the API (a reset or timeout after sending, a gateway error) or an answer came that
- * was not the API's. A 4xx, a 429/503 refusal or an undelivered request started nothing.
+ * Whether a create that failed this way may still have started a job: the request was written
+ * and then a timeout, a reset or a cut-off body followed, a 5xx, 408 or 429 came from
+ * something that is not the API (it may have passed the request on first), or a 2xx came that
+ * was not the API's Response. A 4xx refusal, the API's own 429/503, or a request that was
+ * never written started nothing.
  */
 export function createMayHaveStarted(error: unknown): boolean {
   if (error instanceof NetworkError) return error.maybeDelivered;
-  if (error instanceof ApiError) return error.status === 408 || (error.status >= 500 && error.status !== 503);
+  if (error instanceof ApiError) {
+    if (error.status === 429 || error.status === 503) return error.details.answeredBy !== 'api';
+    return error.status === 408 || error.status >= 500;
+  }
   return error instanceof ProtocolError;
 }
 

@@ -45,8 +45,32 @@ export function rootCoded(error: unknown): { code: string | undefined; message: 
   return { code: undefined, message: error instanceof Error ? error.message : String(error) };
 }
 
-/** Turns whatever undici or Node threw into a NetworkError naming the stage and what to do. */
-export function toNetworkError(error: unknown, what: string, target: string): NetworkError {
+/**
+ * Turns whatever undici or Node threw into a NetworkError naming the stage and what to do.
+ * `written`: whether undici had written the whole request (src/api/client.ts watches it);
+ * when it had not, nothing reached the server whatever the error, so the request may be sent
+ * again; when unknown, the error code decides.
+ */
+export function toNetworkError(error: unknown, what: string, target: string, written?: boolean): NetworkError {
+  const classified = classify(error, what, target);
+  if (written === false && classified.maybeDelivered) return notWritten(classified, what, target);
+  if (written === true && !classified.maybeDelivered && classified.stage !== 'proxy') {
+    return new NetworkError(classified.message, classified.stage === 'tls' ? 'tls' : 'socket', true, { cause: classified.cause });
+  }
+  return classified;
+}
+
+/** The same failure, said as what it was: the request never left, so nothing can have been created. */
+function notWritten(error: NetworkError, what: string, target: string): NetworkError {
+  if (error.stage === 'timeout') {
+    return new NetworkError(`${what}: no connection to ${target} within the time allowed (--timeout); the request was never sent`, 'connect', false, { cause: error.cause ?? error });
+  }
+  const { code, message } = rootCoded(error.cause ?? error);
+  const label = code ? `${code}: ${message}` : message;
+  return new NetworkError(`${what}: the connection to ${target} failed before the request was sent (${label})`, 'connect', false, { cause: error.cause ?? error });
+}
+
+function classify(error: unknown, what: string, target: string): NetworkError {
   if (error instanceof NetworkError) return error;
   const { code, message } = rootCoded(error);
   const proxyStatus = PROXY_REFUSAL.exec(message)?.[1];

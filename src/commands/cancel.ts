@@ -13,6 +13,7 @@ import { Journal } from '../job/journal.js';
 import { checkedStatus } from '../job/poller.js';
 import { createApiClient } from '../job/session.js';
 import { Redactor } from '../redact.js';
+import { isUnknownResponse } from '../api/answer.js';
 import { envFileOf } from './shared.js';
 
 interface CancelOutcome {
@@ -82,6 +83,7 @@ function alreadyEnded(id: string, status: string): CancelOutcome {
 
 function describeFailure(error: unknown, id: string, baseUrl: string): string {
   const message = error instanceof Error ? error.message : String(error);
-  if (error instanceof ApiError && error.status === 404) return `no response ${id} is known at ${baseUrl}: ${message}`;
+  // Only the API's own 404 says the id is unknown; another server's 404 is already diagnosed as such.
+  if (isUnknownResponse(error)) return `no response ${id} is known at ${baseUrl}: ${message}`;
   return message;
 }

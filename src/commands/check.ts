@@ -46,6 +46,7 @@ export async function checkCommand(flags: RawFlags, io: Io): Promise<ExitCode> {
       maxResponseBytes: network.maxResponseBytes,
       createDispatcher: () => createDispatcher(network),
       diagnosis: watch,
+      proxied: network.proxy !== undefined,
       onExchange: (exchange) => exchanges.push(exchange),
     });
     try {

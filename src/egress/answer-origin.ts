@@ -1,11 +1,12 @@
 import { pageTitle } from '../errors.js';
 /**
- * Who answered an HTTP request: the API itself, or something in between (a proxy, a firewall,
- * a captive portal). A status code alone cannot tell: the API sends 401 and 403 too. The API
- * always sends its JSON error envelope and `x-request-id` / `openai-*` headers; proxies send
- * their own policy headers, plain text or HTML.
+ * Who answered an HTTP request: the OpenAI API, a proxy, or another server (a wrong base URL,
+ * a mock, a captive portal, a static file server). A status code alone cannot tell: the API
+ * sends 401 and 403 too. The API sends its JSON error envelope and `x-request-id: req_...` /
+ * `openai-*` headers; proxies send their own policy headers; another server sends neither.
+ * check, run, poll and cancel all read answers through this one classifier.
  */
-export type Answerer = 'api' | 'intermediary';
+export type Answerer = 'api' | 'proxy' | 'other';
 
 export interface AnswerOrigin {
   readonly by: Answerer;
@@ -19,26 +20,48 @@ const PROXY_HEADERS = ['x-proxy-error', 'proxy-authenticate', 'x-squid-error', '
 /** `server:` values of proxies seen in sandboxes (Envoy in Codex cloud, Squid, proxy-chain, ...). */
 const PROXY_SERVERS = /\b(envoy|squid|proxychain|mitmproxy|zscaler|bluecoat|fortigate|privoxy|tinyproxy)\b/i;
 
-export function whoAnswered(status: number, headers: Readonly<Record<string, string>>, body: string): AnswerOrigin {
+/**
+ * Classifies one answer. `proxied`: a proxy is configured, so an answer without the API's
+ * marks came from it (or from beyond it); without one, such an answer is another server's.
+ */
+export function whoAnswered(status: number, headers: Readonly<Record<string, string>>, body: string, proxied = false): AnswerOrigin {
   for (const name of PROXY_HEADERS) {
     const value = headers[name];
-    if (value !== undefined) return { by: 'intermediary', evidence: `${name}: ${value.slice(0, 80)}` };
+    if (value !== undefined) return { by: 'proxy', evidence: `${name}: ${value.slice(0, 80)}` };
   }
   const server = headers['server'];
-  if (server !== undefined && PROXY_SERVERS.test(server)) return { by: 'intermediary', evidence: `server: ${server.slice(0, 80)}` };
-  if (status === 407) return { by: 'intermediary', evidence: 'HTTP 407 Proxy Authentication Required' };
+  if (server !== undefined && PROXY_SERVERS.test(server)) return { by: 'proxy', evidence: `server: ${server.slice(0, 80)}` };
+  if (status === 407) return { by: 'proxy', evidence: 'HTTP 407 Proxy Authentication Required' };
+  const api = apiMark(headers);
+  if (api !== undefined) return { by: 'api', evidence: api };
   if (hasEnvelope(body)) return { by: 'api', evidence: 'OpenAI error envelope' };
-  // Envoy stamps its own x-request-id (a UUID) on every answer; the API's start with req_.
-  const requestId = headers['x-request-id'];
-  if (requestId?.startsWith('req_')) return { by: 'api', evidence: `x-request-id ${requestId}` };
-  const openai = Object.keys(headers).find((name) => name.startsWith('openai-'));
-  if (openai !== undefined) return { by: 'api', evidence: `${openai} header` };
+  // A proxy that forwards the API's answer adds Via too, so Via counts only without the API's marks.
+  const via = headers['via'];
+  if (via !== undefined) return { by: 'proxy', evidence: `via: ${via.slice(0, 80)}` };
   const type = headers['content-type']?.split(';')[0]?.trim();
-  if (type === 'text/html' || /^\s*<(!doctype|html)/i.test(body)) {
+  let evidence: string;
+  if (isHtml(type, body)) {
     const title = pageTitle(body);
-    return { by: 'intermediary', evidence: title ? `an HTML page titled ${JSON.stringify(title)}` : 'an HTML page' };
+    evidence = title ? `an HTML page titled ${JSON.stringify(title)}` : 'an HTML page';
+  } else {
+    evidence = type ? `${/^[aeiou]/i.test(type) ? 'an' : 'a'} ${type} body without the API's envelope or headers` : "no API envelope or headers";
   }
-  return { by: 'intermediary', evidence: type ? `a ${type} body without the API's envelope or headers` : "no API envelope or headers" };
+  return { by: proxied ? 'proxy' : 'other', evidence };
+}
+
+/**
+ * The API's own headers, when the answer carries one: an `x-request-id` starting `req_`
+ * (Envoy stamps its own, a UUID, on every answer) or any `openai-*` header.
+ */
+export function apiMark(headers: Readonly<Record<string, string>>): string | undefined {
+  const requestId = headers['x-request-id'];
+  if (requestId?.startsWith('req_')) return `x-request-id ${requestId.slice(0, 60)}`;
+  const openai = Object.keys(headers).find((name) => name.startsWith('openai-'));
+  return openai === undefined ? undefined : `${openai} header`;
+}
+
+export function isHtml(contentType: string | undefined, body: string): boolean {
+  return contentType === 'text/html' || contentType === 'application/xhtml+xml' || /^\s*<(!doctype|html)/i.test(body);
 }
 
 function hasEnvelope(body: string): boolean {
@@ -51,6 +74,53 @@ function hasEnvelope(body: string): boolean {
   }
 }
 
+/** How many characters of an answer's own words a diagnosis quotes. */
+const QUOTE_CHARS = 160;
+
+/**
+ * The answer's own words in one short line: the API envelope's message, an HTML page reduced
+ * to its text (title first), or the body as it is; capped, so a page cannot flood a diagnosis.
+ */
+export function answerWords(body: string, contentType: string | undefined): string {
+  const type = contentType?.split(';')[0]?.trim().toLowerCase();
+  let text: string;
+  const envelope = envelopeMessage(body);
+  if (envelope !== undefined) text = envelope;
+  else if (isHtml(type, body)) text = htmlText(body.slice(0, 65_536));
+  else text = body.slice(0, 4096);
+  // Control characters and line breaks fold into spaces: the quote is one printable line.
+  text = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').replace(/\s+/g, ' ').trim();
+  if (text.length === 0) return '(empty body)';
+  return text.length > QUOTE_CHARS ? `${text.slice(0, QUOTE_CHARS)}...` : text;
+}
+
+function envelopeMessage(body: string): string | undefined {
+  try {
+    const message = (JSON.parse(body) as { error?: { message?: unknown } } | null)?.error?.message;
+    return typeof message === 'string' ? message : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An HTML page's visible text: scripts, styles and tags dropped, common entities decoded. */
+export function htmlText(html: string): string {
+  const title = pageTitle(html);
+  const body = html
+    .replace(/<(script|style|head)\b[\s\S]*?<\/\1\s*>/gi, ' ')
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/&nbsp;/g, ' ')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&')
+    .replace(/\s+/g, ' ')
+    .trim();
+  if (!title) return body;
+  return body.startsWith(title) ? body : `${title}: ${body}`;
+}
+
 /** The names a diagnosis uses for the three calls. */
 export interface CallDescription {
   readonly name: string;
@@ -60,6 +130,43 @@ export interface CallDescription {
   readonly route: string;
   /** host[:port] of the API, as the allowlist must name it. */
   readonly host: string;
+  /** The base URL the call was sent to, for advice about a wrong one. */
+  readonly baseUrl?: string | undefined;
+}
+
+/**
+ * The one-line diagnosis of an answer that did not come from the API: who sent it, its own
+ * words, and the fix that fits who it was (a proxy's policy, a page in between, a wrong base URL).
+ */
+export function notFromApi(call: CallDescription, status: number, origin: AnswerOrigin, words: string, html: boolean): string {
+  const said = `: "${words}"`;
+  if (origin.by === 'proxy') {
+    if (status >= 400 && status < 500) return `${blockedByIntermediary(call, status, origin.evidence)}; the proxy said${said}`;
+    return `${call.name} (${call.method} ${call.path}) got HTTP ${status} from a proxy (${origin.evidence}), not from the API${said}; the proxy could not reach ${call.host} or gave up on it`;
+  }
+  const who = `${call.name} (${call.method} ${call.path}) was answered HTTP ${status} by`;
+  if (html && !NOT_SERVED.has(status)) {
+    return `${who} a web page that is not the OpenAI API (${origin.evidence})${said}; something between this machine and ${call.host} answers in the API's place (a captive portal, a login or block page): sign in or ask for ${call.host} to be allowed, or check --base-url`;
+  }
+  if (status >= 500) {
+    return `${who} a server that is not the OpenAI API (${origin.evidence})${said}; if a gateway stands in front of ${call.host}, it could not reach the API; else ${baseUrlAdvice(call)}`;
+  }
+  return `${who} a server that is not the OpenAI API (${origin.evidence})${said}; ${baseUrlAdvice(call)}`;
+}
+
+/** Statuses by which a server says it does not serve this path or method: a wrong server, not a page put in the way. */
+export const NOT_SERVED: ReadonlySet<number> = new Set([404, 405, 501]);
+
+/** "the base URL should end in /v1" when it does not, else: it does not lead to the API. */
+export function baseUrlAdvice(call: CallDescription): string {
+  const base = call.baseUrl;
+  if (base !== undefined) {
+    const url = new URL(base);
+    const path = url.pathname.replace(/\/+$/, '');
+    if (!path.endsWith('/v1')) return `the base URL should end in /v1: try --base-url ${url.origin}${path}/v1 (now ${base})`;
+    return `--base-url (or OPENAI_BASE_URL) ${base} does not lead to the OpenAI API or a server that speaks it`;
+  }
+  return 'check --base-url (or OPENAI_BASE_URL): it does not lead to the OpenAI API';
 }
 
 /** `create was blocked by a proxy, HTTP 403 (...), not an answer from the API: the egress policy must allow POST /v1/responses on api.openai.com` */

@@ -47,9 +47,13 @@ export function unfinishedEnding(
   facts: RunFacts,
   responseId: string | undefined,
   lastSeen: ResponseObject | undefined,
+  createMayExist?: string | undefined,
 ): ReportEnding {
+  const noId = createMayExist === undefined
+    ? '(none: no response was created)'
+    : `(not known: a response may have been created; the create carried Idempotency-Key ${createMayExist})`;
   const rows: [string, string][] = [
-    ['Response id', responseId ?? '(none: no response was created)'],
+    ['Response id', responseId ?? noId],
     ['Status', lastSeen?.status ? `${what}; last seen ${lastSeen.status}` : what],
     ['Finished at', facts.finishedAt.toISOString()],
     ['Elapsed seconds', facts.elapsedSeconds.toFixed(1)],

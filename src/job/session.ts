@@ -13,6 +13,7 @@ import { RunReport, type ReportHeader } from '../report/report.js';
 import { systemClock, type Clock } from './clock.js';
 import { Journal } from './journal.js';
 import { TunnelWatch } from '../egress/tunnel-watch.js';
+import { EvidenceCollector } from './evidence.js';
 
 /** What a reporting command (run, poll) works with: one report, one journal, one client, one clock. */
 export interface Session {
@@ -26,12 +27,16 @@ export interface Session {
   readonly startedAt: number;
   /** What is known so far; kept current so that whatever ends the run can still report it. */
   readonly progress: RunProgress;
+  /** What the answers show about who gave them (src/job/evidence.ts). */
+  readonly evidence: EvidenceCollector;
 }
 
 export interface RunProgress {
   responseId: string | undefined;
   lastSeen: ResponseObject | undefined;
   polls: number;
+  /** The Idempotency-Key of a create that may have started a response whose id is not known. */
+  createMayExist?: string | undefined;
 }
 
 /** Opens the report (header first, before anything is checked or sent) and wires the journal and the client. */
@@ -49,12 +54,13 @@ export function openSession(
   const report = RunReport.open(resolve(io.cwd, outputPath), header, redactor);
   const progress = chooseProgress({ stderr: io.stderr, redactor, options: consoleOptions }, clock, startedAt);
   const journal = new Journal(progress, report, () => clock.now());
-  const client = createApiClient(config, journal, clock);
-  return { redactor, report, journal, client, clock, startedAt, progress: { responseId: undefined, lastSeen: undefined, polls: 0 } };
+  const evidence = new EvidenceCollector();
+  const client = createApiClient(config, journal, clock, evidence);
+  return { redactor, report, journal, client, clock, startedAt, progress: { responseId: undefined, lastSeen: undefined, polls: 0 }, evidence };
 }
 
 /** The API client of a command: the endpoint calls, every request a journal row, every retry a journal event. */
-export function createApiClient(config: ApiConfig, journal: Journal, clock: Clock = systemClock): RetryingClient {
+export function createApiClient(config: ApiConfig, journal: Journal, clock: Clock = systemClock, evidence?: EvidenceCollector): RetryingClient {
   const http = new ResponsesClient({
     baseUrl: config.network.baseUrl,
     apiKey: config.apiKey,
@@ -64,7 +70,11 @@ export function createApiClient(config: ApiConfig, journal: Journal, clock: Cloc
     maxResponseBytes: config.network.maxResponseBytes,
     createDispatcher: () => createDispatcher(config.network),
     diagnosis: config.network.proxy ? new TunnelWatch(config.network.proxy) : undefined,
-    onExchange: (exchange) => journal.exchange(exchange),
+    proxied: config.network.proxy !== undefined,
+    onExchange: (exchange) => {
+      evidence?.noteExchange(exchange);
+      journal.exchange(exchange);
+    },
   });
   return new RetryingClient(http, {
     policy: { ...DEFAULT_RETRY_POLICY, maxRetries: config.maxRetries },

@@ -36,9 +36,15 @@ export async function submitCreate(session: Session, body: unknown, signal: Abor
   try {
     created = await session.client.create(body, key, signal);
   } catch (error) {
-    if (createMayHaveStarted(error)) throw new CreateUncertainError(error, key);
+    if (createMayHaveStarted(error)) {
+      // The report's Final Status must say the same as its event log: a response may exist.
+      session.progress.createMayExist = key;
+      throw new CreateUncertainError(error, key);
+    }
     throw error;
   }
+  const model = (body as { model?: unknown } | null)?.model;
+  session.evidence.noteCreate(created, typeof model === 'string' ? model : undefined);
   noteResponse(session, created.response);
   session.journal.info(`Created response ${created.response.id}: status ${created.response.status ?? '(none)'}`);
   return created;

@@ -24,5 +24,8 @@ export function runSummary(
     usage: summarizeUsage(response?.usage) ?? null,
     exit_code: exitCode,
     error,
+    // A create that may have started a response whose id is not known: the key to look it up by.
+    create_may_exist: session.progress.createMayExist === undefined ? null : { idempotency_key: session.progress.createMayExist },
+    evidence: session.evidence.summary(),
   };
 }

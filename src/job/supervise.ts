@@ -1,7 +1,8 @@
 import type { ApiAnswer } from '../api/client.js';
 import type { WatchConfig } from '../config/watch-config.js';
 import { writeJson } from '../console/json.js';
-import { ApiError, errorLine, exitCodeOf } from '../errors.js';
+import { errorLine, exitCodeOf } from '../errors.js';
+import { isUnknownResponse } from '../api/answer.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
 import type { Session } from './session.js';
@@ -96,6 +97,6 @@ export async function supervise(session: Session, io: Io, options: SuperviseOpti
  */
 function resumeHint(session: Session, error: unknown): string {
   const id = session.progress.responseId;
-  if (!id || (error instanceof ApiError && error.status === 404)) return '';
+  if (!id || isUnknownResponse(error)) return '';
   return `; response ${id} may still be running: ${resumeCommands(id)}`;
 }

@@ -5,7 +5,8 @@ import { exitCodeForStatus, resumeCommands, terminalEnding, unfinishedEnding } f
 import { checkedStatus, pollToTerminal } from './poller.js';
 import { elapsedSeconds, noteResponse, type Session } from './session.js';
 import type { ApiAnswer } from '../api/client.js';
-import { ApiError } from '../errors.js';
+import { isUnknownResponse } from '../api/answer.js';
+import { withEvidence } from '../report/evidence.js';
 
 export interface WatchResult {
   readonly status: string;
@@ -53,7 +54,9 @@ export async function watchToEnd(session: Session, first: ApiAnswer, intervalSec
   const exitCode = exitCodeForStatus(status);
   session.journal.stopLive();
   session.journal[exitCode === 0 ? 'info' : 'warn'](`Response ${responseId} reached terminal status ${status}`);
-  session.report.finish(terminalEnding(final, { elapsedSeconds: elapsedSeconds(session), polls, finishedAt: session.clock.now() }));
+  const evidence = session.evidence.summary();
+  if (evidence.warning) session.journal.warn(`Not the OpenAI API's background mode: ${evidence.warning}`);
+  session.report.finish(withEvidence(terminalEnding(final, { elapsedSeconds: elapsedSeconds(session), polls, finishedAt: session.clock.now() }), evidence));
   return { status, exitCode, response: final, polls };
 }
 
@@ -68,11 +71,12 @@ export function recordFailure(session: Session, error: unknown): void {
   // The command's own `bgprobe: ...` line says this on stderr, resume hint included.
   session.journal.reportOnly('ERROR', message);
   // A 404 means the API does not know the id (wrong id, other project, or expired): nothing to resume.
-  const unknown = error instanceof ApiError && error.status === 404;
+  const unknown = isUnknownResponse(error);
   if (responseId && !unknown) {
     session.journal.reportOnly('WARN', `Response ${responseId} may still be running: ${resumeCommands(responseId)}`);
   }
-  session.report.finish(unfinishedEnding('error: the run stopped', { elapsedSeconds: elapsedSeconds(session), polls, finishedAt: session.clock.now() }, responseId, lastSeen));
+  const ending = unfinishedEnding('error: the run stopped', { elapsedSeconds: elapsedSeconds(session), polls, finishedAt: session.clock.now() }, responseId, lastSeen, session.progress.createMayExist);
+  session.report.finish(withEvidence(ending, session.evidence.summary()));
 }
 
 /**
@@ -124,7 +128,7 @@ export async function recordStop(session: Session, stopped: RunStopped, cancelFi
     line += '; no response was created';
   }
   const facts = { elapsedSeconds: elapsedSeconds(session), polls: progress.polls, finishedAt: session.clock.now() };
-  session.report.finish(unfinishedEnding(what, facts, id, progress.lastSeen));
+  session.report.finish(withEvidence(unfinishedEnding(what, facts, id, progress.lastSeen, progress.createMayExist), session.evidence.summary()));
   return { exitCode: stopped.exitCode, line };
 }
 
