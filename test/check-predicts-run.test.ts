@@ -1,0 +1,192 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { emulatorFor, runMain, tempDir, TEST_KEY } from './helpers.js';
+
+/*
+ * check predicts run: for every kind of server a user may point bgprobe at, `check` exits 0
+ * only when `run` against the same server completes, and `run` completes without saying its
+ * answers were not the OpenAI API's only when `check` exits 0.
+ */
+
+const FAST = { queuedMs: 30, inProgressMs: 60 };
+
+interface Endpoint {
+  name: string;
+  verdict: string;
+  cause: string;
+  answered_by: string | null;
+  detail: string;
+  hint: string | null;
+}
+
+interface Pair {
+  check: { code: number; endpoints: Endpoint[]; stdout: string };
+  run: { code: number; json: Record<string, unknown>; stderr: string; report: string };
+}
+
+async function checkAndRun(t: TestContext, env: Record<string, string>, extra: readonly string[] = []): Promise<Pair> {
+  const dir = tempDir(t);
+  const check = await runMain(['check', '--json', ...extra], env, dir);
+  const run = await runMain(['run', '--json', '--poll-interval', '0.05', '--max-retries', '1', '--timeout', '5', '--output', 'r.md', ...extra], env, dir);
+  const pair: Pair = {
+    check: { code: check.code, endpoints: (JSON.parse(check.stdout) as { endpoints: Endpoint[] }).endpoints, stdout: check.stdout },
+    run: { code: run.code, json: JSON.parse(run.stdout) as Record<string, unknown>, stderr: run.stderr, report: readFileSync(join(dir, 'r.md'), 'utf8') },
+  };
+  const evidence = pair.run.json['evidence'] as { warning: string | null };
+  // The promise of check, both ways.
+  if (pair.check.code === 0) assert.equal(pair.run.code, 0, `check said ok, but the run failed:\n${pair.run.stderr}`);
+  assert.equal(pair.check.code === 0, pair.run.code === 0 && evidence.warning === null, `check exit ${pair.check.code}, run exit ${pair.run.code}, evidence ${evidence.warning}`);
+  return pair;
+}
+
+function byName(endpoints: readonly Endpoint[]): Record<string, Endpoint> {
+  return Object.fromEntries(endpoints.map((e) => [e.name, e]));
+}
+
+async function serve(t: TestContext, handler: (req: IncomingMessage, body: string, res: ServerResponse) => void): Promise<{ origin: string; seen: string[] }> {
+  const seen: string[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8').on('data', (d: string) => (body += d));
+    req.on('end', () => {
+      seen.push(`${req.method} ${req.url}`);
+      handler(req, body, res);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))));
+  return { origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+}
+
+function send(res: ServerResponse, status: number, body: string, headers: Record<string, string>): void {
+  res.writeHead(status, { 'content-length': String(Buffer.byteLength(body)), ...headers });
+  res.end(body);
+}
+
+test('the emulator at the right base URL: check ok, and the run completes with the API\'s marks and a background create', async (t) => {
+  const emulator = await emulatorFor(t, FAST);
+  const { check, run } = await checkAndRun(t, { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: emulator.baseUrl });
+  assert.equal(check.code, 0);
+  assert.deepEqual(check.endpoints.map((e) => [e.name, e.verdict, e.cause, e.answered_by]), [
+    ['create', 'ok', 'api_answered', 'api'],
+    ['retrieve', 'ok', 'api_answered', 'api'],
+    ['cancel', 'ok', 'api_answered', 'api'],
+  ]);
+  assert.equal(run.code, 0);
+  const evidence = run.json['evidence'] as Record<string, unknown>;
+  assert.equal(evidence['warning'], null);
+  assert.equal(evidence['with_api_marks'], evidence['answers']);
+  assert.equal(evidence['openai_version'], '2020-10-01');
+  assert.deepEqual(evidence['create'], { background: true, status: 'queued', model: 'gpt-5.2', model_asked: 'gpt-5.2', model_matches: true });
+  assert.doesNotMatch(run.stderr, /Not the OpenAI API/);
+  assert.match(run.report, /\| Evidence \| the answers carried the OpenAI API's marks, and the create came back as a background response \|/);
+  assert.match(run.report, /\| openai-version seen \| 2020-10-01 \|/);
+});
+
+test('the emulator at a base URL without /v1: wrong-server with "should end in /v1", and the run fails with the same advice', async (t) => {
+  const emulator = await emulatorFor(t, FAST);
+  const origin = new URL(emulator.baseUrl).origin;
+  const { check, run } = await checkAndRun(t, { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: origin });
+  assert.equal(check.code, 1);
+  for (const e of check.endpoints) {
+    assert.equal(e.verdict, 'wrong-server', e.name);
+    assert.equal(e.cause, 'wrong_path', e.name);
+    assert.match(e.hint ?? '', /the base URL should end in \/v1: try --base-url http:\/\/127\.0\.0\.1:\d+\/v1/);
+  }
+  assert.equal(run.code, 1);
+  assert.match(run.stderr, /HTTP 404 from the API: Invalid URL \(POST \/responses\); the base URL should end in \/v1/);
+  assert.doesNotMatch(run.stderr, /egress policy|may have been created/);
+  assert.equal(emulator.requests.filter((r) => r.method === 'POST' && r.path === '/responses').length, 2, 'one probe, one create: never resent');
+});
+
+/**
+ * A stub that follows the spec's shapes but is not the API, as a mock generated from the
+ * OpenAPI file answers: 200 to everything, a canned Response with its own id, no request id,
+ * no openai-* header, a model of its choosing.
+ */
+function specStub(req: IncomingMessage, _body: string, res: ServerResponse): void {
+  const canned = { id: 'resp_123', object: 'response', created_at: 1741476542, status: 'completed', background: false, model: 'gpt-4.1-2025-04-14', output: [{ type: 'message', id: 'msg_1', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: 'In a shocking turn of events...', annotations: [] }] }] };
+  void req;
+  send(res, 200, JSON.stringify(canned), { 'content-type': 'application/json' });
+}
+
+test('a spec-shaped stub that is not the API: check says wrong-server and cancels what it created; the run completes but says it was not the API', async (t) => {
+  const stub = await serve(t, specStub);
+  const { check, run } = await checkAndRun(t, { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: `${stub.origin}/v1` });
+  assert.equal(check.code, 1);
+  const e = byName(check.endpoints);
+  assert.equal(e['create']!.verdict, 'wrong-server');
+  assert.equal(e['create']!.cause, 'probe_accepted');
+  assert.match(e['create']!.detail, /accepted an empty create the API always refuses, and made response "resp_123"; bgprobe cancelled it .*Tokens may have been spent/);
+  assert.equal(e['retrieve']!.cause, 'other_id');
+  assert.equal(e['cancel']!.cause, 'other_id');
+  assert.ok(stub.seen.includes('POST /v1/responses/resp_123/cancel'), 'check cancelled the response the stub made');
+  // The run ends by its status, but says plainly whose answers they were.
+  assert.equal(run.code, 0);
+  const evidence = run.json['evidence'] as { warning: string; with_api_marks: number };
+  assert.equal(evidence.with_api_marks, 0);
+  assert.match(evidence.warning, /none of the 1 answers carried the OpenAI API's marks .*did not come from the OpenAI API/);
+  assert.match(evidence.warning, /not a background response of the model asked for \(background: false; status completed .*; model "gpt-4\.1-2025-04-14" where "gpt-5\.2" was asked for\)/);
+  assert.match(run.stderr, /WARN.*Not the OpenAI API's background mode: none of the 1 answers/);
+  assert.match(run.report, /\| Evidence \| none of the 1 answers carried the OpenAI API's marks/);
+});
+
+test('a static HTTP server: wrong-server (it does not serve these paths), and the run fails naming it', async (t) => {
+  // As `python3 -m http.server` answers: 404 pages for GET, 501 for POST.
+  const page = (code: number, message: string) => `<!DOCTYPE HTML><html><head><title>Error response</title></head><body><h1>Error response</h1><p>Error code: ${code}</p><p>Message: ${message}.</p></body></html>`;
+  const server = await serve(t, (req, _body, res) => {
+    if (req.method === 'GET') send(res, 404, page(404, 'File not found'), { 'content-type': 'text/html;charset=utf-8', server: 'SimpleHTTP/0.6 Python/3.12.3' });
+    else send(res, 501, page(501, "Unsupported method ('POST')"), { 'content-type': 'text/html;charset=utf-8', server: 'SimpleHTTP/0.6 Python/3.12.3' });
+  });
+  const { check, run } = await checkAndRun(t, { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: `${server.origin}/v1` });
+  assert.equal(check.code, 1);
+  const e = byName(check.endpoints);
+  assert.deepEqual([e['create']!.verdict, e['retrieve']!.verdict], ['wrong-server', 'wrong-server']);
+  assert.equal(e['retrieve']!.cause, 'wrong_path');
+  assert.match(e['create']!.detail, /HTTP 501 from a server that is not the API: "Error response Error code: 501 Message: Unsupported method \('POST'\)\."/);
+  assert.equal(run.code, 1);
+  assert.match(run.stderr, /bgprobe: create \(POST \/v1\/responses\) was answered HTTP 501 by a server that is not the OpenAI API .*"Error response Error code: 501/);
+  assert.doesNotMatch(run.stderr, /blocked by a proxy|egress policy/);
+});
+
+const PORTAL = '<html><head><title>Guest Wi-Fi</title><script>var x = 1;</script></head><body><h1>Welcome</h1><p>Please accept the terms &amp; conditions to continue.</p></body></html>';
+
+test('a transparent captive portal answering 200 with its page: blocked (a page in the API\'s place), with its words', async (t) => {
+  const portal = await serve(t, (_req, _body, res) => send(res, 200, PORTAL, { 'content-type': 'text/html' }));
+  const { check, run } = await checkAndRun(t, { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: `${portal.origin}/v1` });
+  assert.equal(check.code, 1);
+  for (const e of check.endpoints) {
+    assert.equal(e.verdict, 'blocked', e.name);
+    assert.equal(e.cause, 'non_api_page', e.name);
+    assert.match(e.detail, /HTTP 200 with a web page, not the API: "Guest Wi-Fi: Welcome Please accept the terms & conditions to continue\."/);
+  }
+  assert.doesNotMatch(check.stdout, /var x/, 'scripts are not quoted');
+  assert.equal(run.code, 1);
+  assert.match(run.stderr, /answers in the API's place \(a captive portal, a login or block page\)/);
+});
+
+test('a captive-portal proxy (CONNECT accepted, then its own page): blocked, not "unreachable"', async (t) => {
+  const emulator = await emulatorFor(t, FAST);
+  const pages = createServer((_req, res) => send(res, 200, PORTAL, { 'content-type': 'text/html' }));
+  const proxy = createServer((_req, res) => send(res, 200, PORTAL, { 'content-type': 'text/html' }));
+  proxy.on('connect', (_req, socket) => {
+    socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+    pages.emit('connection', socket);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => (proxy.closeAllConnections(), pages.closeAllConnections(), proxy.close(() => resolve()))));
+  const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+  const { check, run } = await checkAndRun(t, { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: emulator.baseUrl }, ['--proxy', proxyUrl]);
+  assert.equal(check.code, 1);
+  for (const e of check.endpoints) {
+    assert.equal(e.verdict, 'blocked', e.name);
+    assert.equal(e.answered_by, 'proxy', e.name);
+  }
+  assert.equal(run.code, 1);
+  assert.match(run.stderr, /Guest Wi-Fi/);
+  assert.equal(emulator.requests.length, 0, 'nothing reached the API');
+});
