@@ -38,7 +38,7 @@ export function renderCheck(result: CheckResult): string {
   for (const ep of result.endpoints) {
     const ms = ep.ms === null ? '' : `${ep.ms} ms`;
     const required = ep.required ? '' : ' (optional)';
-    lines.push(`  ${ep.verdict.padEnd(11)} ${`${ep.method} ${ep.path}`.padEnd(40)} ${ms.padStart(8)}  ${ep.name}${required}: ${ep.detail}`);
+    lines.push(`  ${ep.verdict.padEnd(12)} ${`${ep.method} ${ep.path}`.padEnd(40)} ${ms.padStart(8)}  ${ep.name}${required}: ${ep.detail}`);
     // An endpoint not probed because a stage failed shares that stage's hint, printed above.
     if (ep.hint && ep.verdict !== 'ok' && !ep.detail.startsWith('not sent:')) lines.push(`        hint: ${ep.hint}`);
   }
