@@ -58,7 +58,7 @@ async function serve(t: TestContext, handler: (req: IncomingMessage, body: strin
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))));
+  t.after(() => closeHttp(server));
   return { origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
 }
 
@@ -178,7 +178,10 @@ test('a captive-portal proxy (CONNECT accepted, then its own page): blocked, not
     pages.emit('connection', socket);
   });
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise<void>((resolve) => (proxy.closeAllConnections(), pages.closeAllConnections(), proxy.close(() => resolve()))));
+  t.after(() => {
+    pages.closeAllConnections();
+    return closeHttp(proxy);
+  });
   const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
   const { check, run } = await checkAndRun(t, { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: emulator.baseUrl }, ['--proxy', proxyUrl]);
   assert.equal(check.code, 1);
@@ -190,3 +193,9 @@ test('a captive-portal proxy (CONNECT accepted, then its own page): blocked, not
   assert.match(run.stderr, /Guest Wi-Fi/);
   assert.equal(emulator.requests.length, 0, 'nothing reached the API');
 });
+
+/** Closes a test's HTTP server, its open connections first. */
+function closeHttp(server: import('node:http').Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise<void>((resolve) => server.close(() => resolve()));
+}

@@ -89,7 +89,7 @@ test('a create reset after the server read it may have created a response: said 
     req.on('end', () => req.socket.resetAndDestroy());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))));
+  t.after(() => closeHttp(server));
   await assertMayExist(t, `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, () => requests, /^bgprobe: POST \/v1\/responses: the connection to 127\.0\.0\.1:\d+ failed \((ECONNRESET|UND_ERR_SOCKET)/);
 });
 
@@ -105,7 +105,7 @@ test('a create answered 200 whose body is cut off may have created a response: n
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))));
+  t.after(() => closeHttp(server));
   await assertMayExist(t, `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, () => requests, /^bgprobe: POST \/v1\/responses answered HTTP 200 but its body was cut off: /);
 });
 
@@ -138,3 +138,9 @@ test('cancel: a 404 from a server that is not the API is not "no response is kno
   assert.doesNotMatch(result.stderr, /no response .* is known/);
   assert.match(result.stderr, /^bgprobe: retrieve \(GET \/v1\/responses\/resp_abc\) was answered HTTP 404 by a server that is not the OpenAI API \(an application\/json body without the API's envelope or headers\): "\{"message":"route not found"\}"/m);
 });
+
+/** Closes a test's HTTP server, its open connections first. */
+function closeHttp(server: import('node:http').Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise<void>((resolve) => server.close(() => resolve()));
+}
