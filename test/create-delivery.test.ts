@@ -46,7 +46,7 @@ test('a create whose TLS handshake never completes was never sent: it is retried
   assert.equal(silent.accepted(), 2, 'sent again after the first attempt, as an undelivered request');
   assert.match(result.stderr, /Retry 1\/1 in .* the request was never sent/);
   assert.doesNotMatch(result.stderr, /may have been created/);
-  assert.match(result.stderr.trim().split('\n').at(-1)!, /^bgprobe: POST \/v1\/responses: no connection to 127\.0\.0\.1:\d+ within the time allowed \(--timeout\); the request was never sent$/);
+  assert.match(result.stderr.trim().split('\n').at(-1)!, /^bgprobe: POST \/v1\/responses: the connection to 127\.0\.0\.1:\d+ did not complete within --timeout; the request was never sent$/);
   const summary = JSON.parse(result.stdout) as Record<string, unknown>;
   assert.equal(summary['create_may_exist'], null);
   assert.match(finalStatus(dir), /\(none: no response was created\)/);

@@ -6,9 +6,9 @@ import type { FaultAction } from '../src/emulator/faults.js';
 import { callsOf, emulatorFor, envFor, runCli, tempDir } from './helpers.js';
 
 const cases: [string, FaultAction, RegExp][] = [
-  ['a 200 that is not JSON', { kind: 'not-json' }, /answered HTTP 200 with content type text\/html; charset=utf-8, not JSON/],
+  ['a 200 that is not JSON', { kind: 'not-json' }, /retrieve \(GET \/v1\/responses\/resp_\w+\) was answered HTTP 200 by a web page that is not the OpenAI API \(an HTML page\): "Access denied/],
   ['an object without status', { kind: 'no-status' }, /the Response object for resp_\w+ has no status/],
-  ['an answer about another id', { kind: 'wrong-id' }, /the API answered about response "resp_\w+" when asked about resp_\w+/],
+  ['an answer about another id', { kind: 'wrong-id' }, /an answer about response "resp_\w+" came when asked about resp_\w+: not the API's answer/],
 ];
 
 for (const [name, action, message] of cases) {

@@ -47,7 +47,7 @@ test('run through a TLS-intercepting proxy that allows only GET, HEAD and OPTION
   const result = await bgprobe(t, [...RUN, '--ca-file', proxyCa.certPath], env, dir);
   assert.equal(result.code, 1);
   const line = /^bgprobe: (.+)$/m.exec(result.stderr)?.[1] ?? '';
-  assert.match(line, /^create was blocked by a proxy, HTTP 403 \(x-proxy-error: blocked-by-method-policy\), not an answer from the API: the egress policy must allow POST \/v1\/responses on 127\.0\.0\.1:\d+$/);
+  assert.match(line, /^create was blocked by a proxy, HTTP 403 \(x-proxy-error: blocked-by-method-policy\), not an answer from the API: the egress policy must allow POST \/v1\/responses on 127\.0\.0\.1:\d+; the proxy said: "CODEX_NETWORK_POLICY_DECISION .*"$/);
   assert.ok(report(dir).includes(line));
   assert.deepEqual(proxy.requests.map((r) => r.method), ['POST']);
   assert.equal(emulator.requests.length, 0);
@@ -128,9 +128,10 @@ test('an https:// URL for a plain HTTP proxy is named as the proxy\'s TLS failur
 test('a listener that accepts and never answers is diagnosed within the timeout, as API host and as proxy', { timeout: 30_000 }, async (t) => {
   const emulator = await httpsEmulatorFor(t);
   const silent = await startSilentListener(t);
-  const asHost = await bgprobe(t, [...RUN, '--timeout', '0.5'], apiEnv(emulator, { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: `https://127.0.0.1:${silent.port}/v1` }));
+  // Never sent, so it is retried like any undelivered request: one retry keeps the test short.
+  const asHost = await bgprobe(t, [...RUN, '--timeout', '0.5', '--max-retries', '1'], apiEnv(emulator, { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: `https://127.0.0.1:${silent.port}/v1` }));
   assert.equal(asHost.code, 1);
-  assert.match(asHost.stderr, /POST \/v1\/responses: .*(Connect Timeout|no complete answer within 0\.5 s)/);
+  assert.match(asHost.stderr, /POST \/v1\/responses: .*(Connect Timeout|no complete answer within 0\.5 s|did not complete within --timeout; the request was never sent)/);
   const asProxy = await bgprobe(t, [...RUN, '--timeout', '0.5'], apiEnv(emulator, { OPENAI_API_KEY: TEST_KEY, HTTPS_PROXY: `http://127.0.0.1:${silent.port}` }));
   assert.equal(asProxy.code, 1);
   assert.match(asProxy.stderr, /accepted the connection but never answered CONNECT/);

@@ -59,7 +59,7 @@ test('a proxy page that echoes every request header leaks nothing, even after th
     env: { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: server.baseUrl },
   });
   assert.equal(result.code, 1, result.stderr);
-  assert.match(errorLines(result.stderr).join('\n'), /retrieve was blocked by a proxy, HTTP 403 \(an HTML page titled "Request blocked"\), not an answer from the API/);
+  assert.match(errorLines(result.stderr).join('\n'), /retrieve \(GET \/v1\/responses\/resp_\w+\) was answered HTTP 403 by a web page that is not the OpenAI API \(an HTML page titled "Request blocked"\)/);
   assert.match(result.stderr, /resume with "bgprobe poll resp_\w+"/, 'the response id is never lost');
   assertNoSecret(everyOutput(result, dir), TEST_KEY);
 });

@@ -62,8 +62,6 @@ export const CREATE_RETRYABLE_STATUSES: ReadonlySet<number> = new Set([
 /** 429s that need a human (billing), not a wait: the `type` or `code` of the API's error. */
 export const QUOTA_ERRORS: ReadonlySet<string> = new Set(['insufficient_quota', 'credit_balance_exhausted']);
 
-/** Network failures that say nothing reached the server, and that may pass on their own. */
-const UNDELIVERED_TRANSIENT_STAGES: ReadonlySet<string> = new Set(['connect']);
 /** Temporary DNS failure; ENOTFOUND is a wrong host name and never passes on its own. */
 const TRANSIENT_DNS_CODES: ReadonlySet<string> = new Set(['EAI_AGAIN']);
 /** Failures that waiting cannot fix: a wrong host name, a TLS trust problem, a proxy's refusal. */
@@ -80,7 +78,8 @@ export function isRetryable(call: EndpointName, error: unknown): boolean {
   }
   if (error instanceof NetworkError) {
     const transientDns = TRANSIENT_DNS_CODES.has(rootCoded(error.cause).code ?? '');
-    if (call === 'create') return !error.maybeDelivered && (UNDELIVERED_TRANSIENT_STAGES.has(error.stage) || transientDns);
+    // A create that was never written is sent again exactly as any other call would be.
+    if (call === 'create' && error.maybeDelivered) return false;
     return transientDns || !PERMANENT_STAGES.has(error.stage);
   }
   return false;

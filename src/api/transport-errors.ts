@@ -63,7 +63,8 @@ export function toNetworkError(error: unknown, what: string, target: string, wri
 /** The same failure, said as what it was: the request never left, so nothing can have been created. */
 function notWritten(error: NetworkError, what: string, target: string): NetworkError {
   if (error.stage === 'timeout') {
-    return new NetworkError(`${what}: no connection to ${target} within the time allowed (--timeout); the request was never sent`, 'connect', false, { cause: error.cause ?? error });
+    // The stage stays `timeout`, so a proxy's silence is still recognised (src/egress/tunnel-watch.ts).
+    return new NetworkError(`${what}: the connection to ${target} did not complete within --timeout; the request was never sent`, 'timeout', false, { cause: error.cause ?? error });
   }
   const { code, message } = rootCoded(error.cause ?? error);
   const label = code ? `${code}: ${message}` : message;

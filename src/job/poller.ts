@@ -48,7 +48,8 @@ export async function pollToTerminal(options: PollOptions): Promise<PollResult> 
 export function checkedStatus(answer: ApiAnswer, expectedId: string): string {
   const { response } = answer;
   if (response.id !== expectedId) {
-    throw new ProtocolError(`the API answered about response ${JSON.stringify(response.id)} when asked about ${expectedId}; is a proxy or cache rewriting answers?`);
+    // The API always answers about the id asked for: this answer came from something else.
+    throw new ProtocolError(`an answer about response ${JSON.stringify(response.id)} came when asked about ${expectedId}: not the API's answer (is a proxy, a cache or a mock answering?)`);
   }
   if (typeof response.status !== 'string' || response.status === '') {
     throw new ProtocolError(`the Response object for ${expectedId} has no status; bgprobe cannot tell whether it is finished`);

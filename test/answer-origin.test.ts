@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { toNetworkError } from '../src/api/transport-errors.js';
+import { answerWords, baseUrlAdvice, notFromApi, whoAnswered } from '../src/egress/answer-origin.js';
+import { NetworkError } from '../src/errors.js';
+import { isModelOrSnapshot } from '../src/job/evidence.js';
+
+const CALL = { name: 'create', method: 'POST', path: '/v1/responses', route: '/v1/responses', host: 'api.openai.com', baseUrl: 'https://api.openai.com/v1' };
+
+test("an answer's own words: the API's message, a page's text without scripts, capped to one line", () => {
+  const envelope = JSON.stringify({ error: { message: 'Missing required parameter: \'model\'.', type: 'invalid_request_error', param: 'model', code: 'missing_required_parameter' } });
+  assert.equal(answerWords(envelope, 'application/json'), "Missing required parameter: 'model'.");
+  const page = '<html><head><title>Blocked</title><style>p{color:red}</style><script>alert(1)</script></head><body><p>Site &amp; category\n  not allowed</p></body></html>';
+  assert.equal(answerWords(page, 'text/html; charset=utf-8'), 'Blocked: Site & category not allowed');
+  assert.equal(answerWords('line one\r\nline two\u001b[2J', 'text/plain'), 'line one line two [2J');
+  const long = answerWords('x'.repeat(5000), 'text/plain');
+  assert.equal(long.length, 163);
+  assert.ok(long.endsWith('...'));
+  assert.equal(answerWords('', undefined), '(empty body)');
+});
+
+test('the fix fits who answered: a wrong base path, a page in between, a proxy', () => {
+  assert.match(baseUrlAdvice({ ...CALL, baseUrl: 'http://127.0.0.1:8787/' }), /^the base URL should end in \/v1: try --base-url http:\/\/127\.0\.0\.1:8787\/v1 /);
+  assert.match(baseUrlAdvice({ ...CALL, baseUrl: 'https://gw.example/openai' }), /try --base-url https:\/\/gw\.example\/openai\/v1 /);
+  assert.match(baseUrlAdvice(CALL), /does not lead to the OpenAI API/);
+  const other = whoAnswered(404, { 'content-type': 'text/plain' }, 'route not found');
+  const line = notFromApi({ ...CALL, baseUrl: 'http://127.0.0.1:8787' }, 404, other, 'route not found', false);
+  assert.match(line, /answered HTTP 404 by a server that is not the OpenAI API \(a text\/plain body without the API's envelope or headers\): "route not found"; the base URL should end in \/v1/);
+  assert.doesNotMatch(line, /egress policy|proxy/);
+  const proxy = whoAnswered(403, { 'x-proxy-error': 'blocked-by-allowlist' }, 'denied');
+  assert.match(notFromApi(CALL, 403, proxy, 'denied', false), /blocked by a proxy, HTTP 403 \(x-proxy-error: blocked-by-allowlist\).*egress policy must allow POST \/v1\/responses on api\.openai\.com; the proxy said: "denied"$/);
+});
+
+test('a failure before undici wrote the request delivered nothing, whatever its code; after it, it may have', () => {
+  const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+  const before = toNetworkError(reset, 'POST /v1/responses', 'api.openai.com', false);
+  assert.equal(before.maybeDelivered, false);
+  assert.equal(before.stage, 'connect');
+  assert.match(before.message, /failed before the request was sent \(ECONNRESET: read ECONNRESET\)/);
+  assert.equal(toNetworkError(reset, 'POST /v1/responses', 'api.openai.com', true).maybeDelivered, true);
+  const deadline = new NetworkError('POST /v1/responses: no complete answer within 5 s (--timeout)', 'timeout', true);
+  const unsent = toNetworkError(deadline, 'POST /v1/responses', 'api.openai.com', false);
+  assert.equal(unsent.maybeDelivered, false);
+  assert.match(unsent.message, /the request was never sent/);
+  assert.equal(toNetworkError(deadline, 'POST /v1/responses', 'api.openai.com', true), deadline);
+});
+
+test('the model asked for, or a dated snapshot of it', () => {
+  assert.equal(isModelOrSnapshot('gpt-5.2', 'gpt-5.2'), true);
+  assert.equal(isModelOrSnapshot('gpt-5.2-2025-12-11', 'gpt-5.2'), true);
+  assert.equal(isModelOrSnapshot('gpt-5.2-pro', 'gpt-5.2'), false);
+  assert.equal(isModelOrSnapshot('gpt-4.1-2025-04-14', 'gpt-5.2'), false);
+});
