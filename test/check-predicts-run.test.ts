@@ -190,7 +190,7 @@ test('a captive-portal proxy (CONNECT accepted, then its own page): blocked, not
     assert.equal(e.answered_by, 'proxy', e.name);
   }
   assert.equal(run.code, 1);
-  assert.match(run.stderr, /Guest Wi-Fi/);
+  assert.match(run.stderr, /was answered HTTP 200 by the proxy \(an HTML page titled "Guest Wi-Fi"\), not by the API: "Guest Wi-Fi: Welcome .*"; the proxy answers in the API's place \(a captive portal or a login page\)/);
   assert.equal(emulator.requests.length, 0, 'nothing reached the API');
 });
 

@@ -142,7 +142,8 @@ export function notFromApi(call: CallDescription, status: number, origin: Answer
   const said = `: "${words}"`;
   if (origin.by === 'proxy') {
     if (status >= 400 && status < 500) return `${blockedByIntermediary(call, status, origin.evidence)}; the proxy said${said}`;
-    return `${call.name} (${call.method} ${call.path}) got HTTP ${status} from a proxy (${origin.evidence}), not from the API${said}; the proxy could not reach ${call.host} or gave up on it`;
+    if (status >= 500) return `${call.name} (${call.method} ${call.path}) got HTTP ${status} from a proxy (${origin.evidence}), not from the API${said}; the proxy could not reach ${call.host} or gave up on it`;
+    return `${call.name} (${call.method} ${call.path}) was answered HTTP ${status} by the proxy (${origin.evidence}), not by the API${said}; the proxy answers in the API's place (a captive portal or a login page): sign in, or ask for ${call.host} to be allowed`;
   }
   const who = `${call.name} (${call.method} ${call.path}) was answered HTTP ${status} by`;
   if (html && !NOT_SERVED.has(status)) {
