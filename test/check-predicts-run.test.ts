@@ -4,7 +4,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { writeFileSync } from 'node:fs';
+import { apiCa, authorityOf, httpsEmulatorFor, proxyCa } from './egress-fixtures.js';
 import { emulatorFor, runMain, tempDir, TEST_KEY } from './helpers.js';
+import { startConnectProxy, startInterceptingProxy } from './proxies.js';
 
 /*
  * check predicts run: for every kind of server a user may point bgprobe at, `check` exits 0
@@ -30,6 +33,8 @@ interface Pair {
 
 async function checkAndRun(t: TestContext, env: Record<string, string>, extra: readonly string[] = []): Promise<Pair> {
   const dir = tempDir(t);
+  // For the HTTPS emulator: Node reads NODE_EXTRA_CA_CERTS only at start-up, bgprobe also from .env.
+  writeFileSync(join(dir, '.env'), `NODE_EXTRA_CA_CERTS=${apiCa.certPath}\n`);
   const check = await runMain(['check', '--json', ...extra], env, dir);
   const run = await runMain(['run', '--json', '--poll-interval', '0.05', '--max-retries', '1', '--timeout', '5', '--output', 'r.md', ...extra], env, dir);
   const pair: Pair = {
@@ -192,6 +197,28 @@ test('a captive-portal proxy (CONNECT accepted, then its own page): blocked, not
   assert.equal(run.code, 1);
   assert.match(run.stderr, /was answered HTTP 200 by the proxy \(an HTML page titled "Guest Wi-Fi"\), not by the API: "Guest Wi-Fi: Welcome .*"; the proxy answers in the API's place \(a captive portal or a login page\)/);
   assert.equal(emulator.requests.length, 0, 'nothing reached the API');
+});
+
+test('each test proxy: check exits 0 exactly when the run through it completes as the API\'s background mode', async (t) => {
+  const emulator = await httpsEmulatorFor(t);
+  const env = { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: emulator.baseUrl };
+  const allowing = await startConnectProxy(t, { allow: [authorityOf(emulator)] });
+  const through = await checkAndRun(t, env, ['--proxy', allowing.url]);
+  assert.equal(through.check.code, 0, through.check.stdout);
+  assert.equal((through.run.json['evidence'] as { warning: unknown }).warning, null);
+
+  const refusing = await startConnectProxy(t, { allow: ['api.openai.com:443'] });
+  const refused = await checkAndRun(t, env, ['--proxy', refusing.url]);
+  assert.deepEqual(refused.check.endpoints.map((e) => e.verdict), ['blocked', 'blocked', 'blocked']);
+
+  const getOnly = await startInterceptingProxy(t, { ca: proxyCa, upstreamCa: apiCa.cert, allowMethods: ['GET', 'HEAD', 'OPTIONS'] });
+  const methods = await checkAndRun(t, env, ['--proxy', getOnly.url, '--ca-file', proxyCa.certPath]);
+  assert.deepEqual(methods.check.endpoints.map((e) => [e.verdict, e.cause]), [['blocked', 'proxy_refused'], ['ok', 'api_answered'], ['blocked', 'proxy_refused']]);
+  assert.equal(methods.run.code, 1);
+
+  const all = await startInterceptingProxy(t, { ca: proxyCa, upstreamCa: apiCa.cert, allowMethods: ['GET', 'POST'] });
+  const intercepted = await checkAndRun(t, env, ['--proxy', all.url, '--ca-file', proxyCa.certPath]);
+  assert.equal(intercepted.check.code, 0, intercepted.check.stdout);
 });
 
 /** Closes a test's HTTP server, its open connections first. */
