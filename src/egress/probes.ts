@@ -2,6 +2,7 @@ import type { ApiAnswer, Exchange, ResponsesClient } from '../api/client.js';
 import { ENDPOINTS, endpointPath, type Endpoint } from '../api/endpoints.js';
 import { isInvalidUrl, NotApiAnswerError } from '../api/answer.js';
 import { ApiError, NetworkError } from '../errors.js';
+import { isQuotaError } from '../api/retry.js';
 import { baseUrlAdvice, NOT_SERVED, type Answerer, type CallDescription } from './answer-origin.js';
 import type { TunnelWatch } from './tunnel-watch.js';
 
@@ -21,6 +22,7 @@ export type Cause =
   | 'api_key_not_checked' // ok: the API's 401 without a key: the path works
   | 'api_busy' // ok: the API itself answered 429 or 5xx: the path works, the API was busy
   | 'key_refused' // auth: the API refused the key given
+  | 'quota_exhausted' // auth: the API's 429 insufficient_quota: the account cannot start a run
   | 'proxy_refused' // blocked: a proxy's own refusal (its marks, or the configured proxy)
   | 'tunnel_refused' // blocked: the proxy refused the CONNECT tunnel
   | 'non_api_page' // blocked: a web page (a captive portal, a login or block page) answered for the API
@@ -174,6 +176,10 @@ function classifyHttp(ep: Endpoint, call: CallDescription, error: ApiError, keyG
       return { verdict: 'wrong-server', cause: 'other_id', answered_by: by, detail: `HTTP ${status} about ${named[0]}, not the id asked for: not the API`, hint: `a server that is not the OpenAI API answers at ${call.baseUrl}; ${baseUrlAdvice(call)}` };
     }
     return { verdict: 'ok', cause: 'api_answered', answered_by: by, detail: `the API answered HTTP ${status}, as expected for this probe${keyGiven ? ' (key accepted)' : ''}`, hint: null };
+  }
+  if (status === 429 && isQuotaError(error)) {
+    // Not retried by a run either: check must not promise that one can start.
+    return { verdict: 'auth', cause: 'quota_exhausted', answered_by: by, detail: `the API answered HTTP 429: ${words}`, hint: "the path works, but the key's account has no quota or credit left: see the account's billing page" };
   }
   if (status === 429 || status >= 500) {
     // The API itself answered, so egress works; but a 429 or 5xx is not what this probe expects: say so, with its words.
