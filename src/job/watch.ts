@@ -6,6 +6,7 @@ import { checkedStatus, pollToTerminal } from './poller.js';
 import { elapsedSeconds, noteResponse, type Session } from './session.js';
 import type { ApiAnswer } from '../api/client.js';
 import { ApiError } from '../errors.js';
+import { terminalReason } from './terminal-reason.js';
 
 export interface WatchResult {
   readonly status: string;
@@ -52,7 +53,8 @@ export async function watchToEnd(session: Session, first: ApiAnswer, intervalSec
   const status = final.status ?? '';
   const exitCode = exitCodeForStatus(status);
   session.journal.stopLive();
-  session.journal[exitCode === 0 ? 'info' : 'warn'](`Response ${responseId} reached terminal status ${status}`);
+  const reason = exitCode === 0 ? undefined : terminalReason(final);
+  session.journal[exitCode === 0 ? 'info' : 'warn'](`Response ${responseId} reached terminal status ${status}${reason ? ` (${reason})` : ''}`);
   session.report.finish(terminalEnding(final, { elapsedSeconds: elapsedSeconds(session), polls, finishedAt: session.clock.now() }));
   return { status, exitCode, response: final, polls };
 }
