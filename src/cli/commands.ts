@@ -113,6 +113,8 @@ export const COMMANDS = {
       ['--final-status <status>', 'terminal status it reaches (default: completed)'],
       ['--output-text <text>', "the model's answer (default: a short text echoing the question)"],
       ['--never-finish', 'responses stay in_progress forever (for --max-wait and interrupts)'],
+      ['--tls-cert <path>', 'serve HTTPS with this certificate (PEM), with --tls-key; clients then need --ca-file'],
+      ['--tls-key <path>', 'the private key (PEM) of --tls-cert'],
       ['--fault <faults>', 'scripted faults, e.g. poll2=drop,poll3=503:retry-after=1,poll4=slow:2000,poll5=no-status (every action: README, section The emulator)'],
     ],
   },
