@@ -67,7 +67,7 @@ test('--json names the base URL and carries the answer, cut past the cap with a 
   assert.equal(summary['output_text'], 'A short answer.');
   assert.equal(summary['output_text_truncated'], false);
 
-  const long = 'é'.repeat(OUTPUT_TEXT_CAP) + '\n' + 'x'.repeat(5000);
+  const long = `${'é'.repeat(OUTPUT_TEXT_CAP)}\n${'x'.repeat(5000)}`;
   const big = await emulatorFor(t, { ...SHORT, outputText: long });
   const cut = await runCli(['run', '--json', '--poll-interval', '0.05', '--output', 'big.md'], { cwd: dir, env: envFor(big) });
   assert.equal(cut.code, 0, cut.stderr);
