@@ -61,17 +61,17 @@ function readTlsFlags(certPath: string | undefined, keyPath: string | undefined,
   if (certPath === undefined || keyPath === undefined) {
     throw new UsageError(`${certPath === undefined ? '--tls-key' : '--tls-cert'} given alone; HTTPS needs both --tls-cert and --tls-key (PEM files)`);
   }
-  const read = (flag: string, path: string, marker: string) => {
+  const read = (flag: string, path: string, marker: RegExp, what: string) => {
     let text: string;
     try {
       text = readFileSync(resolve(cwd, path), 'utf8');
     } catch (error) {
       throw new UsageError(`${flag} ${JSON.stringify(path)} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}); give a PEM file`);
     }
-    if (!text.includes(marker)) throw new UsageError(`${flag} ${JSON.stringify(path)} is not a PEM file with ${marker.replace(/-/g, '').trim().toLowerCase()}; give one such as openssl writes`);
+    if (!marker.test(text)) throw new UsageError(`${flag} ${JSON.stringify(path)} is not a PEM file with ${what}; give one such as openssl writes`);
     return text;
   };
-  return { cert: read('--tls-cert', certPath, 'BEGIN CERTIFICATE'), key: read('--tls-key', keyPath, 'PRIVATE KEY'), certPath };
+  return { cert: read('--tls-cert', certPath, /-----BEGIN CERTIFICATE-----/, 'a certificate'), key: read('--tls-key', keyPath, /-----BEGIN [A-Z ]*PRIVATE KEY-----/, 'a private key'), certPath };
 }
 
 function parseFaultFlag(text: string): Fault[] {
