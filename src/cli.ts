@@ -92,6 +92,10 @@ export async function main(args: readonly string[], given: Io): Promise<ExitCode
         // summary line (a status, an id) must not reach a terminal or a log as escape codes.
         return stdout.write(text.replace(CONTROL_CHARACTERS, '\uFFFD'));
       },
+      writeStyled: (text: string) => {
+        stdoutUsed = true;
+        return stdout.write(text);
+      },
     },
     stderr: redactedSink(given.stderr, redactor),
   };

@@ -6,6 +6,11 @@ export interface TextSink {
   readonly isTTY?: boolean | undefined;
   /** Width of the terminal, when the sink is one. */
   readonly columns?: number | undefined;
+  /**
+   * stdout only: writes text whose control characters the caller has already replaced, keeping
+   * the colour codes it added itself (`check` on a terminal); `write` would replace those too.
+   */
+  readonly writeStyled?: ((text: string) => unknown) | undefined;
 }
 
 export interface Io {

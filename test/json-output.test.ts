@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { emulatorFor, runCli, singleJsonObject, tempDir, TEST_KEY } from './helpers.js';
 
 /** The keys of run's --json object, always all present, so CI never has to test for one. */
-const RUN_KEYS = ['id', 'status', 'model', 'report', 'polls', 'elapsed_seconds', 'usage', 'exit_code', 'error', 'create_may_exist', 'evidence'].sort();
+const RUN_KEYS = ['id', 'status', 'model', 'base_url', 'report', 'polls', 'elapsed_seconds', 'usage', 'output_text', 'output_text_truncated', 'exit_code', 'error', 'create_may_exist', 'evidence'].sort();
 
 test('run --json prints one object with id, status, model, report, polls, elapsed, usage and exit code', async (t) => {
   const emulator = await emulatorFor(t, { queuedMs: 50, inProgressMs: 100 });
@@ -52,7 +52,7 @@ test('run --json reports a non-completed terminal status with exit code 3 inside
   assert.deepEqual(Object.keys(summary).sort(), RUN_KEYS);
   assert.equal(summary['status'], 'failed');
   assert.equal(summary['exit_code'], 3);
-  assert.equal(summary['error'], null, 'a failed response is an outcome, not an error of the run');
+  assert.equal(summary['error'], 'failed: server_error: The model failed to generate a response.', "the API's reason for the outcome");
 });
 
 test('run --json without a key still prints exactly one object, with the error, and sends nothing', async (t) => {

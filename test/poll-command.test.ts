@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { callsOf, createResponseOn, emulatorFor, envFor, runCli, sections, tempDir, TEST_KEY } from './helpers.js';
+import { callsOf, createResponseOn, emulatorFor, envFor, runCli, sections, singleJsonObject, tempDir, TEST_KEY } from './helpers.js';
 
 test('poll attaches to a response made elsewhere and follows it to completed, with the report run writes', async (t) => {
   // The first two GETs (the attach and poll 1) see in_progress whatever the clock says, so the
@@ -35,7 +35,7 @@ test('poll --json prints the same object as run', async (t) => {
   const result = await runCli(['poll', id, '--poll-interval', '0.1', '--json'], { cwd: dir, env: envFor(emulator) });
   assert.equal(result.code, 3, result.stderr);
   const summary = JSON.parse(result.stdout);
-  assert.deepEqual(Object.keys(summary), ['id', 'status', 'model', 'report', 'polls', 'elapsed_seconds', 'usage', 'exit_code', 'error', 'create_may_exist', 'evidence']);
+  assert.deepEqual(Object.keys(summary), ['id', 'status', 'model', 'base_url', 'report', 'polls', 'elapsed_seconds', 'usage', 'output_text', 'output_text_truncated', 'exit_code', 'error', 'create_may_exist', 'evidence']);
   assert.equal(summary.id, id);
   assert.equal(summary.status, 'failed');
   assert.equal(summary.exit_code, 3);
@@ -53,13 +53,37 @@ test('poll --max-wait exits 4 and says how to resume; --base-url wins over the e
   assert.match(result.stderr, new RegExp(`resume with "bgprobe poll ${id}"`));
 });
 
-test('poll of an unknown id fails plainly with exit 1', async (t) => {
+test('poll of an id the API does not know says so in one line, exits 1 and leaves no report behind', async (t) => {
   const emulator = await emulatorFor(t);
-  const result = await runCli(['poll', 'resp_unknown', '--output', 'p.md'], { cwd: tempDir(t), env: envFor(emulator) });
+  const dir = tempDir(t);
+  const result = await runCli(['poll', 'resp_unknown'], { cwd: dir, env: envFor(emulator) });
   assert.equal(result.code, 1);
-  assert.match(result.stderr.trim().split('\n').at(-1)!, /^bgprobe: GET \/v1\/responses\/resp_unknown failed: HTTP 404 invalid_request_error: Response with id 'resp_unknown' not found\./);
+  assert.match(
+    result.stderr.trim().split('\n').at(-1)!,
+    /^bgprobe: the API does not know response resp_unknown \(GET \/v1\/responses\/resp_unknown: HTTP 404 "Response with id 'resp_unknown' not found\.", x-request-id req_\w+\); check the id, and that the API key belongs to the project that created the response\. No report was written$/,
+  );
+  assert.equal(result.stdout, '', 'no "Report written to" line');
+  assert.ok(!existsSync(join(dir, 'scratchpad', 'poll_resp_unknown.md')), 'no report for an id that does not exist');
   assert.equal(callsOf(emulator).polls, 1, '404 is not retried');
   assert.doesNotMatch(result.stderr, /may still be running/, 'an id the API does not know is not "still running"');
+
+  // A file already at --output is left as it was, and --json gets the one error object.
+  writeFileSync(join(dir, 'kept.md'), 'an older report\n');
+  const json = await runCli(['poll', 'resp_unknown', '--output', 'kept.md', '--json'], { cwd: dir, env: envFor(emulator) });
+  assert.equal(json.code, 1);
+  assert.deepEqual(Object.keys(singleJsonObject(json.stdout)), ['error', 'exit_code']);
+  assert.match(String(singleJsonObject(json.stdout)['error']), /^the API does not know response resp_unknown /);
+  assert.equal(readFileSync(join(dir, 'kept.md'), 'utf8'), 'an older report\n');
+});
+
+test("poll's 404 that is not about the id (a wrong base path) is not called an unknown id, and keeps its report", async (t) => {
+  const emulator = await emulatorFor(t);
+  const dir = tempDir(t);
+  const id = await createResponseOn(emulator);
+  const result = await runCli(['poll', id, '--output', 'p.md', '--base-url', emulator.baseUrl.replace(/\/v1$/, '/v2')], { cwd: dir, env: envFor(emulator) });
+  assert.equal(result.code, 1);
+  assert.doesNotMatch(result.stderr, /does not know response/);
+  assert.match(readFileSync(join(dir, 'p.md'), 'utf8'), /Invalid URL/);
 });
 
 test('poll without an id, or with a malformed one, is a usage error and sends nothing', async (t) => {

@@ -46,11 +46,16 @@ const WATCH_FLAGS: readonly FlagSpec[] = [
   ['--json', 'print one JSON summary object on stdout instead of the two summary lines'],
 ];
 
+/** poll has no --emulator, so its --poll-interval help names only its own default. */
+const POLL_WATCH_FLAGS: readonly FlagSpec[] = WATCH_FLAGS.map(([usage, description]): FlagSpec =>
+  usage.startsWith('--poll-interval') ? [usage, 'seconds between polls, decimals allowed (default: 10)'] : [usage, description],
+);
+
 const RUN_FLAGS: readonly FlagSpec[] = [
   ['--model <name>', 'model to ask (default: gpt-5.2)'],
   ['--output <path>', 'Markdown report path, folders created (default: scratchpad/background_mode_gpt52_test_report.md)'],
   ['--prompt <text>', 'user prompt (default: a job-shop scheduling question)'],
-  ['--prompt-file <path>', 'read the user prompt from a file'],
+  ['--prompt-file <path>', 'read the user prompt from a file (- for standard input)'],
   ['--instructions <text>', 'developer instructions (default: an operations-research expert)'],
   ['--reasoning-effort <level>', 'none, minimal, low, medium, high, xhigh or max (default: high)'],
   ['--verbosity <level>', 'low, medium or high (default: high)'],
@@ -72,7 +77,7 @@ export const COMMANDS = {
   check: {
     usage: 'check',
     description: 'Diagnose egress stage by stage (DNS, TCP, proxy CONNECT, TLS, one probe per endpoint); spends no tokens',
-    flags: [['--json', 'print one JSON object on stdout'], ...NETWORK_FLAGS],
+    flags: [['--json', 'print one JSON object on stdout'], ['--no-color', 'no colour on a terminal (also when NO_COLOR is set)'], ...NETWORK_FLAGS],
     examples: ['bgprobe check', 'HTTPS_PROXY=http://proxy:3128 bgprobe check --ca-file proxy-ca.pem --json'],
   },
   policy: {
@@ -90,7 +95,7 @@ export const COMMANDS = {
     flags: [
       ['--output <path>', 'Markdown report path, folders created (default: scratchpad/poll_<response_id>.md)'],
       ...CONSOLE_FLAGS,
-      ...WATCH_FLAGS,
+      ...POLL_WATCH_FLAGS,
       ...RETRY_FLAG,
       ...NETWORK_FLAGS,
     ],
@@ -113,6 +118,8 @@ export const COMMANDS = {
       ['--final-status <status>', 'terminal status it reaches (default: completed)'],
       ['--output-text <text>', "the model's answer (default: a short text echoing the question)"],
       ['--never-finish', 'responses stay in_progress forever (for --max-wait and interrupts)'],
+      ['--tls-cert <path>', 'serve HTTPS with this certificate (PEM), with --tls-key; clients then need --ca-file'],
+      ['--tls-key <path>', 'the private key (PEM) of --tls-cert'],
       ['--fault <faults>', 'scripted faults, e.g. poll2=drop,poll3=503:retry-after=1,poll4=slow:2000,poll5=no-status (every action: README, section The emulator)'],
     ],
   },

@@ -5,6 +5,7 @@ import { resolveApiConfig, type RawFlags } from '../config/run-config.js';
 import { writeJson } from '../console/json.js';
 import { runStages } from '../egress/check-stages.js';
 import { renderCheck, type CheckResult } from '../egress/check-text.js';
+import { checkUsesColour, writeCheckText } from '../egress/check-style.js';
 import { notProbed, probeEndpoints, type EndpointResult } from '../egress/probes.js';
 import { TunnelWatch } from '../egress/tunnel-watch.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
@@ -67,7 +68,7 @@ export async function checkCommand(flags: RawFlags, io: Io): Promise<ExitCode> {
     endpoints,
   };
   if (flags['json'] === true) writeJson(io.stdout, redactor, result);
-  else io.stdout.write(redactor.apply(renderCheck(result)));
+  else writeCheckText(io, redactor, renderCheck(result), result.ok, checkUsesColour(flags, io));
   return result.ok ? EXIT.ok : EXIT.failure;
 }
 

@@ -5,7 +5,9 @@ import { resolveWatchConfig, type WatchConfig } from '../config/watch-config.js'
 import { SetupError, UsageError } from '../errors.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
+import type { ApiAnswer } from '../api/client.js';
 import { checkedStatus } from '../job/poller.js';
+import { apiSaysIdUnknown, UnknownResponseError } from '../job/unknown-response.js';
 import { noteResponse, openSession } from '../job/session.js';
 import { systemClock } from '../job/clock.js';
 import { resolveConsoleOptions } from '../console/options.js';
@@ -27,16 +29,26 @@ export async function pollCommand(args: readonly string[], flags: RawFlags, io: 
   const watch = resolveWatchConfig(flags, false);
   // Not run's default report: attaching must never overwrite the report of the run that made the response.
   const outputPath = flags['output'] === undefined ? defaultPollReport(id) : watch.outputPath;
-  const session = openSession(api, outputPath, pollHeader(api, watch, id, outputPath), io, systemClock, resolveConsoleOptions(flags, io));
+  // Held until the API shows it knows the id: a mistyped id leaves no report behind.
+  const session = openSession(api, outputPath, pollHeader(api, watch, id, outputPath), io, systemClock, resolveConsoleOptions(flags, io), true);
   session.progress.responseId = id;
   session.report.setResponseId(id);
   return supervise(session, io, { watch, json: flags['json'] === true }, async (signal) => {
     session.journal.info(`bgprobe ${VERSION} poll: attaching to response ${id}, base URL ${api.network.baseUrl.href}`);
     // Checked after the report header is written, as run does, so the report and --json keep the id.
     if (api.apiKey === undefined) {
+      session.report.release();
       throw new SetupError('OPENAI_API_KEY is not set; export it or put it in .env (poll needs the key of the project that created the response)', 'missing_key');
     }
-    const first = await session.client.retrieve(id, signal);
+    let first: ApiAnswer;
+    try {
+      first = await session.client.retrieve(id, signal);
+    } catch (error) {
+      if (apiSaysIdUnknown(error, id)) throw new UnknownResponseError(id, error);
+      session.report.release();
+      throw error;
+    }
+    session.report.release();
     const status = checkedStatus(first, id);
     noteResponse(session, first.response);
     session.journal.info(`Response ${id}: status ${status} (HTTP ${first.status}${first.requestId ? `, ${first.requestId}` : ''})`);

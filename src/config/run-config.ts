@@ -105,7 +105,7 @@ export function resolveRunConfig(flags: RawFlags, env: Environment, cwd: string 
     ...resolveWatchConfig(flags, emulator),
     model: model === undefined ? DEFAULTS.model : parseText('--model', model).trim(),
     prompt: promptFile !== undefined ? readPromptFile(promptFile, cwd) : promptFlag !== undefined ? parseText('--prompt', promptFlag) : DEFAULT_PROMPT,
-    promptSource: promptFile !== undefined ? `--prompt-file ${promptFile}` : promptFlag !== undefined ? '--prompt' : 'default',
+    promptSource: promptFile !== undefined ? promptFile === '-' ? 'standard input, --prompt-file -' : `--prompt-file ${promptFile}` : promptFlag !== undefined ? '--prompt' : 'default',
     instructions: instructionsFlag !== undefined ? parseText('--instructions', instructionsFlag) : DEFAULT_INSTRUCTIONS,
     instructionsSource: instructionsFlag !== undefined ? '--instructions' : 'default',
     reasoningEffort: effort === undefined ? DEFAULTS.reasoningEffort : parseChoice('--reasoning-effort', effort, REASONING_EFFORTS),
@@ -114,14 +114,19 @@ export function resolveRunConfig(flags: RawFlags, env: Environment, cwd: string 
   });
 }
 
+/** `-` reads standard input to its end, as most tools do (`cat prompt.md | bgprobe run --prompt-file -`). */
 function readPromptFile(path: string, cwd: string): string {
+  const stdin = path === '-';
   let text: string;
   try {
-    text = readFileSync(resolve(cwd, path), 'utf8');
+    text = readFileSync(stdin ? 0 : resolve(cwd, path), 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    if (stdin) throw new UsageError(`--prompt-file - could not read standard input (${code}); pipe the prompt in, or give a file`);
     throw new UsageError(`--prompt-file ${JSON.stringify(path)} cannot be read (${code}); give a readable text file`);
   }
-  if (text.trim() === '') throw new UsageError(`--prompt-file ${JSON.stringify(path)} is empty; give a file with the prompt text`);
+  if (text.trim() === '') {
+    throw new UsageError(stdin ? '--prompt-file -: standard input was empty; pipe the prompt text in' : `--prompt-file ${JSON.stringify(path)} is empty; give a file with the prompt text`);
+  }
   return text;
 }

@@ -35,10 +35,13 @@ export function renderCheck(result: CheckResult): string {
     if (stage.hint && stage.status === 'failed') lines.push(`        hint: ${stage.hint}`);
   }
   lines.push('', 'Endpoints');
+  // Columns as wide as their longest entry: a long base path or `wrong-server` must not shift the rest.
+  const verdictWidth = Math.max(11, ...result.endpoints.map((e) => e.verdict.length));
+  const pathWidth = Math.max(40, ...result.endpoints.map((e) => e.method.length + 1 + e.path.length));
   for (const ep of result.endpoints) {
     const ms = ep.ms === null ? '' : `${ep.ms} ms`;
     const required = ep.required ? '' : ' (optional)';
-    lines.push(`  ${ep.verdict.padEnd(12)} ${`${ep.method} ${ep.path}`.padEnd(40)} ${ms.padStart(8)}  ${ep.name}${required}: ${ep.detail}`);
+    lines.push(`  ${ep.verdict.padEnd(verdictWidth)} ${`${ep.method} ${ep.path}`.padEnd(pathWidth)} ${ms.padStart(8)}  ${ep.name}${required}: ${ep.detail}`);
     // An endpoint not probed because a stage failed shares that stage's hint, printed above.
     if (ep.hint && ep.verdict !== 'ok' && !ep.detail.startsWith('not sent:')) lines.push(`        hint: ${ep.hint}`);
   }

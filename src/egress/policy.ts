@@ -1,4 +1,5 @@
 import { ENDPOINTS, endpointPath } from '../api/endpoints.js';
+import { isLoopbackHost } from '../config/values.js';
 
 /** The minimal egress allowlist, as `policy --json` prints it. */
 export interface Policy {
@@ -35,11 +36,29 @@ export function renderPolicy(policy: Policy): string {
     '',
     policyTable(policy),
     '',
+    ...egressAdvice(policy, methods),
+    '',
+  ].join('\n');
+}
+
+/**
+ * What to tell whoever configures the allowlist. A loopback base URL (the emulator, a local
+ * relay) never leaves the machine, so no egress rule, preset or TLS interception applies to it;
+ * over plain http a proxy sees every method without intercepting anything.
+ */
+function egressAdvice(policy: Policy, methods: string): string[] {
+  if (isLoopbackHost(policy.host)) {
+    return [`${policy.host} is this machine (the emulator, or a relay you run): nothing leaves it, so no egress allowlist is involved.`, 'Verify with: bgprobe check'];
+  }
+  const lines = [
     `Methods needed: ${methods}. An egress policy that allows only GET, HEAD and OPTIONS blocks`,
     'create (and cancel), so background mode cannot start; only polling an existing response would work.',
+  ];
+  if (policy.scheme !== 'https') return [...lines, `Codex cloud's "Common dependencies" preset does not include ${policy.host}: add it by hand. Verify with: bgprobe check`];
+  return [
+    ...lines,
     'Blocking by method on HTTPS needs a proxy that intercepts TLS: trust its CA with --ca-file,',
     '--system-ca or NODE_EXTRA_CA_CERTS. Codex cloud\'s "Common dependencies" preset does not include',
     `${policy.host}: add it by hand. Verify with: bgprobe check`,
-    '',
-  ].join('\n');
+  ];
 }

@@ -32,6 +32,18 @@ export interface EmulatorOptions {
   readonly pendingPolls?: number;
   /** Scripted faults on chosen calls (see faults.ts). */
   readonly faults?: readonly Fault[];
+  /** Told once per request when its answer ends (or its connection closes without one): `emulate` logs it. */
+  readonly onRequest?: (served: ServedRequest) => void;
+}
+
+/** One request as `emulate` logs it. */
+export interface ServedRequest {
+  readonly method: string;
+  /** The request target as sent, query included. */
+  readonly url: string;
+  /** Undefined when the connection closed before an answer (the `drop` fault, a client gone). */
+  readonly status: number | undefined;
+  readonly durationMs: number;
 }
 
 /** One request as the emulator saw it, for tests to assert what was (or was not) sent. */
@@ -152,6 +164,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   const listener: RequestListener = (req, res) => {
     const started = performance.now();
+    if (options.onRequest) reportWhenDone(req, res, started, options.onRequest);
     readBody(req).then(async (body) => {
       const path = (req.url ?? '/').split('?')[0] ?? '/';
       requests.push({ method: req.method ?? '', path, headers: { ...req.headers }, body });
@@ -210,6 +223,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         server.close(() => resolve());
       }),
   };
+}
+
+function reportWhenDone(req: IncomingMessage, res: ServerResponse, started: number, onRequest: (served: ServedRequest) => void): void {
+  res.once('close', () => {
+    const durationMs = performance.now() - started;
+    onRequest({ method: req.method ?? '', url: req.url ?? '/', status: res.writableFinished ? res.statusCode : undefined, durationMs });
+  });
 }
 
 function notFound(id: string): [number, unknown] {

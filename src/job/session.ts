@@ -18,6 +18,8 @@ import { EvidenceCollector } from './evidence.js';
 /** What a reporting command (run, poll) works with: one report, one journal, one client, one clock. */
 export interface Session {
   readonly redactor: Redactor;
+  /** The API base URL the calls go to, as the --json summary names it. */
+  readonly baseUrl: string;
   readonly report: RunReport;
   readonly journal: Journal;
   /** The API calls with the retry policy applied; every retry is a journal event. */
@@ -47,16 +49,18 @@ export function openSession(
   io: Io,
   clock: Clock = systemClock,
   consoleOptions: ConsoleOptions = PLAIN_CONSOLE,
+  /** Write the report only on `report.release()` (poll: once the API knows the id). */
+  holdReport = false,
 ): Session {
   const redactor = (io.redactor ?? new Redactor()).add(config.apiKey);
   for (const secret of config.network.proxy?.secrets ?? []) redactor.add(secret);
   const startedAt = clock.monotonic();
-  const report = RunReport.open(resolve(io.cwd, outputPath), header, redactor);
+  const report = (holdReport ? RunReport.openHeld : RunReport.open)(resolve(io.cwd, outputPath), header, redactor);
   const progress = chooseProgress({ stderr: io.stderr, redactor, options: consoleOptions }, clock, startedAt);
   const journal = new Journal(progress, report, () => clock.now());
   const evidence = new EvidenceCollector();
   const client = createApiClient(config, journal, clock, evidence);
-  return { redactor, report, journal, client, clock, startedAt, progress: { responseId: undefined, lastSeen: undefined, polls: 0 }, evidence };
+  return { redactor, baseUrl: config.network.baseUrl.href, report, journal, client, clock, startedAt, progress: { responseId: undefined, lastSeen: undefined, polls: 0 }, evidence };
 }
 
 /** The API client of a command: the endpoint calls, every request a journal row, every retry a journal event. */

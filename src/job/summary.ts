@@ -1,6 +1,7 @@
-import { summarizeUsage, type ResponseObject } from '../api/response.js';
+import { extractOutputText, summarizeUsage, type ResponseObject } from '../api/response.js';
 import type { ExitCode } from '../exit-codes.js';
 import { elapsedSeconds, type Session } from './session.js';
+import { terminalReasonLine } from './terminal-reason.js';
 
 /**
  * The --json object of run and poll: what CI needs to decide and to find the report. Every key
@@ -18,14 +19,30 @@ export function runSummary(
     id: response?.id ?? session.progress.responseId ?? null,
     status: response?.status ?? null,
     model: response?.model ?? config.model ?? null,
+    base_url: session.baseUrl,
     report: session.report.path,
     polls,
     elapsed_seconds: Number(elapsedSeconds(session).toFixed(3)),
     usage: summarizeUsage(response?.usage) ?? null,
+    ...outputTextFields(response),
     exit_code: exitCode,
-    error,
+    // A failed or incomplete response's own reason, when nothing else ended the run first.
+    error: error ?? terminalReasonLine(response),
     // A create that may have started a response whose id is not known: the key to look it up by.
     create_may_exist: session.progress.createMayExist === undefined ? null : { idempotency_key: session.progress.createMayExist },
     evidence: session.evidence.summary(),
   };
+}
+
+/** The answer in --json stops here (characters); the report always holds all of it. */
+export const OUTPUT_TEXT_CAP = 16_384;
+
+/** `output_text` (null when there is none), cut at the cap, with `output_text_truncated` saying whether it was. */
+function outputTextFields(response: ResponseObject | undefined): { output_text: string | null; output_text_truncated: boolean } {
+  const text = response ? extractOutputText(response) : undefined;
+  if (text === undefined) return { output_text: null, output_text_truncated: false };
+  if (text.length <= OUTPUT_TEXT_CAP) return { output_text: text, output_text_truncated: false };
+  // Never split a surrogate pair: the cut text stays valid Unicode.
+  const end = /[\uD800-\uDBFF]/.test(text.charAt(OUTPUT_TEXT_CAP - 1)) ? OUTPUT_TEXT_CAP - 1 : OUTPUT_TEXT_CAP;
+  return { output_text: text.slice(0, end), output_text_truncated: true };
 }

@@ -9,6 +9,8 @@ import type { Session } from './session.js';
 import { handleInterrupts, RunStopped, Stopper } from './stop.js';
 import { resumeCommands } from './outcome.js';
 import { runSummary } from './summary.js';
+import { noteRunTotals } from './run-summary-line.js';
+import { UnknownResponseError } from './unknown-response.js';
 import { oneLine } from '../text.js';
 import { recordFailure, recordStop, watchToEnd } from './watch.js';
 
@@ -41,11 +43,14 @@ export async function supervise(session: Session, io: Io, options: SuperviseOpti
     // A create is never cut off mid-flight, so a stop that came meanwhile is honoured here.
     stopper.throwIfStopped();
     const result = await watchToEnd(session, first, watch.pollIntervalSeconds, stopper.signal);
+    noteRunTotals(session, result.response, result.polls);
     const summary = runSummary(options, session, result.response, result.polls, result.exitCode);
     if (options.json) writeJson(io.stdout, session.redactor, summary);
     else io.stdout.write(`Report written to: ${session.report.path}\nFinal status: ${result.status}\n`);
     return result.exitCode;
   } catch (error) {
+    // An id the API does not know: nothing started, so main prints the one line, and no report is left.
+    if (error instanceof UnknownResponseError) throw error;
     session.journal.stopLive();
     const stopped = error instanceof RunStopped ? error : undefined;
     const { progress } = session;

@@ -7,6 +7,7 @@ import { elapsedSeconds, noteResponse, type Session } from './session.js';
 import type { ApiAnswer } from '../api/client.js';
 import { isUnknownResponse } from '../api/answer.js';
 import { withEvidence } from '../report/evidence.js';
+import { terminalReason } from './terminal-reason.js';
 
 export interface WatchResult {
   readonly status: string;
@@ -53,7 +54,8 @@ export async function watchToEnd(session: Session, first: ApiAnswer, intervalSec
   const status = final.status ?? '';
   const exitCode = exitCodeForStatus(status);
   session.journal.stopLive();
-  session.journal[exitCode === 0 ? 'info' : 'warn'](`Response ${responseId} reached terminal status ${status}`);
+  const reason = exitCode === 0 ? undefined : terminalReason(final);
+  session.journal[exitCode === 0 ? 'info' : 'warn'](`Response ${responseId} reached terminal status ${status}${reason ? ` (${reason})` : ''}`);
   const evidence = session.evidence.summary();
   if (evidence.warning) session.journal.warn(`Not the OpenAI API's background mode: ${evidence.warning}`);
   session.report.finish(withEvidence(terminalEnding(final, { elapsedSeconds: elapsedSeconds(session), polls, finishedAt: session.clock.now() }), evidence));

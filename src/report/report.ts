@@ -58,6 +58,8 @@ export class RunReport {
   readonly #changes: StatusNote[] = [];
   #latest: StatusNote | undefined;
   #ending: ReportEnding | undefined;
+  /** Written nowhere yet (see `openHeld`): events gather until `release()`. */
+  #held = false;
 
   private constructor(path: string, header: ReportHeader, redactor: Redactor) {
     this.path = path;
@@ -75,6 +77,30 @@ export class RunReport {
     }
     report.#persist();
     return report;
+  }
+
+  /**
+   * Like `open`, but the file is written only on `release()`: `poll` holds its report until the
+   * API has shown it knows the id, so a mistyped id leaves no report behind (and replaces no
+   * file at that path). The path is still checked now, before any request.
+   */
+  static openHeld(path: string, header: ReportHeader, redactor: Redactor): RunReport {
+    const report = new RunReport(path, header, redactor);
+    try {
+      makeFolders(dirname(path));
+      probeWritable(path);
+    } catch (error) {
+      throw unwritable(path, error);
+    }
+    report.#held = true;
+    return report;
+  }
+
+  /** Writes a held report, with everything gathered so far; from then on, as `open` does. */
+  release(): void {
+    if (!this.#held) return;
+    this.#held = false;
+    this.#persist();
   }
 
   addEvent(event: LogEvent): void {
@@ -115,6 +141,7 @@ export class RunReport {
   }
 
   #persist(): void {
+    if (this.#held) return;
     const temporary = `${this.path}.${process.pid}.tmp`;
     let fd: number | undefined;
     try {
@@ -219,6 +246,23 @@ function makeFolders(dir: string): void {
   throw Object.assign(new Error(`${dir} is not a folder`), { code: 'ENOTDIR' });
 }
 
+/** A file can be made in the report's folder, and the report path is not a folder; nothing that is there is touched. */
+function probeWritable(path: string): void {
+  const probe = `${path}.${process.pid}.probe`;
+  removeIfPresent(probe);
+  closeSync(openSync(probe, 'wx'));
+  removeIfPresent(probe);
+  if (isFolder(path)) throw Object.assign(new Error(`${path} is a folder`), { code: 'EISDIR' });
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 const WHY_UNWRITABLE: Readonly<Record<string, string>> = {
   ENOTDIR: 'part of the path is a file, not a folder',
   EISDIR: 'it is a folder',
@@ -231,7 +275,8 @@ const WHY_UNWRITABLE: Readonly<Record<string, string>> = {
 
 function unwritable(path: string, error: unknown): SetupError {
   const code = (error as NodeJS.ErrnoException).code ?? 'error';
-  const why = WHY_UNWRITABLE[code];
+  // ENOENT with the folder there: a file system that takes no new files, such as /proc.
+  const why = code === 'ENOENT' && isFolder(dirname(path)) ? 'its folder exists but does not accept new files, like /proc or /sys' : WHY_UNWRITABLE[code];
   return new SetupError(`the report ${JSON.stringify(path)} cannot be written (${code}${why ? `: ${why}` : ''}); choose another --output`, 'report_unwritable', {
     cause: error,
   });
