@@ -33,7 +33,7 @@ export async function runCommand(flags: RawFlags, io: Io): Promise<ExitCode> {
       apiKey: EMULATOR_KEY,
       // The in-process emulator is on loopback: no proxy stands between bgprobe and it.
       network: Object.freeze({ ...config.network, baseUrl: new URL(emulator.baseUrl), proxy: undefined, proxyExplanation: 'direct (built-in emulator)' }),
-      baseUrlSource: 'built-in emulator (--emulator)',
+      baseUrlSource: env.get('OPENAI_BASE_URL') === undefined ? '--emulator: the built-in emulator' : '--emulator: the built-in emulator; OPENAI_BASE_URL ignored',
     });
   }
   try {
