@@ -106,6 +106,9 @@ export async function main(args: readonly string[], given: Io): Promise<ExitCode
       io.stdout.write(versionText());
       return EXIT.ok;
     }
+    // --proxy's credentials are secrets from here on, in every form, also when the URL is malformed.
+    const proxyFlag = line?.flags['proxy'];
+    if (typeof proxyFlag === 'string') redactor.addUrlCredentials(proxyFlag);
     if (command === undefined || line === undefined) throw new UsageError(`no command given; commands: ${Object.keys(COMMANDS).join(', ')} (bgprobe --help)`);
     // cac matches the command and its positional arguments; the flags are read in src/cli/flags.ts.
     const cli = buildParser();
