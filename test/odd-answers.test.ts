@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { runCli, tempDir, TEST_KEY } from './helpers.js';
+import { resumeHintFor, runCli, tempDir, TEST_KEY } from './helpers.js';
 import { assertNoSecret, errorLines, everyOutput } from './outputs.js';
 import { afterCreate, answer, CREATED_ID, scriptedServer, type Script } from './scripted-server.js';
 
@@ -113,9 +113,9 @@ test('a poll answered with an HTML page ends the run with one line and keeps the
   });
   assert.equal(result.code, 1, result.stderr);
   assert.deepEqual(errorLines(result.stderr), [
-    `bgprobe: GET /v1/responses/${CREATED_ID} answered HTTP 200 with content type text/html (page title "Access Denied by policy"), not JSON; it did not come from the API: check --base-url and any proxy; response ${CREATED_ID} may still be running: resume with "bgprobe poll ${CREATED_ID}", cancel with "bgprobe cancel ${CREATED_ID}"`,
+    `bgprobe: GET /v1/responses/${CREATED_ID} answered HTTP 200 with content type text/html (page title "Access Denied by policy"), not JSON; it did not come from the API: check --base-url and any proxy; response ${CREATED_ID} may still be running: ${resumeHintFor(CREATED_ID, server.baseUrl)}`,
   ]);
-  assert.ok(readFileSync(join(dir, 'r.md'), 'utf8').includes(`| Resume | bgprobe poll ${CREATED_ID} |`));
+  assert.ok(readFileSync(join(dir, 'r.md'), 'utf8').includes(`| Resume | bgprobe poll ${CREATED_ID} --base-url ${server.baseUrl} |`));
   assertNoSecret(everyOutput(result, dir), TEST_KEY);
 });
 

@@ -63,7 +63,7 @@ test('a proxy page that echoes every request header leaks nothing, even after th
   });
   assert.equal(result.code, 1, result.stderr);
   assert.match(errorLines(result.stderr).join('\n'), /retrieve was blocked by a proxy, HTTP 403 \(an HTML page titled "Request blocked"\), not an answer from the API/);
-  assert.match(result.stderr, /resume with "bgprobe poll resp_\w+"/, 'the response id is never lost');
+  assert.match(result.stderr, /resume with "bgprobe poll resp_\w+ --base-url /, 'the response id is never lost');
   assertNoSecret(everyOutput(result, dir), TEST_KEY);
 });
 

@@ -13,7 +13,7 @@ import { supervise } from '../job/supervise.js';
 import { maskSecret } from '../redact.js';
 import type { ReportHeader } from '../report/report.js';
 import { VERSION } from '../version.js';
-import { envFileOf } from './shared.js';
+import { envFileOf, resumeRoute } from './shared.js';
 
 /**
  * `bgprobe poll <response_id>`: attach to an existing response (made by bgprobe or anything
@@ -30,7 +30,8 @@ export async function pollCommand(args: readonly string[], flags: RawFlags, io: 
   const session = openSession(api, outputPath, pollHeader(api, watch, id, outputPath), io, systemClock, resolveConsoleOptions(flags, io));
   session.progress.responseId = id;
   session.report.setResponseId(id);
-  return supervise(session, io, { watch, json: flags['json'] === true }, async (signal) => {
+  const options = { watch, json: flags['json'] === true, route: resumeRoute(flags, api, io), timeoutSeconds: api.network.timeoutMs / 1000 };
+  return supervise(session, io, options, async (signal) => {
     session.journal.info(`bgprobe ${VERSION} poll: attaching to response ${id}, base URL ${api.network.baseUrl.href}`);
     // Checked after the report header is written, as run does, so the report and --json keep the id.
     if (api.apiKey === undefined) {

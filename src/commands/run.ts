@@ -13,7 +13,8 @@ import { supervise } from '../job/supervise.js';
 import { VERSION } from '../version.js';
 import { resolveConsoleOptions, type ConsoleOptions } from '../console/options.js';
 import { systemClock } from '../job/clock.js';
-import { envFileOf } from './shared.js';
+import { envFileOf, resumeRoute } from './shared.js';
+import type { ResumeRoute } from '../job/outcome.js';
 
 /** The key `run --emulator` sends: the emulator wants a bearer key, any will do. */
 const EMULATOR_KEY = 'sk-emulator-placeholder-key';
@@ -37,20 +38,21 @@ export async function runCommand(flags: RawFlags, io: Io): Promise<ExitCode> {
     });
   }
   try {
-    return await submitAndWatch(config, consoleOptions, flags, io);
+    return await submitAndWatch(config, consoleOptions, flags, io, resumeRoute(flags, config, io));
   } finally {
     await emulator?.close();
   }
 }
 
-async function submitAndWatch(config: RunConfig, consoleOptions: ConsoleOptions, flags: RawFlags, io: Io): Promise<ExitCode> {
+async function submitAndWatch(config: RunConfig, consoleOptions: ConsoleOptions, flags: RawFlags, io: Io, route: ResumeRoute): Promise<ExitCode> {
   const session = openSession(config, config.outputPath, runHeader(config), io, systemClock, consoleOptions);
-  return supervise(session, io, { watch: config, model: config.model, json: flags['json'] === true }, async (signal) => {
+  const options = { watch: config, model: config.model, json: flags['json'] === true, route, timeoutSeconds: config.network.timeoutMs / 1000 };
+  return supervise(session, io, options, async (signal, create) => {
     session.journal.info(`bgprobe ${VERSION} run: model ${config.model}, base URL ${config.network.baseUrl.href}`);
     if (config.apiKey === undefined) {
       throw new SetupError('OPENAI_API_KEY is not set; export it, put it in .env, or use --emulator to try bgprobe without a key', 'missing_key');
     }
-    return submitCreate(session, buildCreateBody(config), signal);
+    return submitCreate(session, buildCreateBody(config), signal, create);
   });
 }
 

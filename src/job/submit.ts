@@ -29,15 +29,24 @@ export class CreateUncertainError extends BgprobeError {
  * Sends the create with a fresh Idempotency-Key (so a resent create can be recognised by the
  * server), and records the id in the report the moment it is known.
  */
-export async function submitCreate(session: Session, body: unknown, signal: AbortSignal): Promise<ApiAnswer> {
+export async function submitCreate(
+  session: Session,
+  body: unknown,
+  signal: AbortSignal,
+  /** Learns the Idempotency-Key before the create is sent: what names the response until its id comes. */
+  tracker?: { sending(idempotencyKey: string): void; settled(): void },
+): Promise<ApiAnswer> {
   const key = `bgprobe-${randomUUID()}`;
   session.journal.info(`Submitting the background response (POST create, Idempotency-Key ${key})`);
+  tracker?.sending(key);
   let created: ApiAnswer;
   try {
     created = await session.client.create(body, key, signal);
   } catch (error) {
     if (createMayHaveStarted(error)) throw new CreateUncertainError(error, key);
     throw error;
+  } finally {
+    tracker?.settled();
   }
   noteResponse(session, created.response);
   session.journal.info(`Created response ${created.response.id}: status ${created.response.status ?? '(none)'}`);

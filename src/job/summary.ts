@@ -13,6 +13,8 @@ export function runSummary(
   polls: number,
   exitCode: ExitCode,
   error: string | null = null,
+  /** The commands that follow or cancel the response, when it may still run. */
+  resume?: { readonly poll: string; readonly cancel: string },
 ) {
   return {
     id: response?.id ?? session.progress.responseId ?? null,
@@ -24,5 +26,7 @@ export function runSummary(
     usage: summarizeUsage(response?.usage) ?? null,
     exit_code: exitCode,
     error,
+    resume_command: resume?.poll ?? null,
+    cancel_command: resume?.cancel ?? null,
   };
 }

@@ -1,11 +1,10 @@
 import { isPending, type ResponseObject } from '../api/response.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { RunStopped } from './stop.js';
-import { exitCodeForStatus, resumeCommands, terminalEnding, unfinishedEnding } from './outcome.js';
+import { exitCodeForStatus, leavesNothingToResume, resumeHint, terminalEnding, unfinishedEnding, type ResumeRoute } from './outcome.js';
 import { checkedStatus, pollToTerminal } from './poller.js';
 import { elapsedSeconds, noteResponse, type Session } from './session.js';
 import type { ApiAnswer } from '../api/client.js';
-import { ApiError } from '../errors.js';
 
 export interface WatchResult {
   readonly status: string;
@@ -61,18 +60,16 @@ export async function watchToEnd(session: Session, first: ApiAnswer, intervalSec
  * Records an error that ended the run: one event, closing sections that say what is known,
  * and, when a response exists, how to resume or cancel it. Never loses the id.
  */
-export function recordFailure(session: Session, error: unknown): void {
+export function recordFailure(session: Session, error: unknown, route: ResumeRoute): void {
   const { responseId, lastSeen, polls } = session.progress;
   const message = error instanceof Error ? error.message : String(error);
   session.journal.stopLive();
   // The command's own `bgprobe: ...` line says this on stderr, resume hint included.
   session.journal.reportOnly('ERROR', message);
-  // A 404 means the API does not know the id (wrong id, other project, or expired): nothing to resume.
-  const unknown = error instanceof ApiError && error.status === 404;
-  if (responseId && !unknown) {
-    session.journal.reportOnly('WARN', `Response ${responseId} may still be running: ${resumeCommands(responseId)}`);
-  }
-  session.report.finish(unfinishedEnding('error: the run stopped', { elapsedSeconds: elapsedSeconds(session), polls, finishedAt: session.clock.now() }, responseId, lastSeen));
+  const resumable = responseId !== undefined && !leavesNothingToResume(error);
+  if (resumable) session.journal.reportOnly('WARN', `Response ${responseId} may still be running: ${resumeHint(responseId, route)}`);
+  const facts = { elapsedSeconds: elapsedSeconds(session), polls, finishedAt: session.clock.now() };
+  session.report.finish(unfinishedEnding('error: the run stopped', facts, responseId, lastSeen, resumable ? route : undefined));
 }
 
 /**
@@ -88,7 +85,7 @@ export function nextPollDue(scheduleStart: number, intervalMs: number, now: numb
  * status: one event saying why, the cancel call first when asked for, closing sections that
  * say whether the response is still running, and the exact commands to resume or cancel it.
  */
-export async function recordStop(session: Session, stopped: RunStopped, cancelFirst: boolean): Promise<{ exitCode: ExitCode; line: string }> {
+export async function recordStop(session: Session, stopped: RunStopped, cancelFirst: boolean, route: ResumeRoute): Promise<{ exitCode: ExitCode; line: string }> {
   const { journal, progress } = session;
   const id = progress.responseId;
   journal.warn(id ? `${stopped.message}, while following response ${id}` : `${stopped.message}, before any response was created`);
@@ -114,9 +111,9 @@ export async function recordStop(session: Session, stopped: RunStopped, cancelFi
   let line = stopped.message;
   if (id && running) {
     what += ': the response is still running';
-    line += `; response ${id} is still running: ${resumeCommands(id)}`;
+    line += `; response ${id} is still running: ${resumeHint(id, route)}`;
     // The command's `bgprobe: ...` line (the returned `line`) says this on stderr, as for a failure.
-    journal.reportOnly('WARN', `Response ${id} is still running: ${resumeCommands(id)}`);
+    journal.reportOnly('WARN', `Response ${id} is still running: ${resumeHint(id, route)}`);
   } else if (id) {
     line += `; response ${id} is ${status}`;
   } else {
@@ -124,7 +121,7 @@ export async function recordStop(session: Session, stopped: RunStopped, cancelFi
     line += '; no response was created';
   }
   const facts = { elapsedSeconds: elapsedSeconds(session), polls: progress.polls, finishedAt: session.clock.now() };
-  session.report.finish(unfinishedEnding(what, facts, id, progress.lastSeen));
+  session.report.finish(unfinishedEnding(what, facts, id, progress.lastSeen, route));
   return { exitCode: stopped.exitCode, line };
 }
 
