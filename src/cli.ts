@@ -8,12 +8,14 @@ import { redactedSink, Redactor } from './redact.js';
 import { COMMANDS, GLOBAL_FLAGS, isCommandName, type CommandName } from './cli/commands.js';
 import { helpText, versionText } from './cli/help.js';
 import { quickAnswer } from './cli/quick.js';
+import { isOutcome, type CommandOutcome } from './cli/outcome.js';
+import { oneLine } from './text.js';
 
 /** C0 and C1 control characters other than tab and line feed: what oneLine (src/text.ts) folds. */
 const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 
 /** A command's implementation, loaded only when that command runs, so `--help` loads nothing else. */
-type Handler = (args: readonly string[], flags: RawFlags, io: Io) => Promise<ExitCode>;
+type Handler = (args: readonly string[], flags: RawFlags, io: Io) => Promise<ExitCode | CommandOutcome>;
 
 /** Each command's implementation, loaded only when that command runs. */
 const HANDLERS: Readonly<Record<CommandName, () => Promise<Handler>>> = {
@@ -32,7 +34,7 @@ function wantsJson(args: readonly string[]): boolean {
 }
 
 /** A command that takes flags only: any argument is a usage error. */
-function withoutArguments(command: string, run: (flags: RawFlags, io: Io) => Promise<ExitCode>): Handler {
+function withoutArguments(command: string, run: (flags: RawFlags, io: Io) => Promise<ExitCode | CommandOutcome>): Handler {
   return async (args, flags, io) => {
     if (args.length > 0) throw new UsageError(`${command} takes no arguments, got ${JSON.stringify(args.join(' '))}; see bgprobe ${command} --help`);
     return run(flags, io);
@@ -119,7 +121,13 @@ export async function main(args: readonly string[], given: Io): Promise<ExitCode
       throw new UsageError(`${(error as Error).message}; see bgprobe ${command} --help`);
     }
     const handler = await HANDLERS[command]();
-    return await handler(cli.args, line.flags, io);
+    const ended = await handler(cli.args, line.flags, io);
+    if (!isOutcome(ended)) return ended;
+    // The one place a command's ending is printed: its error line, then stdout.
+    if (ended.errorLine !== undefined) io.stderr.write(`bgprobe: ${oneLine(ended.errorLine)}\n`);
+    if (ended.json !== undefined) writeJson(io.stdout, redactor, ended.json);
+    else if (ended.stdout !== undefined) io.stdout.write(ended.stdout);
+    return ended.exitCode;
   } catch (error) {
     const message = errorLine(error);
     io.stderr.write(`bgprobe: ${message}\n`);

@@ -33,7 +33,7 @@ test('the printed resume and cancel commands carry base URL, proxy, CA file and 
   mkdirSync(join(dir, 'my config'));
   writeFileSync(join(dir, 'my config', 'keys.env'), `OPENAI_API_KEY=${TEST_KEY}\n`);
   const run = await runMain(
-    ['run', '--base-url', emulator.baseUrl, '--proxy', proxyUrl, '--ca-file', apiCa.certPath, '--dotenv', 'my config/keys.env', '--poll-interval', '0.1', '--max-wait', '0.6', '--output', 'r.md', '--json'],
+    ['run', '--base-url', emulator.baseUrl, '--proxy', proxyUrl, '--ca-file', apiCa.certPath, '--dotenv', 'my config/keys.env', '--poll-interval', '0.2', '--max-wait', '3', '--output', 'r.md', '--json'],
     {},
     dir,
   );
@@ -58,7 +58,7 @@ test('the printed resume and cancel commands carry base URL, proxy, CA file and 
   const typed = (command: string) => shellWords(command.replace('***', encodeURIComponent(password))).slice(1);
   const connectsBefore = proxy.connects.length;
   const pollsBefore = emulator.requests.filter((r) => r.method === 'GET' && r.path.endsWith(id)).length;
-  const resumed = await runMain([...typed(poll), '--max-wait', '0.4', '--poll-interval', '0.1', '--output', 'p.md', '--json'], {}, elsewhere);
+  const resumed = await runMain([...typed(poll), '--max-wait', '3', '--poll-interval', '0.5', '--output', 'p.md', '--json'], {}, elsewhere);
   assert.equal(resumed.code, 4, resumed.stderr);
   assert.equal(singleJsonObject(resumed.stdout)['id'], id);
   assert.ok(emulator.requests.filter((r) => r.method === 'GET' && r.path.endsWith(id)).length > pollsBefore, 'the resumed poll reached the emulator');

@@ -3,7 +3,7 @@ import { resolveApiConfig, type ApiConfig, type RawFlags } from '../config/run-c
 import { parseResponseId } from '../config/values.js';
 import { resolveWatchConfig, type WatchConfig } from '../config/watch-config.js';
 import { SetupError, UsageError } from '../errors.js';
-import type { ExitCode } from '../exit-codes.js';
+import type { CommandOutcome } from '../cli/outcome.js';
 import type { Io } from '../io.js';
 import { checkedStatus } from '../job/poller.js';
 import { noteResponse, openSession } from '../job/session.js';
@@ -19,7 +19,7 @@ import { envFileOf, resumeRoute } from './shared.js';
  * `bgprobe poll <response_id>`: attach to an existing response (made by bgprobe or anything
  * else) and follow it to a terminal status, with the same events, report and exit codes as run.
  */
-export async function pollCommand(args: readonly string[], flags: RawFlags, io: Io): Promise<ExitCode> {
+export async function pollCommand(args: readonly string[], flags: RawFlags, io: Io): Promise<CommandOutcome> {
   if (args.length > 1) throw new UsageError(`poll takes one response id, got ${args.length}: ${JSON.stringify(args.join(' '))}`);
   const id = parseResponseId('poll', args[0]);
   const env = await loadEnvironment({ processEnv: io.env, ...envFileOf(flags, io), redactor: io.redactor });

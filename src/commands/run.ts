@@ -3,7 +3,7 @@ import { loadEnvironment } from '../config/environment.js';
 import { resolveRunConfig, type RawFlags, type RunConfig } from '../config/run-config.js';
 import type { Emulator } from '../emulator/server.js';
 import { SetupError } from '../errors.js';
-import type { ExitCode } from '../exit-codes.js';
+import type { CommandOutcome } from '../cli/outcome.js';
 import type { Io } from '../io.js';
 import { maskSecret } from '../redact.js';
 import type { ReportHeader } from '../report/report.js';
@@ -20,7 +20,7 @@ import type { ResumeRoute } from '../job/outcome.js';
 const EMULATOR_KEY = 'sk-emulator-placeholder-key';
 
 /** `bgprobe run`: submit a background response, poll it to a terminal status, write the report. */
-export async function runCommand(flags: RawFlags, io: Io): Promise<ExitCode> {
+export async function runCommand(flags: RawFlags, io: Io): Promise<CommandOutcome> {
   const env = await loadEnvironment({ processEnv: io.env, ...envFileOf(flags, io), redactor: io.redactor });
   let config = resolveRunConfig(flags, env, io.cwd);
   const consoleOptions = resolveConsoleOptions(flags, io);
@@ -44,7 +44,7 @@ export async function runCommand(flags: RawFlags, io: Io): Promise<ExitCode> {
   }
 }
 
-async function submitAndWatch(config: RunConfig, consoleOptions: ConsoleOptions, flags: RawFlags, io: Io, route: ResumeRoute): Promise<ExitCode> {
+async function submitAndWatch(config: RunConfig, consoleOptions: ConsoleOptions, flags: RawFlags, io: Io, route: ResumeRoute): Promise<CommandOutcome> {
   const session = openSession(config, config.outputPath, runHeader(config), io, systemClock, consoleOptions);
   const options = { watch: config, model: config.model, json: flags['json'] === true, route, timeoutSeconds: config.network.timeoutMs / 1000 };
   return supervise(session, io, options, async (signal, create) => {

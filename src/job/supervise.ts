@@ -1,8 +1,8 @@
 import { isPending } from '../api/response.js';
 import type { ApiAnswer } from '../api/client.js';
 import type { WatchConfig } from '../config/watch-config.js';
-import { writeJson } from '../console/json.js';
 import { errorLine, exitCodeOf } from '../errors.js';
+import type { CommandOutcome } from '../cli/outcome.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
 import type { Session } from './session.js';
@@ -40,7 +40,7 @@ export async function supervise(
   io: Io,
   options: SuperviseOptions,
   start: (signal: AbortSignal, create: CreateTracker) => Promise<ApiAnswer>,
-): Promise<ExitCode> {
+): Promise<CommandOutcome> {
   const { watch, route } = options;
   const { progress } = session;
   const stopper = new Stopper();
@@ -91,9 +91,7 @@ export async function supervise(
     stopper.throwIfStopped();
     const result = await watchToEnd(session, first, watch.pollIntervalSeconds, stopper.signal);
     const summary = runSummary(options, session, result.response, result.polls, result.exitCode);
-    if (options.json) writeJson(io.stdout, session.redactor, summary);
-    else io.stdout.write(summaryLines(session.report.path, result.status));
-    return result.exitCode;
+    return { exitCode: result.exitCode, ...(options.json ? { json: summary } : { stdout: summaryLines(session.report.path, result.status) }) };
   } catch (error) {
     session.journal.stopLive();
     const stopped = error instanceof RunStopped ? error : undefined;
@@ -123,14 +121,11 @@ export async function supervise(
     if (reportError !== undefined && errorLine(reportError) !== errorLine(error)) message += `; and ${errorLine(reportError)}`;
     // The id in the resume hint is the server's text too: one line, no escape codes.
     message = oneLine(message);
-    io.stderr.write(session.redactor.apply(`bgprobe: ${message}\n`));
     const summary = runSummary(options, session, progress.lastSeen, progress.polls, exitCode, message, resumable(session, error, route));
-    if (options.json) writeJson(io.stdout, session.redactor, summary);
-    else {
-      if (reportError === undefined) io.stdout.write(`Report written to: ${oneLine(session.report.path)}\n`);
-      if (stopped && progress.lastSeen?.status) io.stdout.write(`Final status: ${oneLine(progress.lastSeen.status)}\n`);
-    }
-    return exitCode;
+    if (options.json) return { exitCode, errorLine: message, json: summary };
+    // stdout keeps its documented shape: the report (when it was written) and the last status seen.
+    const reportLine = reportError === undefined ? `Report written to: ${oneLine(session.report.path)}\n` : '';
+    return { exitCode, errorLine: message, stdout: `${reportLine}Final status: ${oneLine(progress.lastSeen?.status ?? 'none')}\n` };
   } finally {
     session.journal.stopLive();
     removeHandlers();
