@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { resumeCommands, shellWord } from '../src/job/outcome.js';
 import { apiCa, httpsEmulatorFor } from './egress-fixtures.js';
-import { runMain, singleJsonObject, tempDir, TEST_KEY } from './helpers.js';
+import { emulatorFor, runMain, singleJsonObject, tempDir, TEST_KEY } from './helpers.js';
 import { startConnectProxy } from './proxies.js';
 
 /** The words a POSIX shell makes of a command line that uses only bare words and single quotes. */
@@ -71,4 +71,15 @@ test('the printed resume and cancel commands carry base URL, proxy, CA file and 
 
 test('the commands of a run against the default API carry no options at all', () => {
   assert.deepEqual(resumeCommands('resp_abc', { args: [], maskedProxyPassword: false }), { poll: 'bgprobe poll resp_abc', cancel: 'bgprobe cancel resp_abc' });
+});
+
+test('the commands also carry --system-ca and --allow-insecure-http when the run used them, ', async (t) => {
+  const emulator = await emulatorFor(t, { queuedMs: 50, neverFinish: true });
+  const dir = tempDir(t);
+  const env = { OPENAI_API_KEY: TEST_KEY, SSL_CERT_FILE: apiCa.certPath };
+  const run = await runMain(['run', '--base-url', emulator.baseUrl, '--system-ca', '--allow-insecure-http', '--poll-interval', '0.2', '--max-wait', '2', '--output', 'r.md', '--json'], env, dir);
+  assert.equal(run.code, 4, run.stderr);
+  const summary = singleJsonObject(run.stdout);
+  assert.equal(summary['resume_command'], `bgprobe poll ${summary['id']} --base-url ${emulator.baseUrl} --system-ca --allow-insecure-http`);
+  assert.equal(summary['cancel_command'], `bgprobe cancel ${summary['id']} --base-url ${emulator.baseUrl} --system-ca --allow-insecure-http`);
 });
