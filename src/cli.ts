@@ -1,6 +1,5 @@
 import { cac, type CAC, type Command } from 'cac';
-import { camelCase, prepareArgv } from './cli/argv.js';
-import type { RawFlags } from './config/run-config.js';
+import { nearestName, readCommandLine, type RawFlags } from './cli/flags.js';
 import { errorLine, exitCodeOf, UsageError } from './errors.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { writeJson } from './console/json.js';
@@ -9,12 +8,14 @@ import { redactedSink, Redactor } from './redact.js';
 import { COMMANDS, GLOBAL_FLAGS, isCommandName, type CommandName } from './cli/commands.js';
 import { helpText, versionText } from './cli/help.js';
 import { quickAnswer } from './cli/quick.js';
+import { isOutcome, type CommandOutcome } from './cli/outcome.js';
+import { oneLine } from './text.js';
 
 /** C0 and C1 control characters other than tab and line feed: what oneLine (src/text.ts) folds. */
 const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 
 /** A command's implementation, loaded only when that command runs, so `--help` loads nothing else. */
-type Handler = (args: readonly string[], flags: RawFlags, io: Io) => Promise<ExitCode>;
+type Handler = (args: readonly string[], flags: RawFlags, io: Io) => Promise<ExitCode | CommandOutcome>;
 
 /** Each command's implementation, loaded only when that command runs. */
 const HANDLERS: Readonly<Record<CommandName, () => Promise<Handler>>> = {
@@ -33,16 +34,12 @@ function wantsJson(args: readonly string[]): boolean {
 }
 
 /** A command that takes flags only: any argument is a usage error. */
-function withoutArguments(command: string, run: (flags: RawFlags, io: Io) => Promise<ExitCode>): Handler {
+function withoutArguments(command: string, run: (flags: RawFlags, io: Io) => Promise<ExitCode | CommandOutcome>): Handler {
   return async (args, flags, io) => {
     if (args.length > 0) throw new UsageError(`${command} takes no arguments, got ${JSON.stringify(args.join(' '))}; see bgprobe ${command} --help`);
     return run(flags, io);
   };
 }
-
-const VALUED_FLAGS: ReadonlySet<string> = new Set(
-  Object.values(COMMANDS).flatMap((spec) => spec.flags.filter(([flag]) => flag.includes('<')).map(([flag]) => /^--([\w-]+)/.exec(flag)?.[1] ?? '')),
-);
 
 /**
  * The parser for src/cli/commands.ts. It prints nothing itself: `--help` and `--version` are
@@ -60,14 +57,6 @@ export function buildParser(): CAC {
   cli.option(...GLOBAL_FLAGS.help);
   cli.option(...GLOBAL_FLAGS.version);
   return cli;
-}
-
-/** cac names an unknown flag in camelCase (`--polInterval`); say it as the user typed it. */
-function asTyped(message: string, argv: readonly string[]): string {
-  return message.replace(/`--([\w-]+)`/, (whole, name: string) => {
-    const typed = argv.map((token) => /^--([^=]+)/.exec(token)?.[1]).find((flag) => flag !== undefined && camelCase(flag) === name);
-    return typed === undefined ? whole : `\`--${typed}\``;
-  });
 }
 
 /**
@@ -107,35 +96,42 @@ export async function main(args: readonly string[], given: Io): Promise<ExitCode
     }
     const first = args[0];
     const withCommand = first === undefined || (first.startsWith('-') && !['-h', '--help', '-v', '--version'].includes(first)) ? ['run', ...args] : [...args];
-    const prepared = prepareArgv(withCommand, VALUED_FLAGS);
-    const cli = buildParser();
-    cli.parse(['node', 'bgprobe', ...prepared.argv], { run: false });
-    const name = cli.matchedCommandName;
-    const command = name !== undefined && isCommandName(name) ? name : undefined;
-    if (cli.options['help']) {
+    if (withCommand[0] === 'help') return helpCommand(withCommand.slice(1), io);
+    const commandToken = withCommand.find((token) => !token.startsWith('-'));
+    const named = withCommand[0]?.startsWith('-') ? commandToken : withCommand[0];
+    if (named !== undefined && !isCommandName(named)) throw unknownCommand(named);
+    const command: CommandName | undefined = named;
+    const at = command === undefined ? -1 : withCommand.indexOf(command);
+    const line = command === undefined ? undefined : readCommandLine(command, withCommand.filter((_, index) => index !== at));
+    const asksHelp = line?.help ?? withCommand.some((token) => token === '-h' || token === '--help');
+    if (asksHelp) {
       io.stdout.write(helpText(command));
       return EXIT.ok;
     }
-    if (cli.options['version']) {
+    if (line?.version ?? withCommand.some((token) => token === '-v' || token === '--version')) {
       io.stdout.write(versionText());
       return EXIT.ok;
     }
-    const matched = cli.matchedCommand;
-    if (!matched || command === undefined) {
-      throw new UsageError(`unknown command ${JSON.stringify(withCommand[0])}; commands: ${Object.keys(COMMANDS).join(', ')} (bgprobe --help)`);
-    }
+    // --proxy's credentials are secrets from here on, in every form, also when the URL is malformed.
+    const proxyFlag = line?.flags['proxy'];
+    if (typeof proxyFlag === 'string') redactor.addUrlCredentials(proxyFlag);
+    if (command === undefined || line === undefined) throw new UsageError(`no command given; commands: ${Object.keys(COMMANDS).join(', ')} (bgprobe --help)`);
+    // cac matches the command and its positional arguments; the flags are read in src/cli/flags.ts.
+    const cli = buildParser();
+    cli.parse(['node', 'bgprobe', command, ...line.positionals], { run: false });
     try {
-      matched.checkUnknownOptions();
-      matched.checkOptionValue();
-      matched.checkRequiredArgs();
+      cli.matchedCommand?.checkRequiredArgs();
     } catch (error) {
-      throw new UsageError(`${asTyped((error as Error).message, prepared.argv)}; see bgprobe ${command} --help`);
+      throw new UsageError(`${(error as Error).message}; see bgprobe ${command} --help`);
     }
-    const flags: Record<string, string | boolean | undefined> = {};
-    for (const [key, value] of Object.entries(cli.options)) if (typeof value === 'boolean') flags[key] = value;
-    for (const [key, value] of prepared.raw) flags[key] = value;
     const handler = await HANDLERS[command]();
-    return await handler(cli.args, Object.freeze(flags), io);
+    const ended = await handler(cli.args, line.flags, io);
+    if (!isOutcome(ended)) return ended;
+    // The one place a command's ending is printed: its error line, then stdout.
+    if (ended.errorLine !== undefined) io.stderr.write(`bgprobe: ${oneLine(ended.errorLine)}\n`);
+    if (ended.json !== undefined) writeJson(io.stdout, redactor, ended.json);
+    else if (ended.stdout !== undefined) io.stdout.write(ended.stdout);
+    return ended.exitCode;
   } catch (error) {
     const message = errorLine(error);
     io.stderr.write(`bgprobe: ${message}\n`);
@@ -143,4 +139,19 @@ export async function main(args: readonly string[], given: Io): Promise<ExitCode
     if (wantsJson(args) && !stdoutUsed) writeJson(io.stdout, redactor, { error: message, exit_code: exitCode });
     return exitCode;
   }
+}
+
+/** `bgprobe help [command]`: the same texts as `--help`. */
+function helpCommand(rest: readonly string[], io: Io): ExitCode {
+  const [name, ...extra] = rest;
+  if (extra.length > 0) throw new UsageError(`help takes at most one command, got ${JSON.stringify(rest.join(' '))}; write bgprobe help COMMAND`);
+  if (name !== undefined && !isCommandName(name)) throw unknownCommand(name);
+  io.stdout.write(helpText(name));
+  return EXIT.ok;
+}
+
+function unknownCommand(typed: string): UsageError {
+  const nearest = nearestName(typed, [...Object.keys(COMMANDS), 'help']);
+  const hint = nearest === undefined ? '' : ` (did you mean ${nearest}?)`;
+  return new UsageError(`unknown command ${JSON.stringify(typed)}${hint}; commands: ${Object.keys(COMMANDS).join(', ')} (bgprobe --help)`);
 }

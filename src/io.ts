@@ -25,6 +25,58 @@ export interface Io {
   readonly redactor?: Redactor;
 }
 
+/** The working folder is gone (deleted under a running shell): nothing relative can be resolved. */
+export class NoWorkingFolder extends Error {
+  constructor(readonly code: string) {
+    super(`the working folder cannot be read (${code}: it was probably deleted); cd to an existing folder and run bgprobe again`);
+  }
+}
+
 export function processIo(): Io {
-  return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
+  let cwd: string;
+  try {
+    cwd = process.cwd();
+  } catch (error) {
+    throw new NoWorkingFolder((error as NodeJS.ErrnoException).code ?? 'error');
+  }
+  return { stdout: droppingWhenClosed(process.stdout), stderr: droppingWhenClosed(process.stderr), env: process.env, cwd };
+}
+
+/** A process stream that can still be written to, as far as bgprobe knows. */
+export interface ProcessStream extends NodeJS.WriteStream {
+  /** False once a write failed (EPIPE: the reader is gone, EIO, ENOSPC on a file): later writes are dropped. */
+  readonly bgprobeWritable?: boolean;
+}
+
+/**
+ * A process stream whose failures never stop the command. When the reader of a pipe goes away
+ * (`bgprobe run 2>&1 >/dev/null | head -1`, `| true`), Node reports EPIPE as an 'error' event,
+ * which nobody handling it turns into a crash: the run would die with the response still
+ * running and nobody following it. Here a failed stream is marked and every later write is
+ * dropped quietly; the run goes on to its end, writes its report, and exits by the response's
+ * status. A write that throws at once is dropped the same way.
+ */
+export function droppingWhenClosed(stream: NodeJS.WriteStream): ProcessStream {
+  let writable = true;
+  stream.on('error', () => {
+    writable = false;
+  });
+  return new Proxy(stream, {
+    get(target, property) {
+      if (property === 'bgprobeWritable') return writable && !target.destroyed;
+      if (property === 'write') {
+        return (chunk: unknown, ...rest: unknown[]) => {
+          if (!writable || target.destroyed) return true;
+          try {
+            return (target.write as (...args: unknown[]) => boolean)(chunk, ...rest);
+          } catch {
+            writable = false;
+            return true;
+          }
+        };
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  }) as ProcessStream;
 }

@@ -12,6 +12,14 @@ const BEARER = /(Bearer\s+)([A-Za-z0-9._~+/=-]{20,})/gi;
 /** The password part of any URL's userinfo (`scheme://user:password@host`), however short. */
 const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@]*:)([^\s/@]+)(@)/gi;
 
+/** Secrets at least this long are masked wherever they appear; shorter ones where they stand alone. */
+const MIN_ANYWHERE = 4;
+
+/** A short secret not inside a longer word or number. */
+function standingAlone(secret: string): RegExp {
+  return new RegExp(`(?<![A-Za-z0-9])${secret.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9])`, 'g');
+}
+
 /**
  * The one place secrets are masked on the way out: console, report and error messages all
  * pass through the Redactor of the process, which knows the API key (from the environment or a
@@ -20,9 +28,14 @@ const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@]*:)([^\s/@]+)(@)/gi;
 export class Redactor {
   readonly #secrets = new Map<string, string>();
 
-  /** Registers a secret; every later `apply` masks it. Short values are ignored (they would mask common words). */
+  /**
+   * Registers a secret; every later `apply` masks it, whatever its length: a test key such as
+   * `sk-1` is a key too. One of fewer than four characters is masked only where it stands
+   * alone (not inside a longer word or number), so a one-letter proxy password cannot blank
+   * every `a` of the output; inside a URL's userinfo or a Basic token it is masked regardless.
+   */
   add(secret: string | undefined): this {
-    if (secret === undefined || secret.length < 6) return this;
+    if (secret === undefined || secret.length === 0) return this;
     const mask = maskSecret(secret);
     this.#secrets.set(secret, mask);
     // The same secret inside a JSON string (a --json object, a report payload) is escaped.
@@ -33,22 +46,28 @@ export class Redactor {
 
   /**
    * Registers the credentials of a URL such as a proxy's `http://user:p%40ss@proxy:3128`: the
-   * password as typed and decoded, and the `Basic` token undici sends in Proxy-Authorization.
-   * A value without a scheme (`user:pass@proxy:3128`, which curl accepts) is read as http://.
+   * password as typed, decoded and percent-encoded, and the `Basic` tokens undici (or a proxy
+   * echoing Proxy-Authorization) may show. Read by hand, not with `new URL`, so that a password
+   * with an unencoded reserved character (`pa/ss`), which makes the URL invalid, is a secret
+   * all the same. A value without a scheme (`user:pass@proxy:3128`, which curl accepts) counts too.
    */
   addUrlCredentials(raw: string | undefined): this {
     if (raw === undefined) return this;
-    let url: URL;
-    try {
-      url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(raw.trim()) ? raw.trim() : `http://${raw.trim()}`);
-    } catch {
-      return this;
+    const rest = raw.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
+    const at = rest.lastIndexOf('@');
+    if (at === -1) return this;
+    const userinfo = rest.slice(0, at);
+    const colon = userinfo.indexOf(':');
+    if (colon === -1) return this;
+    const user = userinfo.slice(0, colon);
+    const password = userinfo.slice(colon + 1);
+    if (password === '') return this;
+    const decoded = safeDecode(password);
+    for (const form of new Set([password, decoded, encodeURIComponent(decoded)])) this.add(form);
+    for (const name of new Set([user, safeDecode(user)])) {
+      for (const secret of new Set([password, decoded])) this.add(Buffer.from(`${name}:${secret}`).toString('base64'));
     }
-    if (url.password === '') return this;
-    const user = safeDecode(url.username);
-    const password = safeDecode(url.password);
-    this.add(url.password).add(password);
-    return this.add(Buffer.from(`${user}:${password}`).toString('base64'));
+    return this;
   }
 
   /** Registers every secret an environment (real or a parsed .env file) carries. */
@@ -66,7 +85,8 @@ export class Redactor {
     let out = text;
     // Longest first, so a secret that contains another is masked whole.
     for (const [secret, mask] of [...this.#secrets].sort(([a], [b]) => b.length - a.length)) {
-      if (out.includes(secret)) out = out.split(secret).join(mask);
+      if (!out.includes(secret)) continue;
+      out = secret.length >= MIN_ANYWHERE ? out.split(secret).join(mask) : out.replace(standingAlone(secret), mask);
     }
     out = out.replace(URL_PASSWORD, (_, before: string, _password: string, at: string) => `${before}***${at}`);
     return out.replace(BEARER, (_, prefix: string, token: string) => prefix + maskSecret(token));

@@ -11,8 +11,8 @@ import { RunReport } from '../src/report/report.js';
 import { emulatorFor, runCli, runMain, tempDir, TEST_KEY } from './helpers.js';
 import { errorLines } from './outputs.js';
 
-/** cac's own line for a valued flag given nothing: it names the flag and its form. */
-const missing = (usage: string): string => `option \`${usage}\` value is missing; see bgprobe run --help`;
+/** The line for a valued flag given nothing: it names the flag and its form. */
+const missing = (usage: string): string => `${usage.split(' ')[0]} needs a value (${usage}); see bgprobe run --help`;
 
 const SECONDS_FORM = 'give a positive number of seconds such as 10 or 0.5';
 
@@ -38,10 +38,25 @@ function secondsCases(flag: string, missing: string): [string[], string][] {
 const USAGE_CASES: [string[], string | RegExp][] = [
   ...secondsCases('--poll-interval', missing('--poll-interval <seconds>')),
   ...secondsCases('--timeout', missing('--timeout <seconds>')),
-  [['--bogus'], 'Unknown option `--bogus`; see bgprobe run --help'],
-  [['--pol-interval', '5'], 'Unknown option `--pol-interval`; see bgprobe run --help'],
-  [['run', 'extra'], 'run takes no arguments, got "extra"; see bgprobe run --help'],
+  [['--bogus'], 'unknown flag --bogus; see bgprobe run --help'],
+  [['--pol-interval', '5'], 'unknown flag --pol-interval (did you mean --poll-interval?); see bgprobe run --help'],
+  [['--no-colour'], 'unknown flag --no-colour (did you mean --no-color?); see bgprobe run --help'],
+  [['check', '--no-color', '--jsn'], 'unknown flag --jsn (did you mean --json?); see bgprobe check --help'],
+  [['poll', 'resp_1', '--emulator'], '--emulator is not a flag of bgprobe poll (only of run); see bgprobe poll --help'],
+  [['-x'], 'unknown flag -x; see bgprobe run --help'],
+  [['--emulator=false'], '--emulator is a switch and takes no value, got "--emulator=false"; write --emulator alone'],
+  [['--emulator', '--', '--output', 'x.md'], 'bgprobe run takes nothing after "--" (got "--output x.md"); give flags before it, or remove it'],
+  [['poll', 'resp_1', '--'], 'bgprobe poll takes nothing after "--"; give flags before it, or remove it'],
+  [['poll', '.'], '"." is not a response id; give the id bgprobe printed, such as resp_68f3a1c2d4e5'],
+  [['cancel', '..'], '".." is not a response id; give the id bgprobe printed, such as resp_68f3a1c2d4e5'],
+  [['--emulator', '--base-url', 'http://127.0.0.1:9/v1'], '--emulator and --base-url both given; --emulator runs against the built-in emulator on loopback, so drop one of them'],
+  [['--emulator', '--proxy', 'http://127.0.0.1:9'], '--emulator and --proxy both given; --emulator runs against the built-in emulator on loopback, so drop one of them'],
   [['frobnicate'], /^unknown command "frobnicate"; commands: run, .+ \(bgprobe --help\)$/],
+  [['chek'], /^unknown command "chek" \(did you mean check\?\); commands: run, .+ \(bgprobe --help\)$/],
+  [['help', 'chek'], /^unknown command "chek" \(did you mean check\?\); commands: run, .+ \(bgprobe --help\)$/],
+  [['policy', '--dotenv', 'nope.env', '--env-file', 'nope.env'], '--dotenv and --env-file both given; they are the same flag, give one (--dotenv works on every Node)'],
+  [['policy', '--dotenv', 'nope.env'], '--dotenv "<dir>/nope.env" cannot be read (ENOENT); give a readable file'],
+  [['run', 'extra'], 'run takes no arguments, got "extra"; see bgprobe run --help'],
   [['--model', 'a', '--model', 'b'], '--model is given more than once; give it once'],
   [['--base-url', 'not a url'], '--base-url "not a url" is not a URL; give one such as https://api.openai.com/v1'],
   [['--base-url', ''], missing('--base-url <url>')],

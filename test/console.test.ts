@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { emulatorFor, hasScript, runCli, runCliInPty, tempDir, TEST_KEY } from './helpers.js';
+import { emulatorFor, hasScript, resumeHintFor, runCli, runCliInPty, tempDir, TEST_KEY } from './helpers.js';
 
 /** A carriage return that is not part of a terminal's \r\n: the mark of a line redrawn in place. */
 const REDRAW = /\r(?!\n)/;
@@ -87,7 +87,7 @@ test('--quiet prints only the one error line when the run fails, and it still na
   const id = /resp_\w+/.exec(emulator.requests.find((r) => r.method === 'GET')?.path ?? '')?.[0];
   assert.ok(id, 'a poll was sent');
   assert.match(lines[0]!, /^bgprobe: GET \/v1\/responses\/resp_\w+ failed: HTTP 401 /);
-  assert.ok(lines[0]!.endsWith(`; response ${id} may still be running: resume with "bgprobe poll ${id}", cancel with "bgprobe cancel ${id}"`), lines[0]);
+  assert.ok(lines[0]!.endsWith(`; response ${id} may still be running: ${resumeHintFor(id, emulator.baseUrl)}`), lines[0]);
   assert.ok(!result.stderr.includes(TEST_KEY));
 });
 

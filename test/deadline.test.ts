@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { callsOf, emulatorFor, envFor, runCli, tempDir } from './helpers.js';
+import { callsOf, emulatorFor, envFor, resumeHintFor, runCli, tempDir } from './helpers.js';
 
 test('--max-wait passing before a terminal status exits 4 with the id and the resume command; the response keeps running', async (t) => {
   const emulator = await emulatorFor(t, { queuedMs: 50, neverFinish: true });
@@ -11,11 +11,11 @@ test('--max-wait passing before a terminal status exits 4 with the id and the re
   assert.equal(result.code, 4, result.stderr);
   const id = /Created response (resp_\w+)/.exec(result.stderr)![1]!;
   const last = result.stderr.trim().split('\n').at(-1)!;
-  assert.equal(last, `bgprobe: --max-wait 0.6 s passed before a terminal status; response ${id} is still running: resume with "bgprobe poll ${id}", cancel with "bgprobe cancel ${id}"`);
+  assert.equal(last, `bgprobe: --max-wait 0.6 s passed before a terminal status; response ${id} is still running: ${resumeHintFor(id, emulator.baseUrl)}`);
   assert.equal(callsOf(emulator).cancels, 0);
   const report = readFileSync(join(dir, 'r.md'), 'utf8');
   assert.match(report, /\| Status \| stopped: --max-wait 0\.6 s passed before a terminal status: the response is still running; last seen (queued|in_progress) \|/);
-  assert.match(report, new RegExp(`\\| Resume \\| bgprobe poll ${id} \\|`));
+  assert.match(report, new RegExp(`\\| Resume \\| bgprobe poll ${id} --base-url \\S+ \\|`));
   assert.match(result.stdout, /Final status: (queued|in_progress)\n$/);
 });
 

@@ -78,6 +78,6 @@ test('an unreadable .env is one line and exit 1, with nothing sent', async (t) =
   mkdirSync(join(dir, '.env'));
   const result = await runCli(RUN, { cwd: dir, env: { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: emulator.baseUrl } });
   assert.equal(result.code, 1, result.stderr);
-  assert.deepEqual(errorLines(result.stderr), [`bgprobe: the .env file "${join(dir, '.env')}" cannot be read (EISDIR); fix or remove it, or name another with --env-file`]);
+  assert.deepEqual(errorLines(result.stderr), [`bgprobe: the .env file "${join(dir, '.env')}" cannot be read (EISDIR); fix or remove it, or name another with --dotenv`]);
   assert.equal(emulator.requests.length, 0);
 });

@@ -232,3 +232,8 @@ export async function startEmulateCommand(t: TestContext, args: readonly string[
   if (!baseUrl) throw new Error(`emulate printed no URL: ${cli.stdout()}`);
   return { cli, baseUrl };
 }
+
+/** The resume hint of a response followed through `baseUrl` (--base-url or OPENAI_BASE_URL): the exact commands bgprobe prints. */
+export function resumeHintFor(id: string, baseUrl: string): string {
+  return `resume with "bgprobe poll ${id} --base-url ${baseUrl}", cancel with "bgprobe cancel ${id} --base-url ${baseUrl}"`;
+}

@@ -60,11 +60,13 @@ test('the installed command prints, for every way of asking for help, the help c
 test('the installed command answers --help and --version without reading its program', async (t) => {
   const dir = tempDir(t);
   copyFileSync(join(INSTALLED, LAUNCHER_FILE), join(dir, LAUNCHER_FILE));
-  for (const args of [['--help'], ['run', '--help'], ['check', '-h'], ['--version']]) {
+  for (const args of [['--help'], ['run', '--help'], ['check', '-h'], ['--version'], ['help'], ['help', 'poll']]) {
     const result = await runNodeScript(join(dir, LAUNCHER_FILE), args, { cwd: dir });
     assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
     assert.ok(result.stdout.startsWith(`bgprobe/${VERSION}`), result.stdout);
   }
+  const poll = await runNodeScript(join(dir, LAUNCHER_FILE), ['help', 'poll'], { cwd: dir });
+  assert.equal(poll.stdout, withoutTrailingSpaces(cacHelp(['poll', '--help'])));
   // Anything else needs the program, which is not there: the launcher did not read it above.
   const policy = await runNodeScript(join(dir, LAUNCHER_FILE), ['policy'], { cwd: dir });
   assert.equal(policy.code, 1);

@@ -14,5 +14,5 @@ test('one Ctrl-C while --cancel-on-timeout waits on a hanging cancel exits at on
   assert.equal(result.code, 130, result.stderr);
   assert.ok(Date.now() - started < 10_000, 'did not wait for the hanging cancel');
   const id = /Created response (resp_\w+)/.exec(result.stderr)![1]!;
-  assert.match(result.stderr, new RegExp(`bgprobe: SIGINT again: exiting at once; response ${id} may still be running: bgprobe poll ${id}`));
+  assert.match(result.stderr, new RegExp(`bgprobe: SIGINT again: exiting at once; response ${id} may still be running: resume with "bgprobe poll ${id} --base-url `));
 });

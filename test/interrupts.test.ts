@@ -25,12 +25,12 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     assert.equal(result.code, code, result.stderr);
     const id = /Created response (resp_\w+)/.exec(result.stderr)![1]!;
     assert.match(result.stderr, new RegExp(`WARN  interrupted by ${signal}, while following response ${id}`));
-    assert.match(result.stderr.trim().split('\n').at(-1)!, new RegExp(`still running: resume with "bgprobe poll ${id}", cancel with "bgprobe cancel ${id}"$`));
+    assert.match(result.stderr.trim().split('\n').at(-1)!, new RegExp(`still running: resume with "bgprobe poll ${id} --base-url [^"]+", cancel with "bgprobe cancel ${id} --base-url [^"]+"$`));
     assert.equal(callsOf(emulator).cancels, 0);
     const report = readFileSync(join(dir, 'r.md'), 'utf8');
     assert.match(report, new RegExp(`\\[WARN\\] interrupted by ${signal}`));
     assert.match(report, new RegExp(`\\| Status \\| interrupted \\(${signal}\\): the response is still running; last seen \\w+ \\|`));
-    assert.match(report, new RegExp(`\\| Cancel \\| bgprobe cancel ${id} \\|`));
+    assert.match(report, new RegExp(`\\| Cancel \\| bgprobe cancel ${id} --base-url \\S+ \\|`));
   });
 }
 
@@ -58,7 +58,7 @@ test('a second Ctrl-C exits at once, even while the cancel call hangs', async (t
   const result = await cli.done;
   assert.equal(result.code, 130);
   const id = /Created response (resp_\w+)/.exec(result.stderr)![1]!;
-  assert.match(result.stderr, new RegExp(`bgprobe: SIGINT again: exiting at once; response ${id} may still be running: bgprobe poll ${id}`));
+  assert.match(result.stderr, new RegExp(`bgprobe: SIGINT again: exiting at once; response ${id} may still be running: resume with "bgprobe poll ${id} --base-url `));
 });
 
 test('kill -9 mid-run leaves a report naming the id and every event so far', async (t) => {
@@ -93,12 +93,15 @@ test('Ctrl-C during the create lets it finish, so the id is never lost', async (
   await cli.waitForStderr(/Submitting the background response/);
   await new Promise((resolve) => setTimeout(resolve, 200));
   cli.child.kill('SIGINT');
+  // Said at once, long before the create answers.
+  await cli.waitForStderr(/bgprobe: SIGINT: waiting for the create's answer to learn the response id \(at most --timeout 60 s\); a second Ctrl-C exits now, without the id\n/);
+  assert.doesNotMatch(cli.stderr(), /Created response/);
   const result = await cli.done;
   assert.equal(result.code, 130, result.stderr);
   assert.equal(callsOf(emulator).polls, 0);
   const id = /Created response (resp_\w+)/.exec(result.stderr)?.[1];
   assert.ok(id, 'the created id is reported');
-  assert.match(result.stderr.trim().split('\n').at(-1)!, new RegExp(`resume with "bgprobe poll ${id}"`));
+  assert.match(result.stderr.trim().split('\n').at(-1)!, new RegExp(`resume with "bgprobe poll ${id} --base-url [^"]+"`));
   assert.match(readFileSync(join(dir, 'r.md'), 'utf8'), new RegExp(`Response id: \`${id}\``));
 });
 
@@ -123,4 +126,28 @@ test('a refused --cancel-on-interrupt cancel is reported, and the response is st
   assert.equal(result.code, 130, result.stderr);
   assert.match(result.stderr, /ERROR Cancel failed: POST \/v1\/responses\/resp_\w+\/cancel failed: HTTP 400/);
   assert.match(readFileSync(join(dir, 'r.md'), 'utf8'), /\| Status \| interrupted \(SIGINT\); the cancel call failed \(--cancel-on-interrupt\): the response is still running; last seen in_progress \|/);
+});
+
+test('a second Ctrl-C during the create exits 130 at once, naming the Idempotency-Key on stderr and in the report', async (t) => {
+  const emulator = await emulatorFor(t, { ...NEVER, faults: [{ call: 'create', nth: 1, andLater: false, action: { kind: 'slow', delayMs: 20_000 } }] });
+  const dir = tempDir(t);
+  const cli = startCli(['run', '--quiet', '--output', 'r.md'], { cwd: dir, env: envFor(emulator) });
+  t.after(() => cli.child.kill('SIGKILL'));
+  // --quiet hides the Submitting event: wait for the create to reach the emulator instead.
+  const deadline = Date.now() + 15_000;
+  while (callsOf(emulator).creates === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  cli.child.kill('SIGINT');
+  await cli.waitForStderr(/a second Ctrl-C exits now/);
+  const started = Date.now();
+  cli.child.kill('SIGINT');
+  const result = await cli.done;
+  assert.equal(result.code, 130, result.stderr);
+  assert.ok(Date.now() - started < 10_000, 'did not wait for the create');
+  const key = emulator.requests.find((r) => r.method === 'POST')?.headers['idempotency-key'];
+  const last = result.stderr.trimEnd().split('\n').at(-1) ?? '';
+  assert.match(last, /^bgprobe: SIGINT again: exiting at once, before the create answered: a background response may exist all the same\. The create carried Idempotency-Key bgprobe-[\w-]+; .+follow it with "bgprobe poll RESPONSE_ID --base-url [^"]+"$/);
+  if (key !== undefined) assert.ok(last.includes(String(key)), `${last} names ${key}`);
+  const report = readFileSync(join(dir, 'r.md'), 'utf8');
+  assert.match(report, /\[WARN\] SIGINT: waiting for the create's answer/);
+  assert.match(report, /\[WARN\] SIGINT again: exiting at once, before the create answered: a background response may exist all the same\. The create carried Idempotency-Key bgprobe-/);
 });

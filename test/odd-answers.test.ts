@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { runCli, tempDir, TEST_KEY } from './helpers.js';
+import { resumeHintFor, runCli, tempDir, TEST_KEY } from './helpers.js';
 import { assertNoSecret, errorLines, everyOutput } from './outputs.js';
 import { afterCreate, answer, CREATED_ID, scriptedServer, type Script } from './scripted-server.js';
 
@@ -119,9 +119,9 @@ test('a poll answered with an HTML page ends the run with one line and keeps the
   });
   assert.equal(result.code, 1, result.stderr);
   assert.deepEqual(errorLines(result.stderr), [
-    `bgprobe: retrieve (GET /v1/responses/${CREATED_ID}) was answered HTTP 200 by a web page that is not the OpenAI API (an HTML page titled "Access Denied by policy"): "Access Denied by policy: Blocked"; something between this machine and ${new URL(server.baseUrl).host} answers in the API's place (a captive portal, a login or block page): sign in or ask for ${new URL(server.baseUrl).host} to be allowed, or check --base-url; response ${CREATED_ID} may still be running: resume with "bgprobe poll ${CREATED_ID}", cancel with "bgprobe cancel ${CREATED_ID}"`,
+    `bgprobe: retrieve (GET /v1/responses/${CREATED_ID}) was answered HTTP 200 by a web page that is not the OpenAI API (an HTML page titled "Access Denied by policy"): "Access Denied by policy: Blocked"; something between this machine and ${new URL(server.baseUrl).host} answers in the API's place (a captive portal, a login or block page): sign in or ask for ${new URL(server.baseUrl).host} to be allowed, or check --base-url; response ${CREATED_ID} may still be running: ${resumeHintFor(CREATED_ID, server.baseUrl)}`,
   ]);
-  assert.ok(readFileSync(join(dir, 'r.md'), 'utf8').includes(`| Resume | bgprobe poll ${CREATED_ID} |`));
+  assert.ok(readFileSync(join(dir, 'r.md'), 'utf8').includes(`| Resume | bgprobe poll ${CREATED_ID} --base-url ${server.baseUrl} |`));
   assertNoSecret(everyOutput(result, dir), TEST_KEY);
 });
 

@@ -35,7 +35,7 @@ test('poll --json prints the same object as run', async (t) => {
   const result = await runCli(['poll', id, '--poll-interval', '0.1', '--json'], { cwd: dir, env: envFor(emulator) });
   assert.equal(result.code, 3, result.stderr);
   const summary = JSON.parse(result.stdout);
-  assert.deepEqual(Object.keys(summary), ['id', 'status', 'model', 'base_url', 'report', 'polls', 'elapsed_seconds', 'usage', 'output_text', 'output_text_truncated', 'exit_code', 'error', 'create_may_exist', 'evidence']);
+  assert.deepEqual(Object.keys(summary), ['id', 'status', 'model', 'base_url', 'report', 'polls', 'elapsed_seconds', 'usage', 'output_text', 'output_text_truncated', 'exit_code', 'error', 'create_may_exist', 'evidence', 'resume_command', 'cancel_command']);
   assert.equal(summary.id, id);
   assert.equal(summary.status, 'failed');
   assert.equal(summary.exit_code, 3);
@@ -50,7 +50,7 @@ test('poll --max-wait exits 4 and says how to resume; --base-url wins over the e
     env: { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' },
   });
   assert.equal(result.code, 4, result.stderr);
-  assert.match(result.stderr, new RegExp(`resume with "bgprobe poll ${id}"`));
+  assert.match(result.stderr, new RegExp(`resume with "bgprobe poll ${id} --base-url [^"]+"`));
 });
 
 test('poll of an id the API does not know says so in one line, exits 1 and leaves no report behind', async (t) => {

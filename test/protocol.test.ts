@@ -22,7 +22,7 @@ for (const [name, action, message] of cases) {
     assert.match(lines.at(-1)!, message);
     const id = /Created response (resp_\w+)/.exec(result.stderr)![1]!;
     const report = readFileSync(join(dir, 'r.md'), 'utf8');
-    assert.match(report, new RegExp(`\\| Resume \\| bgprobe poll ${id} \\|`));
+    assert.match(report, new RegExp(`\\| Resume \\| bgprobe poll ${id} --base-url \\S+ \\|`));
   });
 }
 

@@ -27,7 +27,7 @@ for (const json of [false, true]) {
     const id = emulator.requests.find((r) => r.method === 'GET')!.path.split('/').at(-1)!;
     const lines = result.stderr.trim().split('\n');
     assert.equal(lines.length, 1, result.stderr);
-    assert.match(lines[0]!, new RegExp(`^bgprobe: the report .* cannot be written .*; response ${id} may still be running: resume with "bgprobe poll ${id}"`));
+    assert.match(lines[0]!, new RegExp(`^bgprobe: the report .* cannot be written .*; response ${id} may still be running: resume with "bgprobe poll ${id} --base-url [^"]+"`));
     if (json) {
       const summary = JSON.parse(result.stdout) as { id: string; exit_code: number };
       assert.equal(summary.id, id);

@@ -19,7 +19,7 @@ test('--max-wait: the resume command is said once on stderr (the final bgprobe l
   const lines = resumeLines(result.stderr, id);
   assert.equal(lines.length, 1, result.stderr);
   assert.match(lines[0]!, /^bgprobe: --max-wait 0\.4 s passed/);
-  assert.match(readFileSync(join(dir, 'r.md'), 'utf8'), new RegExp(`\\[WARN\\] Response ${id} is still running: resume with "bgprobe poll ${id}"`));
+  assert.match(readFileSync(join(dir, 'r.md'), 'utf8'), new RegExp(`\\[WARN\\] Response ${id} is still running: resume with "bgprobe poll ${id} --base-url [^"]+"`));
 });
 
 test('a poll that fails for good: the error and the resume command are said once on stderr, and kept in the report', async (t) => {

@@ -3,7 +3,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { maskSecret, redactedSink, Redactor } from '../src/redact.js';
-import { emulatorFor, runCli, tempDir, TEST_KEY } from './helpers.js';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { emulatorFor, runCli, runMain, tempDir, TEST_KEY } from './helpers.js';
 import { assertNoSecret, errorLines, everyOutput } from './outputs.js';
 import { afterCreate, answer, scriptedServer } from './scripted-server.js';
 
@@ -60,7 +63,7 @@ test('a proxy page that echoes every request header leaks nothing, even after th
   });
   assert.equal(result.code, 1, result.stderr);
   assert.match(errorLines(result.stderr).join('\n'), /retrieve \(GET \/v1\/responses\/resp_\w+\) was answered HTTP 403 by a web page that is not the OpenAI API \(an HTML page titled "Request blocked"\)/);
-  assert.match(result.stderr, /resume with "bgprobe poll resp_\w+"/, 'the response id is never lost');
+  assert.match(result.stderr, /resume with "bgprobe poll resp_\w+ --base-url /, 'the response id is never lost');
   assertNoSecret(everyOutput(result, dir), TEST_KEY);
 });
 
@@ -136,4 +139,47 @@ test('a redacted console stream masks every write and keeps everything else its 
   assert.equal(sink.columns, 80);
   assert.equal(sink.clearLine(), true);
   assert.deepEqual(written, [`key ${MASKED}\n`, '\u001b[2K']);
+});
+
+test('a very short key echoed by the server is masked too', async (t) => {
+  const server = await scriptedServer(t, (req, res) => {
+    answer(res, 401, JSON.stringify({ error: { message: `Incorrect API key provided: sk-1 (${req.headers.authorization})`, type: 'invalid_request_error', param: null, code: null } }), JSON_TYPE);
+  });
+  const dir = tempDir(t);
+  const result = await runMain(['run', '--output', 'r.md', '--json'], { OPENAI_API_KEY: 'sk-1', OPENAI_BASE_URL: server.baseUrl }, dir);
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stderr, /Incorrect API key provided: \*\*\* \(Bearer \*\*\*\)/);
+  for (const [name, text] of [['stdout', result.stdout], ['stderr', result.stderr], ['report', readFileSync(join(dir, 'r.md'), 'utf8')]]) {
+    assert.doesNotMatch(text ?? '', /\bsk-1\b/, `${name} shows the key`);
+  }
+});
+
+test('--proxy credentials are masked in every form: a password with an unencoded "/", and the Basic token a proxy echoes', async (t) => {
+  // A proxy that refuses every CONNECT with a page echoing the request's headers, as some do.
+  const proxy = createServer();
+  proxy.on('connect', (req: IncomingMessage, socket: Duplex) => {
+    const echo = Object.entries(req.headers).map(([name, value]) => `${name}: ${String(value)}`).join('<br>');
+    const body = `<html><head><title>Denied</title></head><body>${echo}</body></html>`;
+    socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-type: text/html\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  t.after(() => proxy.close());
+  const port = (proxy.address() as AddressInfo).port;
+  const dir = tempDir(t);
+  const password = 'pa/ss:w0rd';
+  const token = Buffer.from(`alice:${password}`).toString('base64');
+  // Unencoded: the URL is invalid, and its error line quotes it.
+  const invalid = await runMain(['check', '--proxy', `http://alice:${password}@127.0.0.1:${port}`], { OPENAI_API_KEY: TEST_KEY }, dir);
+  assert.equal(invalid.code, 2, invalid.stderr);
+  assert.ok(!invalid.stderr.includes('pa/ss'), invalid.stderr);
+  // Encoded: the proxy is used, sees the Basic token, and echoes it.
+  const encoded = `http://alice:${encodeURIComponent(password)}@127.0.0.1:${port}`;
+  for (const args of [['check', '--json'], ['check'], ['run', '--output', 'r.md', '--max-retries', '0', '--json'], ['run', '--output', 'r.md', '--verbose']]) {
+    const result = await runMain([...args, '--proxy', encoded, '--timeout', '10'], { OPENAI_API_KEY: TEST_KEY }, dir);
+    assert.notEqual(result.code, 0);
+    const outputs = [result.stdout, result.stderr, args[0] === 'run' ? readFileSync(join(dir, 'r.md'), 'utf8') : ''].join('\n');
+    for (const secret of [token, password, encodeURIComponent(password), TEST_KEY]) {
+      assert.ok(!outputs.includes(secret), `${args.join(' ')} shows ${secret}:\n${outputs}`);
+    }
+  }
 });

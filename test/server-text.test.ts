@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { hasScript, runCli, runCliInPty, tempDir, TEST_KEY } from './helpers.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { hasScript, runCli, runCliInPty, runMain, tempDir, TEST_KEY } from './helpers.js';
 import { afterCreate, answer, CREATED_ID, scriptedServer } from './scripted-server.js';
 
 /** A status that would retitle the terminal and clear the screen if printed as it is. */
@@ -55,5 +57,27 @@ test('a response id with escape sequences is folded in the one error line that n
   const result = await runCli(['run', '--quiet', '--poll-interval', '0.05', '--output', 'r.md'], { cwd: tempDir(t), env: { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: server.baseUrl } });
   assert.equal(result.code, 1, result.stderr);
   assert.ok(!result.stderr.includes(ESCAPE) && !result.stderr.includes('\u0007'), JSON.stringify(result.stderr));
-  assert.match(result.stderr, /resume with "bgprobe poll resp_\uFFFD\[2J\uFFFD\]0;pwned\uFFFD"/);
+  assert.match(result.stderr, /resume with "bgprobe poll 'resp_\uFFFD\[2J\uFFFD\]0;pwned\uFFFD' --base-url [^"]+"/);
+});
+
+test('a status with line breaks adds no line to stdout, no section to the report and no escape code to either', async (t) => {
+  const forged = 'failed\nFinal status: completed\n\n## Forged Section\n\u001b[2J';
+  const server = await scriptedServer(
+    t,
+    afterCreate((_req, res) => {
+      const body = { id: CREATED_ID, object: 'response', created_at: 1764140000, status: forged, background: true, model: 'gpt-5.2', output: [] };
+      answer(res, 200, JSON.stringify(body), { 'content-type': 'application/json', 'x-request-id': 'req_scripted' });
+    }),
+  );
+  const dir = tempDir(t);
+  const run = await runMain(['run', '--poll-interval', '0.05', '--output', 'r.md'], { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: server.baseUrl }, dir);
+  assert.equal(run.code, 3, run.stderr);
+  const lines = run.stdout.trimEnd().split('\n');
+  assert.equal(lines.length, 2, run.stdout);
+  assert.equal(lines.filter((line) => line.startsWith('Final status:')).length, 1);
+  assert.ok(!run.stdout.includes(ESCAPE) && !run.stderr.includes(ESCAPE));
+  const report = readFileSync(join(dir, 'r.md'), 'utf8');
+  assert.doesNotMatch(report, /^## Forged Section/m);
+  assert.doesNotMatch(report, /^Final status: completed/m);
+  assert.ok(!report.includes(ESCAPE), 'no escape code in the report');
 });

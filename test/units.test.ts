@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { prepareArgv } from '../src/cli/argv.js';
+import { readCommandLine } from '../src/cli/flags.js';
 import { extractOutputText } from '../src/api/response.js';
 import { fenceFor } from '../src/report/markdown.js';
 import { parseSeconds, requireSafeTransport } from '../src/config/values.js';
@@ -36,12 +36,17 @@ test('extractOutputText prefers output_text, else joins message output_text bloc
 });
 
 test('flag values are kept exactly as typed', () => {
-  const flags = new Set(['prompt', 'poll-interval']);
-  const { raw, argv } = prepareArgv(['run', '--prompt', '007', '--poll-interval=-5'], flags);
-  assert.equal(raw.get('prompt'), '007');
-  assert.equal(raw.get('pollInterval'), '-5');
-  assert.deepEqual(argv, ['run', '--prompt=007', '--poll-interval=-5']);
-  assert.throws(() => prepareArgv(['--prompt', 'a', '--prompt', 'b'], flags), UsageError);
+  const { flags } = readCommandLine('run', ['--prompt', '007', '--poll-interval=-5', '--max-retries', '1e3']);
+  assert.equal(flags['prompt'], '007');
+  assert.equal(flags['pollInterval'], '-5');
+  assert.equal(flags['maxRetries'], '1e3');
+  assert.throws(() => readCommandLine('run', ['--prompt', 'a', '--prompt', 'b']), UsageError);
+});
+
+test('a switch typed twice means the same as once; --no-color is color: false', () => {
+  assert.deepEqual(readCommandLine('run', ['--emulator', '--emulator', '--json', '--json']).flags, { emulator: true, json: true });
+  assert.deepEqual(readCommandLine('check', ['--no-color', '--no-color']).flags, { color: false });
+  assert.deepEqual(readCommandLine('poll', ['resp_1', '--quiet']).positionals, ['resp_1']);
 });
 
 test('parseSeconds accepts positive decimals and refuses everything else', () => {

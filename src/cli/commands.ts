@@ -15,11 +15,21 @@ export interface CommandInfo {
   readonly examples?: readonly string[];
 }
 
-/** The console flags every command that prints progress accepts (see src/console/options.ts). */
+/** The console flags every command accepts (see src/console/options.ts); those with nothing to colour or quieten accept them all the same. */
 const CONSOLE_FLAGS: readonly FlagSpec[] = [
   ['--quiet', 'print only errors on stderr'],
   ['--verbose', "also print each request's and answer's headers on stderr (the key masked)"],
   ['--no-color', 'no colour on stderr (also when NO_COLOR is set)'],
+];
+
+/**
+ * Which .env file to read. `--dotenv` is the name that works everywhere: Node 20 reads any
+ * `--env-file` on its command line itself, even after the script's name, and exits 9 before
+ * bgprobe starts when the file is missing (https://github.com/nodejs/node/issues/54232).
+ */
+const ENV_FILE_FLAGS: readonly FlagSpec[] = [
+  ['--dotenv <path>', 'read this .env file instead of ./.env (real environment variables win)'],
+  ['--env-file <path>', 'the same as --dotenv, where Node leaves it to bgprobe (Node 20 reads --env-file itself: use --dotenv)'],
 ];
 
 /** Flags of every command that talks to the API. */
@@ -31,7 +41,7 @@ const NETWORK_FLAGS: readonly FlagSpec[] = [
   ['--timeout <seconds>', 'bound on each request (check: on each stage); none can outlive it (default: 60; check: 5)'],
   ['--allow-insecure-http', 'allow a plain http:// base URL to a host that is not loopback (the key would travel unencrypted)'],
   ['--max-response-bytes <bytes>', 'refuse any answer larger than this (default: 67108864, 64 MiB)'],
-  ['--env-file <path>', 'read this .env file instead of ./.env (real environment variables win)'],
+  ...ENV_FILE_FLAGS,
 ];
 
 /** Transient failures (network errors, 408, 409, 429, 5xx) are retried with backoff; this bounds how often. */
@@ -77,7 +87,7 @@ export const COMMANDS = {
   check: {
     usage: 'check',
     description: 'Diagnose egress stage by stage (DNS, TCP, proxy CONNECT, TLS, one probe per endpoint); spends no tokens',
-    flags: [['--json', 'print one JSON object on stdout'], ['--no-color', 'no colour on a terminal (also when NO_COLOR is set)'], ...NETWORK_FLAGS],
+    flags: [['--json', 'print one JSON object on stdout'], ...CONSOLE_FLAGS, ...NETWORK_FLAGS],
     examples: ['bgprobe check', 'HTTPS_PROXY=http://proxy:3128 bgprobe check --ca-file proxy-ca.pem --json'],
   },
   policy: {
@@ -86,7 +96,8 @@ export const COMMANDS = {
     flags: [
       ['--json', 'print one JSON object on stdout'],
       ['--base-url <url>', 'API base URL (default: $OPENAI_BASE_URL, else https://api.openai.com/v1)'],
-      ['--env-file <path>', 'read this .env file instead of ./.env'],
+      ...ENV_FILE_FLAGS,
+      ...CONSOLE_FLAGS,
     ],
   },
   poll: {
@@ -104,7 +115,7 @@ export const COMMANDS = {
   cancel: {
     usage: 'cancel <response_id>',
     description: 'Cancel a background response and print its status (exit 0 when cancelled or already ended)',
-    flags: [['--json', 'print {id, status, was_terminal, exit_code} as one JSON object on stdout'], ...RETRY_FLAG, ...NETWORK_FLAGS],
+    flags: [['--json', 'print {id, status, was_terminal, exit_code} as one JSON object on stdout'], ...CONSOLE_FLAGS, ...RETRY_FLAG, ...NETWORK_FLAGS],
     examples: ['bgprobe cancel resp_68f3a1c2d4e5'],
   },
   emulate: {
@@ -121,6 +132,7 @@ export const COMMANDS = {
       ['--tls-cert <path>', 'serve HTTPS with this certificate (PEM), with --tls-key; clients then need --ca-file'],
       ['--tls-key <path>', 'the private key (PEM) of --tls-cert'],
       ['--fault <faults>', 'scripted faults, e.g. poll2=drop,poll3=503:retry-after=1,poll4=slow:2000,poll5=no-status (every action: README, section The emulator)'],
+      ...CONSOLE_FLAGS,
     ],
   },
 } as const satisfies Readonly<Record<string, CommandInfo>>;

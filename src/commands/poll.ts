@@ -3,7 +3,7 @@ import { resolveApiConfig, type ApiConfig, type RawFlags } from '../config/run-c
 import { parseResponseId } from '../config/values.js';
 import { resolveWatchConfig, type WatchConfig } from '../config/watch-config.js';
 import { SetupError, UsageError } from '../errors.js';
-import type { ExitCode } from '../exit-codes.js';
+import type { CommandOutcome } from '../cli/outcome.js';
 import type { Io } from '../io.js';
 import type { ApiAnswer } from '../api/client.js';
 import { checkedStatus } from '../job/poller.js';
@@ -15,13 +15,13 @@ import { supervise } from '../job/supervise.js';
 import { maskSecret } from '../redact.js';
 import type { ReportHeader } from '../report/report.js';
 import { VERSION } from '../version.js';
-import { envFileOf } from './shared.js';
+import { envFileOf, resumeRoute } from './shared.js';
 
 /**
  * `bgprobe poll <response_id>`: attach to an existing response (made by bgprobe or anything
  * else) and follow it to a terminal status, with the same events, report and exit codes as run.
  */
-export async function pollCommand(args: readonly string[], flags: RawFlags, io: Io): Promise<ExitCode> {
+export async function pollCommand(args: readonly string[], flags: RawFlags, io: Io): Promise<CommandOutcome> {
   if (args.length > 1) throw new UsageError(`poll takes one response id, got ${args.length}: ${JSON.stringify(args.join(' '))}`);
   const id = parseResponseId('poll', args[0]);
   const env = await loadEnvironment({ processEnv: io.env, ...envFileOf(flags, io), redactor: io.redactor });
@@ -33,7 +33,8 @@ export async function pollCommand(args: readonly string[], flags: RawFlags, io: 
   const session = openSession(api, outputPath, pollHeader(api, watch, id, outputPath), io, systemClock, resolveConsoleOptions(flags, io), true);
   session.progress.responseId = id;
   session.report.setResponseId(id);
-  return supervise(session, io, { watch, json: flags['json'] === true }, async (signal) => {
+  const options = { watch, json: flags['json'] === true, route: resumeRoute(flags, api, io), timeoutSeconds: api.network.timeoutMs / 1000 };
+  return supervise(session, io, options, async (signal) => {
     session.journal.info(`bgprobe ${VERSION} poll: attaching to response ${id}, base URL ${api.network.baseUrl.href}`);
     // Checked after the report header is written, as run does, so the report and --json keep the id.
     if (api.apiKey === undefined) {

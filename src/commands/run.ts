@@ -3,7 +3,7 @@ import { loadEnvironment } from '../config/environment.js';
 import { resolveRunConfig, type RawFlags, type RunConfig } from '../config/run-config.js';
 import type { Emulator } from '../emulator/server.js';
 import { SetupError } from '../errors.js';
-import type { ExitCode } from '../exit-codes.js';
+import type { CommandOutcome } from '../cli/outcome.js';
 import type { Io } from '../io.js';
 import { maskSecret } from '../redact.js';
 import type { ReportHeader } from '../report/report.js';
@@ -13,13 +13,14 @@ import { supervise } from '../job/supervise.js';
 import { VERSION } from '../version.js';
 import { resolveConsoleOptions, type ConsoleOptions } from '../console/options.js';
 import { systemClock } from '../job/clock.js';
-import { envFileOf } from './shared.js';
+import { envFileOf, resumeRoute } from './shared.js';
+import type { ResumeRoute } from '../job/outcome.js';
 
 /** The key `run --emulator` sends: the emulator wants a bearer key, any will do. */
 const EMULATOR_KEY = 'sk-emulator-placeholder-key';
 
 /** `bgprobe run`: submit a background response, poll it to a terminal status, write the report. */
-export async function runCommand(flags: RawFlags, io: Io): Promise<ExitCode> {
+export async function runCommand(flags: RawFlags, io: Io): Promise<CommandOutcome> {
   const env = await loadEnvironment({ processEnv: io.env, ...envFileOf(flags, io), redactor: io.redactor });
   let config = resolveRunConfig(flags, env, io.cwd);
   const consoleOptions = resolveConsoleOptions(flags, io);
@@ -33,24 +34,25 @@ export async function runCommand(flags: RawFlags, io: Io): Promise<ExitCode> {
       apiKey: EMULATOR_KEY,
       // The in-process emulator is on loopback: no proxy stands between bgprobe and it.
       network: Object.freeze({ ...config.network, baseUrl: new URL(emulator.baseUrl), proxy: undefined, proxyExplanation: 'direct (built-in emulator)' }),
-      baseUrlSource: 'built-in emulator (--emulator)',
+      baseUrlSource: env.get('OPENAI_BASE_URL') === undefined ? '--emulator: the built-in emulator' : '--emulator: the built-in emulator; OPENAI_BASE_URL ignored',
     });
   }
   try {
-    return await submitAndWatch(config, consoleOptions, flags, io);
+    return await submitAndWatch(config, consoleOptions, flags, io, resumeRoute(flags, config, io));
   } finally {
     await emulator?.close();
   }
 }
 
-async function submitAndWatch(config: RunConfig, consoleOptions: ConsoleOptions, flags: RawFlags, io: Io): Promise<ExitCode> {
+async function submitAndWatch(config: RunConfig, consoleOptions: ConsoleOptions, flags: RawFlags, io: Io, route: ResumeRoute): Promise<CommandOutcome> {
   const session = openSession(config, config.outputPath, runHeader(config), io, systemClock, consoleOptions);
-  return supervise(session, io, { watch: config, model: config.model, json: flags['json'] === true }, async (signal) => {
+  const options = { watch: config, model: config.model, json: flags['json'] === true, route, timeoutSeconds: config.network.timeoutMs / 1000 };
+  return supervise(session, io, options, async (signal, create) => {
     session.journal.info(`bgprobe ${VERSION} run: model ${config.model}, base URL ${config.network.baseUrl.href}`);
     if (config.apiKey === undefined) {
       throw new SetupError('OPENAI_API_KEY is not set; export it, put it in .env, or use --emulator to try bgprobe without a key', 'missing_key');
     }
-    return submitCreate(session, buildCreateBody(config), signal);
+    return submitCreate(session, buildCreateBody(config), signal, create);
   });
 }
 

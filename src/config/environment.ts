@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { SetupError, UsageError } from '../errors.js';
 import type { Redactor } from '../redact.js';
+import { readRegularTextFile, UnreadableFile } from './files.js';
 
 /** A read-only view of the environment: real variables over a .env file. Empty values count as unset. */
 export interface Environment {
@@ -14,6 +14,8 @@ export interface EnvironmentOptions {
   /** The .env file to read; a missing default file is fine, a missing named file is an error. */
   readonly envFile: string;
   readonly envFileExplicit: boolean;
+  /** The flag that named it (`--dotenv` or `--env-file`), for messages. */
+  readonly envFileFlag?: string | undefined;
   /** Learns the secrets the file holds (its API key, proxy passwords) before anything can print them. */
   readonly redactor?: Redactor | undefined;
 }
@@ -23,7 +25,7 @@ export interface EnvironmentOptions {
  * into process.env, so a real variable always wins and nothing leaks to child processes.
  */
 export async function loadEnvironment(options: EnvironmentOptions): Promise<Environment> {
-  const fromFile = await readEnvFile(options.envFile, options.envFileExplicit);
+  const fromFile = await readEnvFile(options.envFile, options.envFileExplicit, options.envFileFlag ?? '--dotenv');
   // main registered the real environment; the file's key is a secret even when a real one overrides it.
   options.redactor?.addEnvironment(fromFile);
   const real = options.processEnv;
@@ -40,15 +42,15 @@ export async function loadEnvironment(options: EnvironmentOptions): Promise<Envi
   };
 }
 
-async function readEnvFile(path: string, explicit: boolean): Promise<Record<string, string>> {
+async function readEnvFile(path: string, explicit: boolean, flag: string): Promise<Record<string, string>> {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readRegularTextFile(path);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (explicit) throw new UsageError(`--env-file ${JSON.stringify(path)} cannot be read (${code ?? 'error'}); give a readable file`);
-    if (code === 'ENOENT') return {};
-    throw new SetupError(`the .env file ${JSON.stringify(path)} cannot be read (${code ?? 'error'}); fix or remove it, or name another with --env-file`, 'env_file_unreadable');
+    if (!(error instanceof UnreadableFile)) throw error;
+    if (explicit) throw new UsageError(`${flag} ${JSON.stringify(path)} cannot be read (${error.reason}); give a readable file`);
+    if (error.code === 'ENOENT') return {};
+    throw new SetupError(`the .env file ${JSON.stringify(path)} cannot be read (${error.reason}); fix or remove it, or name another with --dotenv`, 'env_file_unreadable');
   }
   // dotenv's parser never throws: lines it cannot read are skipped, as dotenv defines, and a
   // value is only ever a string (quotes removed, \n expanded in double quotes, # starts a comment).

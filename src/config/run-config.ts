@@ -2,19 +2,21 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_BASE_URL } from '../api/endpoints.js';
 import type { NetworkSettings } from '../api/dispatcher.js';
+import { stringFlag, type RawFlags } from '../cli/flags.js';
 import { UsageError } from '../errors.js';
 import { resolveProxy } from '../egress/proxy-config.js';
 import { resolveTrust } from '../egress/trust.js';
 import { DEFAULTS, DEFAULT_INSTRUCTIONS, DEFAULT_PROMPT, REASONING_EFFORTS, VERBOSITIES } from './defaults.js';
 import type { Environment } from './environment.js';
+import { readRegularTextFile, UnreadableFile } from './files.js';
 import { resolveWatchConfig, type WatchConfig } from './watch-config.js';
 import { parseBaseUrl, parseChoice, parseSeconds, parseText, parseWholeNumber, requireSafeTransport } from './values.js';
 
 /** More retries than this only hides a problem that will not pass. */
 const MAX_RETRIES = 50;
 
-/** Flag values exactly as typed: strings for valued flags, booleans for switches. */
-export type RawFlags = Readonly<Record<string, string | boolean | undefined>>;
+// Where the flags come from (src/cli/flags.ts); re-exported for the commands that read them from here.
+export { stringFlag, type RawFlags } from '../cli/flags.js';
 
 /** Everything a command that talks to the API needs, resolved once: flags over environment over .env over defaults. */
 export interface ApiConfig {
@@ -44,23 +46,21 @@ export interface RunConfig extends ApiConfig, WatchConfig {
 const MIN_RESPONSE_BYTES = 1024;
 const MAX_RESPONSE_BYTES = 512 * 1024 * 1024;
 
-export function stringFlag(flags: RawFlags, name: string, display: string): string | undefined {
-  const value = flags[name];
-  if (value === undefined || value === false) return undefined;
-  if (value === true) throw new UsageError(`${display} needs a value; write ${display} VALUE or ${display}=VALUE`);
-  return value;
+/** The API's base URL and where it came from: --base-url over OPENAI_BASE_URL over the default. Shared by every command, policy included. */
+export function resolveBaseUrl(flags: RawFlags, env: Environment): { url: URL; source: string; setting: '--base-url' | 'OPENAI_BASE_URL' | undefined } {
+  const baseFlag = stringFlag(flags, 'baseUrl', '--base-url');
+  if (baseFlag !== undefined) return { url: parseBaseUrl('--base-url', baseFlag), source: '--base-url', setting: '--base-url' };
+  const baseEnv = env.get('OPENAI_BASE_URL');
+  if (baseEnv !== undefined) {
+    return { url: parseBaseUrl('OPENAI_BASE_URL', baseEnv), source: `OPENAI_BASE_URL (${env.sourceOf('OPENAI_BASE_URL')})`, setting: 'OPENAI_BASE_URL' };
+  }
+  return { url: new URL(DEFAULT_BASE_URL), source: 'default', setting: undefined };
 }
 
 export function resolveApiConfig(flags: RawFlags, env: Environment, defaultTimeoutSeconds: number = DEFAULTS.timeoutSeconds): ApiConfig {
-  const baseFlag = stringFlag(flags, 'baseUrl', '--base-url');
-  const baseEnv = env.get('OPENAI_BASE_URL');
-  const baseUrl =
-    baseFlag !== undefined
-      ? parseBaseUrl('--base-url', baseFlag)
-      : baseEnv !== undefined
-        ? parseBaseUrl('OPENAI_BASE_URL', baseEnv)
-        : new URL(DEFAULT_BASE_URL);
-  requireSafeTransport(baseFlag !== undefined ? '--base-url' : 'OPENAI_BASE_URL', baseUrl, flags['allowInsecureHttp'] === true);
+  const base = resolveBaseUrl(flags, env);
+  const baseUrl = base.url;
+  requireSafeTransport(base.setting ?? 'OPENAI_BASE_URL', baseUrl, flags['allowInsecureHttp'] === true);
   const maxBytesRaw = stringFlag(flags, 'maxResponseBytes', '--max-response-bytes');
   const timeoutRaw = stringFlag(flags, 'timeout', '--timeout');
   const timeoutSeconds = timeoutRaw === undefined ? defaultTimeoutSeconds : parseSeconds('--timeout', timeoutRaw);
@@ -83,14 +83,17 @@ export function resolveApiConfig(flags: RawFlags, env: Environment, defaultTimeo
     organization: env.get('OPENAI_ORG_ID'),
     project: env.get('OPENAI_PROJECT_ID'),
     maxRetries: retriesRaw === undefined ? DEFAULTS.maxRetries : parseWholeNumber('--max-retries', retriesRaw, 0, MAX_RETRIES),
-    baseUrlSource: baseFlag !== undefined ? '--base-url' : baseEnv !== undefined ? `OPENAI_BASE_URL (${env.sourceOf('OPENAI_BASE_URL')})` : 'default',
+    baseUrlSource: base.source,
   });
 }
 
 /** `cwd` is the folder relative paths (--prompt-file) start from: the command's, not necessarily the process's. */
 export function resolveRunConfig(flags: RawFlags, env: Environment, cwd: string = process.cwd()): RunConfig {
   const emulator = flags['emulator'] === true;
-  const api = resolveApiConfig(flags, env);
+  if (emulator) refuseWithEmulator(flags);
+  // The emulator's address replaces any base URL: an OPENAI_BASE_URL exported for other tools is
+  // not read at all (run.ts says so in the report), so it cannot make an offline demo fail.
+  const api = resolveApiConfig(flags, emulator ? withoutVariable(env, 'OPENAI_BASE_URL') : env);
   const promptFlag = stringFlag(flags, 'prompt', '--prompt');
   const promptFile = stringFlag(flags, 'promptFile', '--prompt-file');
   if (promptFlag !== undefined && promptFile !== undefined) {
@@ -114,16 +117,27 @@ export function resolveRunConfig(flags: RawFlags, env: Environment, cwd: string 
   });
 }
 
+/** Flags that would send the run elsewhere than the built-in emulator: they contradict --emulator. */
+function refuseWithEmulator(flags: RawFlags): void {
+  for (const [key, flag] of [['baseUrl', '--base-url'], ['proxy', '--proxy']] as const) {
+    if (flags[key] !== undefined) throw new UsageError(`--emulator and ${flag} both given; --emulator runs against the built-in emulator on loopback, so drop one of them`);
+  }
+}
+
+function withoutVariable(env: Environment, name: string): Environment {
+  return { get: (n) => (n === name ? undefined : env.get(n)), sourceOf: (n) => (n === name ? undefined : env.sourceOf(n)) };
+}
+
 /** `-` reads standard input to its end, as most tools do (`cat prompt.md | bgprobe run --prompt-file -`). */
 function readPromptFile(path: string, cwd: string): string {
   const stdin = path === '-';
   let text: string;
   try {
-    text = readFileSync(stdin ? 0 : resolve(cwd, path), 'utf8');
+    text = stdin ? readFileSync(0, 'utf8') : readRegularTextFile(resolve(cwd, path));
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    if (stdin) throw new UsageError(`--prompt-file - could not read standard input (${code}); pipe the prompt in, or give a file`);
-    throw new UsageError(`--prompt-file ${JSON.stringify(path)} cannot be read (${code}); give a readable text file`);
+    if (stdin) throw new UsageError(`--prompt-file - could not read standard input (${(error as NodeJS.ErrnoException).code ?? 'error'}); pipe the prompt in, or give a file`);
+    if (!(error instanceof UnreadableFile)) throw error;
+    throw new UsageError(`--prompt-file ${JSON.stringify(path)} cannot be read (${error.reason}); give a readable text file`);
   }
   if (text.trim() === '') {
     throw new UsageError(stdin ? '--prompt-file -: standard input was empty; pipe the prompt text in' : `--prompt-file ${JSON.stringify(path)} is empty; give a file with the prompt text`);

@@ -92,7 +92,8 @@ export function parseText(flag: string, raw: string): string {
 export function parseResponseId(command: string, raw: string | undefined): string {
   if (raw === undefined || raw.trim() === '') throw new UsageError(`${command} needs a response id; write bgprobe ${command} resp_...`);
   const id = raw.trim();
-  if (id.length > 256 || !/^[\x21-\x7e]+$/.test(id) || /[/?#]/.test(id)) {
+  // `.` and `..` are path segments, not ids: a URL resolves them, so `GET /v1/responses/..` would leave the endpoint table.
+  if (id.length > 256 || !/^[\x21-\x7e]+$/.test(id) || /[/?#]/.test(id) || id === '.' || id === '..') {
     throw new UsageError(`${JSON.stringify(raw)} is not a response id; give the id bgprobe printed, such as resp_68f3a1c2d4e5`);
   }
   return id;

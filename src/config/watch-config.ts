@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.js';
 import { DEFAULTS } from './defaults.js';
-import { stringFlag, type RawFlags } from './run-config.js';
+import { stringFlag, type RawFlags } from '../cli/flags.js';
 import { parseSeconds, parseText } from './values.js';
 
 /** How a command follows a response to its end: the settings `run` and `poll` share. */

@@ -1,5 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type { Environment } from '../config/environment.js';
+import { readRegularTextFile, UnreadableFile } from '../config/files.js';
 import { UsageError } from '../errors.js';
 
 /** One set of trusted CA certificates and the option that brings it in. */
@@ -58,7 +59,7 @@ function nodeExtraSource(env: Environment): CaSource | undefined {
 
 function readPems(path: string): string[] {
   try {
-    return pemCertificates(readFileSync(path, 'utf8'));
+    return pemCertificates(readRegularTextFile(path));
   } catch {
     return [];
   }
@@ -69,10 +70,11 @@ export function resolveTrust(caFile: string | undefined, systemCa: boolean, env:
   if (caFile !== undefined) {
     let text: string;
     try {
-      text = readFileSync(caFile, 'utf8');
+      // A FIFO or a device is refused, not read: it would block or never end.
+      text = readRegularTextFile(caFile);
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? 'error';
-      throw new UsageError(`--ca-file ${JSON.stringify(caFile)} cannot be read (${code}); give a readable PEM file of CA certificates`);
+      const reason = error instanceof UnreadableFile ? error.reason : ((error as NodeJS.ErrnoException).code ?? 'error');
+      throw new UsageError(`--ca-file ${JSON.stringify(caFile)} cannot be read (${reason}); give a readable PEM file of CA certificates`);
     }
     const pems = pemCertificates(text);
     if (pems.length === 0) throw new UsageError(`--ca-file ${JSON.stringify(caFile)} holds no PEM certificate (-----BEGIN CERTIFICATE-----); give a PEM CA bundle`);

@@ -1,10 +1,53 @@
 import { extractOutputText, isPending, KNOWN_TERMINAL_STATUSES, summarizeUsage, type ResponseObject } from '../api/response.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
+import { isUnknownResponse } from '../api/answer.js';
 import type { ReportEnding } from '../report/report.js';
+import { oneLine } from '../text.js';
 
-/** How to follow or stop a response that may still run: the words every ending uses, on stderr and in the report. */
-export function resumeCommands(id: string): string {
-  return `resume with "bgprobe poll ${id}", cancel with "bgprobe cancel ${id}"`;
+/**
+ * How to reach the API again the same way: the options a resume or cancel command must carry
+ * (base URL, proxy, trust, .env file), as words of a command line. Built once per run
+ * (src/commands/shared.ts) from what the run itself used.
+ */
+export interface ResumeRoute {
+  readonly args: readonly string[];
+  /** The --proxy URL among the args has its password replaced by `***`: the user types it in. */
+  readonly maskedProxyPassword: boolean;
+}
+
+/** A run whose options need nothing beyond the defaults. */
+export const DEFAULT_ROUTE: ResumeRoute = Object.freeze({ args: [], maskedProxyPassword: false });
+
+/** The exact commands that follow or cancel a response, shell-quoted: `poll` and `cancel`. */
+export interface ResumeCommands {
+  readonly poll: string;
+  readonly cancel: string;
+}
+
+export function resumeCommands(id: string, route: ResumeRoute): ResumeCommands {
+  const tail = route.args.map(shellWord).join(' ');
+  const command = (verb: string) => `bgprobe ${verb} ${shellWord(id)}${tail ? ` ${tail}` : ''}`;
+  return { poll: command('poll'), cancel: command('cancel') };
+}
+
+/**
+ * How to follow or stop a response that may still run: the words every ending uses, on
+ * stderr, in the report and after a second Ctrl-C.
+ */
+export function resumeHint(id: string, route: ResumeRoute): string {
+  const { poll, cancel } = resumeCommands(id, route);
+  const proxyNote = route.maskedProxyPassword ? ' (the proxy password is shown as ***: type it in its place)' : '';
+  return `resume with "${poll}", cancel with "${cancel}"${proxyNote}`;
+}
+
+/** The API's own 404 for the id (a wrong id, another project, or expired; answer.ts's rule): nothing to resume. A 404 from anything else says nothing about the response. */
+export function leavesNothingToResume(error: unknown): boolean {
+  return isUnknownResponse(error);
+}
+
+/** A word as a POSIX shell reads it: left bare when it is plainly safe, else single-quoted. */
+export function shellWord(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /** 0 for completed, 3 for every other terminal status, known or not. */
@@ -36,7 +79,8 @@ export function terminalEnding(response: ResponseObject, facts: RunFacts): Repor
     status: rows,
     summary: { status, elapsedSeconds: facts.elapsedSeconds, polls: facts.polls, usage },
     outputText: extractOutputText(response),
-    noOutputNote: `The response ended with status ${status} and carries no output text.`,
+    // The status is the server's text: one line, no escape codes, whatever it holds.
+    noOutputNote: `The response ended with status ${oneLine(status)} and carries no output text.`,
     payload: response,
   };
 }
@@ -47,6 +91,9 @@ export function unfinishedEnding(
   facts: RunFacts,
   responseId: string | undefined,
   lastSeen: ResponseObject | undefined,
+  /** How to resume it; undefined when there is nothing to resume (the API does not know the id). */
+  route: ResumeRoute | undefined,
+  /** The Idempotency-Key of a create that may have started a response whose id is not known. */
   createMayExist?: string | undefined,
 ): ReportEnding {
   const noId = createMayExist === undefined
@@ -60,8 +107,10 @@ export function unfinishedEnding(
     ['Polls', String(facts.polls)],
   ];
   // Resume and cancel only make sense while the response may still run (not after a cancel took).
-  if (responseId && (lastSeen?.status === undefined || isPending(lastSeen.status))) {
-    rows.push(['Resume', `bgprobe poll ${responseId}`], ['Cancel', `bgprobe cancel ${responseId}`]);
+  if (responseId && route && (lastSeen?.status === undefined || isPending(lastSeen.status))) {
+    const commands = resumeCommands(responseId, route);
+    rows.push(['Resume', commands.poll], ['Cancel', commands.cancel]);
+    if (route.maskedProxyPassword) rows.push(['Proxy password', 'shown as *** in the commands above: type it in its place']);
   }
   return {
     status: rows,

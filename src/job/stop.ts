@@ -57,6 +57,8 @@ export class Stopper {
 }
 
 export interface InterruptOptions {
+  /** Says at once what the first interrupt does, when the stop it asks for must wait (a create in flight). */
+  readonly onFirstInterrupt?: (signal: NodeJS.Signals) => void;
   /** Says what the user loses by a second interrupt (the response id and how to resume), before exiting. */
   readonly onSecondInterrupt: (signal: NodeJS.Signals) => void;
   /** The process by default; tests may pass any emitter. */
@@ -87,6 +89,7 @@ export function handleInterrupts(stopper: Stopper, options: InterruptOptions): (
     }
     seen = true;
     stopper.stop(new RunStopped(signal === 'SIGINT' ? 'SIGINT' : 'SIGTERM'));
+    options.onFirstInterrupt?.(signal);
   };
   target.on('SIGINT', onSignal);
   target.on('SIGTERM', onSignal);

@@ -29,9 +29,16 @@ export class CreateUncertainError extends BgprobeError {
  * Sends the create with a fresh Idempotency-Key (so a resent create can be recognised by the
  * server), and records the id in the report the moment it is known.
  */
-export async function submitCreate(session: Session, body: unknown, signal: AbortSignal): Promise<ApiAnswer> {
+export async function submitCreate(
+  session: Session,
+  body: unknown,
+  signal: AbortSignal,
+  /** Learns the Idempotency-Key before the create is sent: what names the response until its id comes. */
+  tracker?: { sending(idempotencyKey: string): void; settled(): void },
+): Promise<ApiAnswer> {
   const key = `bgprobe-${randomUUID()}`;
   session.journal.info(`Submitting the background response (POST create, Idempotency-Key ${key})`);
+  tracker?.sending(key);
   let created: ApiAnswer;
   try {
     created = await session.client.create(body, key, signal);
@@ -42,6 +49,8 @@ export async function submitCreate(session: Session, body: unknown, signal: Abor
       throw new CreateUncertainError(error, key);
     }
     throw error;
+  } finally {
+    tracker?.settled();
   }
   const model = (body as { model?: unknown } | null)?.model;
   session.evidence.noteCreate(created, typeof model === 'string' ? model : undefined);

@@ -14,6 +14,8 @@ export function runSummary(
   polls: number,
   exitCode: ExitCode,
   error: string | null = null,
+  /** The commands that follow or cancel the response, when it may still run. */
+  resume?: { readonly poll: string; readonly cancel: string },
 ) {
   return {
     id: response?.id ?? session.progress.responseId ?? null,
@@ -31,6 +33,8 @@ export function runSummary(
     // A create that may have started a response whose id is not known: the key to look it up by.
     create_may_exist: session.progress.createMayExist === undefined ? null : { idempotency_key: session.progress.createMayExist },
     evidence: session.evidence.summary(),
+    resume_command: resume?.poll ?? null,
+    cancel_command: resume?.cancel ?? null,
   };
 }
 

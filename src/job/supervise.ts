@@ -1,13 +1,13 @@
+import { isPending } from '../api/response.js';
 import type { ApiAnswer } from '../api/client.js';
 import type { WatchConfig } from '../config/watch-config.js';
-import { writeJson } from '../console/json.js';
 import { errorLine, exitCodeOf } from '../errors.js';
-import { isUnknownResponse } from '../api/answer.js';
+import type { CommandOutcome } from '../cli/outcome.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
 import type { Session } from './session.js';
 import { handleInterrupts, RunStopped, Stopper } from './stop.js';
-import { resumeCommands } from './outcome.js';
+import { leavesNothingToResume, resumeCommands, resumeHint, type ResumeCommands, type ResumeRoute } from './outcome.js';
 import { runSummary } from './summary.js';
 import { noteRunTotals } from './run-summary-line.js';
 import { UnknownResponseError } from './unknown-response.js';
@@ -19,6 +19,16 @@ export interface SuperviseOptions {
   /** For the --json summary when the response does not name its model. */
   readonly model?: string | undefined;
   readonly json: boolean;
+  /** The options a resume or cancel command carries to reach the same API the same way. */
+  readonly route: ResumeRoute;
+  /** --timeout: how long a Ctrl-C during the create may have to wait for its answer. */
+  readonly timeoutSeconds: number;
+}
+
+/** What `start` tells the supervisor about a create: from when it is sent to when it is answered or failed. */
+export interface CreateTracker {
+  sending(idempotencyKey: string): void;
+  settled(): void;
 }
 
 /**
@@ -27,33 +37,69 @@ export interface SuperviseOptions {
  * (the create, or the first retrieve) and records the id; this function owns the deadline,
  * the signal handlers (only while it runs), the closing sections, stdout and the exit code.
  */
-export async function supervise(session: Session, io: Io, options: SuperviseOptions, start: (signal: AbortSignal) => Promise<ApiAnswer>): Promise<ExitCode> {
-  const { watch } = options;
+export async function supervise(
+  session: Session,
+  io: Io,
+  options: SuperviseOptions,
+  start: (signal: AbortSignal, create: CreateTracker) => Promise<ApiAnswer>,
+): Promise<CommandOutcome> {
+  const { watch, route } = options;
+  const { progress } = session;
   const stopper = new Stopper();
   stopper.startDeadline(watch.maxWaitSeconds);
+  // The create in flight, if any: its key is all that names a response whose id has not come yet.
+  let createKey: string | undefined;
+  let createInFlight = false;
+  const waitingForCreate = () => createInFlight && progress.responseId === undefined;
+  /** An interrupt's own line: on stderr even with --quiet, and in the report. */
+  const say = (line: string) => {
+    const text = oneLine(line);
+    session.journal.reportOnly('WARN', text);
+    io.stderr.write(session.redactor.apply(`bgprobe: ${text}\n`));
+  };
   const removeHandlers = handleInterrupts(stopper, {
+    onFirstInterrupt: (signal) => {
+      // A create is never cut off mid-flight (the id would be lost): say at once why nothing ends yet.
+      if (!waitingForCreate()) return;
+      say(
+        `${signal}: waiting for the create's answer to learn the response id (at most --timeout ${options.timeoutSeconds} s); ` +
+          'a second Ctrl-C exits now, without the id',
+      );
+    },
     onSecondInterrupt: (signal) => {
-      const id = session.progress.responseId;
-      const resume = id ? `; response ${id} may still be running: bgprobe poll ${id} / bgprobe cancel ${id}` : '';
-      io.stderr.write(session.redactor.apply(`bgprobe: ${signal} again: exiting at once${resume}\n`));
+      const id = progress.responseId;
+      if (id !== undefined) say(`${signal} again: exiting at once; response ${id} may still be running: ${resumeHint(id, route)}`);
+      else if (createKey !== undefined && (createInFlight || stopper.signal.aborted)) {
+        const { poll } = resumeCommands('RESPONSE_ID', route);
+        say(
+          `${signal} again: exiting at once, before the create answered: a background response may exist all the same. ` +
+            `The create carried Idempotency-Key ${createKey}; the account's dashboard (Logs, Responses) can tell; if one exists, follow it with "${poll}"`,
+        );
+      } else say(`${signal} again: exiting at once; no response was created`);
     },
   });
+  const tracker: CreateTracker = {
+    sending: (key) => {
+      createKey = key;
+      createInFlight = true;
+    },
+    settled: () => {
+      createInFlight = false;
+    },
+  };
   try {
-    const first = await start(stopper.signal);
+    const first = await start(stopper.signal, tracker);
     // A create is never cut off mid-flight, so a stop that came meanwhile is honoured here.
     stopper.throwIfStopped();
     const result = await watchToEnd(session, first, watch.pollIntervalSeconds, stopper.signal);
     noteRunTotals(session, result.response, result.polls);
     const summary = runSummary(options, session, result.response, result.polls, result.exitCode);
-    if (options.json) writeJson(io.stdout, session.redactor, summary);
-    else io.stdout.write(`Report written to: ${session.report.path}\nFinal status: ${result.status}\n`);
-    return result.exitCode;
+    return { exitCode: result.exitCode, ...(options.json ? { json: summary } : { stdout: summaryLines(session.report.path, result.status) }) };
   } catch (error) {
     // An id the API does not know: nothing started, so main prints the one line, and no report is left.
     if (error instanceof UnknownResponseError) throw error;
     session.journal.stopLive();
     const stopped = error instanceof RunStopped ? error : undefined;
-    const { progress } = session;
     let exitCode: ExitCode;
     let message: string;
     // The ending is written to the report, which may itself be what failed (its folder removed,
@@ -62,17 +108,17 @@ export async function supervise(session: Session, io: Io, options: SuperviseOpti
     if (stopped) {
       const cancelFirst = stopped.why === 'deadline' ? watch.cancelOnTimeout : watch.cancelOnInterrupt;
       try {
-        ({ exitCode, line: message } = await recordStop(session, stopped, cancelFirst));
+        ({ exitCode, line: message } = await recordStop(session, stopped, cancelFirst, route));
       } catch (caught) {
         reportError = caught;
         exitCode = stopped.exitCode;
-        message = stopped.message + resumeHint(session, stopped);
+        message = stopped.message + resumeClause(session, stopped, route);
       }
     } else {
       exitCode = exitCodeOf(error);
-      message = errorLine(error) + resumeHint(session, error);
+      message = errorLine(error) + resumeClause(session, error, route);
       try {
-        recordFailure(session, error);
+        recordFailure(session, error, route);
       } catch (caught) {
         reportError = caught;
       }
@@ -80,14 +126,11 @@ export async function supervise(session: Session, io: Io, options: SuperviseOpti
     if (reportError !== undefined && errorLine(reportError) !== errorLine(error)) message += `; and ${errorLine(reportError)}`;
     // The id in the resume hint is the server's text too: one line, no escape codes.
     message = oneLine(message);
-    io.stderr.write(session.redactor.apply(`bgprobe: ${message}\n`));
-    const summary = runSummary(options, session, progress.lastSeen, progress.polls, exitCode, message);
-    if (options.json) writeJson(io.stdout, session.redactor, summary);
-    else {
-      if (reportError === undefined) io.stdout.write(`Report written to: ${session.report.path}\n`);
-      if (stopped && progress.lastSeen?.status) io.stdout.write(`Final status: ${progress.lastSeen.status}\n`);
-    }
-    return exitCode;
+    const summary = runSummary(options, session, progress.lastSeen, progress.polls, exitCode, message, resumable(session, error, route));
+    if (options.json) return { exitCode, errorLine: message, json: summary };
+    // stdout keeps its documented shape: the report (when it was written) and the last status seen.
+    const reportLine = reportError === undefined ? `Report written to: ${oneLine(session.report.path)}\n` : '';
+    return { exitCode, errorLine: message, stdout: `${reportLine}Final status: ${oneLine(progress.lastSeen?.status ?? 'none')}\n` };
   } finally {
     session.journal.stopLive();
     removeHandlers();
@@ -96,12 +139,22 @@ export async function supervise(session: Session, io: Io, options: SuperviseOpti
   }
 }
 
-/**
- * Appended to the one error line, so the id survives even --quiet: how to resume or cancel
- * what may still run. A 404 means the API does not know the id: nothing to resume.
- */
-function resumeHint(session: Session, error: unknown): string {
+/** stdout's two lines: server text (the status) folded to one line, so it cannot add a third. */
+function summaryLines(reportPath: string, status: string): string {
+  return `Report written to: ${oneLine(reportPath)}\nFinal status: ${oneLine(status)}\n`;
+}
+
+/** The commands to resume or cancel what may still run after this ending, or undefined when nothing can. */
+function resumable(session: Session, error: unknown, route: ResumeRoute): ResumeCommands | undefined {
   const id = session.progress.responseId;
-  if (!id || isUnknownResponse(error)) return '';
-  return `; response ${id} may still be running: ${resumeCommands(id)}`;
+  const status = session.progress.lastSeen?.status;
+  if (id === undefined || leavesNothingToResume(error) || (status !== undefined && !isPending(status))) return undefined;
+  return resumeCommands(id, route);
+}
+
+/** Appended to the one error line, so the id survives even --quiet: how to resume or cancel what may still run. */
+function resumeClause(session: Session, error: unknown, route: ResumeRoute): string {
+  const id = session.progress.responseId;
+  if (!id || leavesNothingToResume(error)) return '';
+  return `; response ${id} may still be running: ${resumeHint(id, route)}`;
 }

@@ -1,11 +1,10 @@
 import { isPending, type ResponseObject } from '../api/response.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { RunStopped } from './stop.js';
-import { exitCodeForStatus, resumeCommands, terminalEnding, unfinishedEnding } from './outcome.js';
+import { exitCodeForStatus, leavesNothingToResume, resumeHint, terminalEnding, unfinishedEnding, type ResumeRoute } from './outcome.js';
 import { checkedStatus, pollToTerminal } from './poller.js';
 import { elapsedSeconds, noteResponse, type Session } from './session.js';
 import type { ApiAnswer } from '../api/client.js';
-import { isUnknownResponse } from '../api/answer.js';
 import { withEvidence } from '../report/evidence.js';
 import { terminalReason } from './terminal-reason.js';
 
@@ -66,18 +65,16 @@ export async function watchToEnd(session: Session, first: ApiAnswer, intervalSec
  * Records an error that ended the run: one event, closing sections that say what is known,
  * and, when a response exists, how to resume or cancel it. Never loses the id.
  */
-export function recordFailure(session: Session, error: unknown): void {
+export function recordFailure(session: Session, error: unknown, route: ResumeRoute): void {
   const { responseId, lastSeen, polls } = session.progress;
   const message = error instanceof Error ? error.message : String(error);
   session.journal.stopLive();
   // The command's own `bgprobe: ...` line says this on stderr, resume hint included.
   session.journal.reportOnly('ERROR', message);
-  // A 404 means the API does not know the id (wrong id, other project, or expired): nothing to resume.
-  const unknown = isUnknownResponse(error);
-  if (responseId && !unknown) {
-    session.journal.reportOnly('WARN', `Response ${responseId} may still be running: ${resumeCommands(responseId)}`);
-  }
-  const ending = unfinishedEnding('error: the run stopped', { elapsedSeconds: elapsedSeconds(session), polls, finishedAt: session.clock.now() }, responseId, lastSeen, session.progress.createMayExist);
+  const resumable = responseId !== undefined && !leavesNothingToResume(error);
+  if (resumable) session.journal.reportOnly('WARN', `Response ${responseId} may still be running: ${resumeHint(responseId, route)}`);
+  const facts = { elapsedSeconds: elapsedSeconds(session), polls, finishedAt: session.clock.now() };
+  const ending = unfinishedEnding('error: the run stopped', facts, responseId, lastSeen, resumable ? route : undefined, session.progress.createMayExist);
   session.report.finish(withEvidence(ending, session.evidence.summary()));
 }
 
@@ -94,7 +91,7 @@ export function nextPollDue(scheduleStart: number, intervalMs: number, now: numb
  * status: one event saying why, the cancel call first when asked for, closing sections that
  * say whether the response is still running, and the exact commands to resume or cancel it.
  */
-export async function recordStop(session: Session, stopped: RunStopped, cancelFirst: boolean): Promise<{ exitCode: ExitCode; line: string }> {
+export async function recordStop(session: Session, stopped: RunStopped, cancelFirst: boolean, route: ResumeRoute): Promise<{ exitCode: ExitCode; line: string }> {
   const { journal, progress } = session;
   const id = progress.responseId;
   journal.warn(id ? `${stopped.message}, while following response ${id}` : `${stopped.message}, before any response was created`);
@@ -120,9 +117,9 @@ export async function recordStop(session: Session, stopped: RunStopped, cancelFi
   let line = stopped.message;
   if (id && running) {
     what += ': the response is still running';
-    line += `; response ${id} is still running: ${resumeCommands(id)}`;
+    line += `; response ${id} is still running: ${resumeHint(id, route)}`;
     // The command's `bgprobe: ...` line (the returned `line`) says this on stderr, as for a failure.
-    journal.reportOnly('WARN', `Response ${id} is still running: ${resumeCommands(id)}`);
+    journal.reportOnly('WARN', `Response ${id} is still running: ${resumeHint(id, route)}`);
   } else if (id) {
     line += `; response ${id} is ${status}`;
   } else {
@@ -130,7 +127,7 @@ export async function recordStop(session: Session, stopped: RunStopped, cancelFi
     line += '; no response was created';
   }
   const facts = { elapsedSeconds: elapsedSeconds(session), polls: progress.polls, finishedAt: session.clock.now() };
-  session.report.finish(withEvidence(unfinishedEnding(what, facts, id, progress.lastSeen, progress.createMayExist), session.evidence.summary()));
+  session.report.finish(withEvidence(unfinishedEnding(what, facts, id, progress.lastSeen, route, progress.createMayExist), session.evidence.summary()));
   return { exitCode: stopped.exitCode, line };
 }
 

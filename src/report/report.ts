@@ -191,7 +191,7 @@ export class RunReport {
       yield '\n';
     }
     yield '## Event Log\n\n';
-    if (this.#responseId !== undefined) yield `Response id: \`${this.#responseId}\`\n\n`;
+    if (this.#responseId !== undefined) yield `Response id: \`${oneLine(this.#responseId)}\`\n\n`;
     yield* this.#events;
     yield '\n## Outbound Requests\n\n';
     yield table(EXCHANGE_COLUMNS, []);
