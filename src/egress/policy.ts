@@ -19,6 +19,12 @@ export function policyFor(baseUrl: URL): Policy {
   };
 }
 
+/** What `policy --json` prints: the launcher's quick answer (src/cli/quick-policy.ts) and the command share it. */
+export function policyJson(policy: Policy): object {
+  const { host, port, scheme, endpoints } = policy;
+  return { host, port, scheme, endpoints: endpoints.map(({ name, method, path, required }) => ({ name, method, path, required })) };
+}
+
 /** The Markdown table of the policy: `policy` prints it and docs/outbound-network-access.md holds it verbatim. */
 export function policyTable(policy: Policy): string {
   const rows = policy.endpoints.map((e) => `| ${e.name} | ${e.method} | ${e.path} | ${e.required ? 'yes' : 'no (only to cancel)'} | ${e.purpose} |`);
@@ -39,7 +45,8 @@ export function renderPolicy(policy: Policy): string {
     'create (and cancel), so background mode cannot start; only polling an existing response would work.',
     'Blocking by method on HTTPS needs a proxy that intercepts TLS: trust its CA with --ca-file,',
     '--system-ca or NODE_EXTRA_CA_CERTS. Codex cloud\'s "Common dependencies" preset does not include',
-    `${policy.host}: add it by hand. Verify with: bgprobe check`,
+    `${policy.host}: add it by hand. In the syntax of your firewall or sandbox: bgprobe policy --for list.`,
+    'Verify with: bgprobe check',
     '',
   ].join('\n');
 }
