@@ -76,7 +76,8 @@ export function snippetFor(name: TargetName, policy: Policy): TargetSnippet {
       return { target: name, place, text: `${lines.join('\n')}\n`, data: { acl: lines.slice(1) }, note };
     }
     case 'no-proxy': {
-      const lines = ['export NO_PROXY="${NO_PROXY:+$NO_PROXY,}' + bare + '"', 'export no_proxy="${no_proxy:+$no_proxy,}' + bare + '"'];
+      // Appends to what is set already: `${NO_PROXY:+$NO_PROXY,}` is the shell's, not a template's.
+      const lines = ['NO_PROXY', 'no_proxy'].map((name) => `export ${name}="\${${name}:+$${name},}${bare}"`);
       return {
         target: name,
         place,
