@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { emulatorFor, runCli, singleJsonObject, tempDir, TEST_KEY } from './helpers.js';
 
 /** The keys of run's --json object, always all present, so CI never has to test for one. */
-const RUN_KEYS = ['id', 'status', 'model', 'report', 'polls', 'elapsed_seconds', 'usage', 'exit_code', 'error'].sort();
+const RUN_KEYS = ['id', 'status', 'model', 'report', 'polls', 'elapsed_seconds', 'usage', 'exit_code', 'error', 'blocked_by'].sort();
 
 test('run --json prints one object with id, status, model, report, polls, elapsed, usage and exit code', async (t) => {
   const emulator = await emulatorFor(t, { queuedMs: 50, inProgressMs: 100 });

@@ -1,5 +1,7 @@
 import { ApiError, pageTitle, ProtocolError, type ApiErrorBody } from '../errors.js';
 import { blockedByIntermediary, whoAnswered, type CallDescription } from '../egress/answer-origin.js';
+import { observationOfAnswer, targetOf } from '../egress/control-evidence.js';
+import { controlLine, recognizeControl } from '../egress/controls.js';
 import type { ApiAnswer } from './client.js';
 import { isRecord, type ResponseObject } from './response.js';
 
@@ -62,6 +64,7 @@ export function interpret(what: string, call: CallDescription, status: number, h
   const requestId = headers['x-request-id'];
   if (status < 200 || status >= 300) {
     const origin = whoAnswered(status, headers, text);
+    const control = recognizeControl(observationOfAnswer(call.method, status, headers, text.slice(0, 4096), origin.by), targetOf(call.host));
     throw new ApiError({
       method: call.method,
       path: call.path,
@@ -74,7 +77,8 @@ export function interpret(what: string, call: CallDescription, status: number, h
       answeredBy: origin.by,
       // A refusal (4xx) from something in between gets the one-line egress diagnosis instead;
       // a gateway's 5xx keeps the usual message, which already says it is not the API's.
-      diagnosis: origin.by === 'intermediary' && status >= 400 && status < 500 ? blockedByIntermediary(call, status, origin.evidence) : undefined,
+      diagnosis: origin.by === 'intermediary' && status >= 400 && status < 500 ? blockedByIntermediary(call, status, origin.evidence) + (control ? `; ${controlLine(control)}` : '') : undefined,
+      control,
     });
   }
   if (text.length === 0) throw new ProtocolError(`${what} answered HTTP ${status} with an empty body; the API always sends a JSON Response, so something else answered`);

@@ -5,6 +5,7 @@ import { resolveApiConfig, type RawFlags } from '../config/run-config.js';
 import { writeJson } from '../console/json.js';
 import { runStages } from '../egress/check-stages.js';
 import { renderCheck, type CheckResult } from '../egress/check-text.js';
+import { controlOfCheck, targetOf } from '../egress/control-evidence.js';
 import { notProbed, probeEndpoints, type EndpointResult } from '../egress/probes.js';
 import { TunnelWatch } from '../egress/tunnel-watch.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
@@ -30,8 +31,9 @@ export async function checkCommand(flags: RawFlags, io: Io): Promise<ExitCode> {
   const redactor = (io.redactor ?? new Redactor()).add(config.apiKey);
   for (const secret of network.proxy?.secrets ?? []) redactor.add(secret);
 
-  const { stages, failure } = await runStages(network, env);
+  const { stages, failure, observation } = await runStages(network, env);
   let endpoints: EndpointResult[];
+  const answers = new Map<string, { status: number; headers: Readonly<Record<string, string>> }>();
   if (failure) {
     endpoints = notProbed(network.baseUrl, failure.verdict, failure.detail, failure.hint);
   } else {
@@ -46,7 +48,10 @@ export async function checkCommand(flags: RawFlags, io: Io): Promise<ExitCode> {
       maxResponseBytes: network.maxResponseBytes,
       createDispatcher: () => createDispatcher(network),
       diagnosis: watch,
-      onExchange: (exchange) => exchanges.push(exchange),
+      onExchange: (exchange) => {
+        exchanges.push(exchange);
+        if (exchange.status !== undefined) answers.set(exchange.endpoint, { status: exchange.status, headers: exchange.responseHeaders });
+      },
     });
     try {
       endpoints = await probeEndpoints(client, exchanges, network.baseUrl, config.apiKey !== undefined, watch);
@@ -64,6 +69,7 @@ export async function checkCommand(flags: RawFlags, io: Io): Promise<ExitCode> {
     timeout_seconds: network.timeoutMs / 1000,
     stages,
     endpoints,
+    control: controlOfCheck({ stage: observation, endpoints, answers }, targetOf(network.baseUrl.host, network.baseUrl.protocol === 'https:' ? 443 : 80)) ?? null,
   };
   if (flags['json'] === true) writeJson(io.stdout, redactor, result);
   else io.stdout.write(redactor.apply(renderCheck(result)));

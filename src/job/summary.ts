@@ -1,4 +1,5 @@
 import { summarizeUsage, type ResponseObject } from '../api/response.js';
+import type { ControlMatch } from '../egress/controls.js';
 import type { ExitCode } from '../exit-codes.js';
 import { elapsedSeconds, type Session } from './session.js';
 
@@ -13,6 +14,7 @@ export function runSummary(
   polls: number,
   exitCode: ExitCode,
   error: string | null = null,
+  control: ControlMatch | undefined = undefined,
 ) {
   return {
     id: response?.id ?? session.progress.responseId ?? null,
@@ -24,5 +26,7 @@ export function runSummary(
     usage: summarizeUsage(response?.usage) ?? null,
     exit_code: exitCode,
     error,
+    /** The egress control that refused the way, with its stable cause code (src/egress/controls.ts). */
+    blocked_by: control ? { cause: control.cause, control: control.control, fix: control.fix } : null,
   };
 }

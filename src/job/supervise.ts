@@ -8,6 +8,7 @@ import type { Session } from './session.js';
 import { handleInterrupts, RunStopped, Stopper } from './stop.js';
 import { resumeCommands } from './outcome.js';
 import { runSummary } from './summary.js';
+import { controlOf } from '../egress/control-evidence.js';
 import { oneLine } from '../text.js';
 import { recordFailure, recordStop, watchToEnd } from './watch.js';
 
@@ -75,7 +76,7 @@ export async function supervise(session: Session, io: Io, options: SuperviseOpti
     // The id in the resume hint is the server's text too: one line, no escape codes.
     message = oneLine(message);
     io.stderr.write(session.redactor.apply(`bgprobe: ${message}\n`));
-    const summary = runSummary(options, session, progress.lastSeen, progress.polls, exitCode, message);
+    const summary = runSummary(options, session, progress.lastSeen, progress.polls, exitCode, message, controlOf(error));
     if (options.json) writeJson(io.stdout, session.redactor, summary);
     else {
       if (reportError === undefined) io.stdout.write(`Report written to: ${session.report.path}\n`);
