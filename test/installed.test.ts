@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -7,6 +8,7 @@ import { buildParser } from '../src/cli.js';
 import { COMMANDS } from '../src/cli/commands.js';
 import { CODE_CACHE_FILE, LAUNCHER_FILE, PROGRAM_FILE } from '../src/cli/program-files.js';
 import { VERSION } from '../src/version.js';
+import { baselineWasmFlag } from '../src/api/wasm-tier.js';
 import { apiCa, httpsEmulatorFor, authorityOf } from './egress-fixtures.js';
 import { BIN, emulatorFor, ROOT, runCli, runNodeScript, tempDir, TEST_KEY } from './helpers.js';
 import { startConnectProxy } from './proxies.js';
@@ -165,4 +167,41 @@ test('the installed command loads no network code to print help, the version or 
       .filter((line) => /^NativeModule (http|https|http2|tls|dns|dns\/promises|_http_\w+|crypto)$/.test(line));
     assert.deepEqual(network, [], `bgprobe ${args.join(' ')}`);
   }
+});
+
+/** Node line -> whether bgprobe sets V8's --liftoff-only there (src/api/wasm-tier.ts, measured in docs/performance.md). */
+const LIFTOFF_BY_NODE_LINE: Readonly<Record<number, boolean>> = { 20: true, 22: true, 24: false };
+
+test('the WebAssembly tier flag is set on the Node lines where it was measured to pay, and this V8 still knows it', () => {
+  const line = Number(process.versions.node.split('.')[0]);
+  const flag = baselineWasmFlag();
+  const expected = LIFTOFF_BY_NODE_LINE[line];
+  if (expected !== undefined) assert.equal(flag !== undefined, expected, `Node ${line}: --liftoff-only ${expected ? 'pays' : 'does not pay'} here (docs/performance.md)`);
+  const v8Options = spawnSync(process.execPath, ['--v8-options'], { encoding: 'utf8' }).stdout;
+  if (flag) assert.match(v8Options, /^\s*--liftoff-only\b/m, `V8 ${process.versions.v8} no longer has ${flag}: the flag stopped applying`);
+});
+
+test('where the WebAssembly tier flag is set, it lowers the peak memory of a 10-poll run', { skip: baselineWasmFlag() ? false : `not set on Node ${process.version} (it does not pay there)` }, async (t) => {
+  const emulator = await emulatorFor(t, { queuedMs: 300, inProgressMs: 650 });
+  const dir = tempDir(t);
+  // Without the code cache in both runs: V8 accepts a cache only under the flags it was made with.
+  copyFileSync(join(INSTALLED, LAUNCHER_FILE), join(dir, LAUNCHER_FILE));
+  copyFileSync(join(INSTALLED, PROGRAM_FILE), join(dir, PROGRAM_FILE));
+  const usage = join(dir, 'usage.cjs');
+  writeFileSync(usage, "process.on('exit', () => require('node:fs').writeFileSync(process.env.USAGE_OUT, String(process.resourceUsage().maxRSS)));\n");
+  const noLiftoff = join(dir, 'no-liftoff.cjs');
+  writeFileSync(noLiftoff, "const v8 = require('node:v8');\nconst set = v8.setFlagsFromString;\nv8.setFlagsFromString = (flag) => { if (flag !== '--liftoff-only') set(flag); };\n");
+  const peakMb = async (preload: readonly string[]): Promise<number> => {
+    const out = join(dir, `usage-${preload.length}.txt`);
+    const result = await runNodeScript(join(dir, LAUNCHER_FILE), ['run', '--poll-interval', '0.1', '--output', 'r.md'], {
+      cwd: dir,
+      env: { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: emulator.baseUrl, USAGE_OUT: out },
+    }, ['--require', usage, ...preload]);
+    assert.equal(result.code, 0, result.stderr);
+    return Number(readFileSync(out, 'utf8')) / 1024;
+  };
+  const withFlag = await peakMb([]);
+  const without = await peakMb(['--require', noLiftoff]);
+  // Measured: 36 MB less on Node 20, 17 MB on Node 22; the optimizing compiler's share is what must not come back.
+  assert.ok(without - withFlag >= 8, `peak RSS ${withFlag.toFixed(1)} MB with --liftoff-only, ${without.toFixed(1)} MB without: the flag no longer pays on Node ${process.version}`);
 });
