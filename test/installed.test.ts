@@ -10,7 +10,7 @@ import { CODE_CACHE_FILE, LAUNCHER_FILE, PROGRAM_FILE } from '../src/cli/program
 import { VERSION } from '../src/version.js';
 import { baselineWasmFlag } from '../src/api/wasm-tier.js';
 import { apiCa, httpsEmulatorFor, authorityOf } from './egress-fixtures.js';
-import { BIN, emulatorFor, ROOT, runCli, runNodeScript, tempDir, TEST_KEY } from './helpers.js';
+import { BIN, emulatorFor, ROOT, runCli, runMain, runNodeScript, tempDir, TEST_KEY } from './helpers.js';
 import { startConnectProxy } from './proxies.js';
 import { bundle } from '../scripts/bundle.js';
 
@@ -68,12 +68,41 @@ test('the installed command answers --help and --version without reading its pro
     assert.ok(result.stdout.startsWith(`bgprobe/${VERSION}`), result.stdout);
   }
   // Anything else needs the program, which is not there: the launcher did not read it above.
-  const policy = await runNodeScript(join(dir, LAUNCHER_FILE), ['policy'], { cwd: dir });
-  assert.equal(policy.code, 1);
+  const check = await runNodeScript(join(dir, LAUNCHER_FILE), ['check'], { cwd: dir });
+  assert.equal(check.code, 1);
   assert.equal(
-    policy.stderr,
+    check.stderr,
     `bgprobe: cannot read ${join(dir, PROGRAM_FILE)} (ENOENT), which holds the program: the install is incomplete; reinstall bgprobe (from a clone: npm ci)\n`,
   );
+});
+
+test('the launcher answers policy and policy --json by itself, exactly as the program does, and leaves the rest to it', async (t) => {
+  const dir = tempDir(t);
+  copyFileSync(join(INSTALLED, LAUNCHER_FILE), join(dir, LAUNCHER_FILE));
+  for (const env of [{}, { OPENAI_BASE_URL: 'https://gateway.example:8443/openai/v1' }, { OPENAI_BASE_URL: '  ' }] as Record<string, string>[]) {
+    for (const args of [['policy'], ['policy', '--json']]) {
+      const quick = await runNodeScript(join(dir, LAUNCHER_FILE), args, { cwd: dir, env });
+      const program = await runMain(args, env, tempDir(t));
+      assert.equal(quick.code, 0, `${args.join(' ')}: ${quick.stderr}`);
+      assert.equal(quick.stdout, program.stdout, `bgprobe ${args.join(' ')} with ${JSON.stringify(env)}`);
+    }
+  }
+  // What the launcher cannot decide alone goes to the program (absent here, hence the error):
+  // a .env file that may set the base URL, other flags, a base URL the program refuses.
+  const cases: [readonly string[], Record<string, string>, string | undefined][] = [
+    [['policy', '--for', 'squid'], {}, undefined],
+    [['policy', '--base-url', 'https://x.example/v1'], {}, undefined],
+    [['policy'], { OPENAI_BASE_URL: 'ftp://x' }, undefined],
+    [['policy'], {}, 'OPENAI_BASE_URL=https://from-dotenv.example/v1\n'],
+  ];
+  for (const [args, env, dotenv] of cases) {
+    const here = tempDir(t);
+    copyFileSync(join(INSTALLED, LAUNCHER_FILE), join(here, LAUNCHER_FILE));
+    if (dotenv) writeFileSync(join(here, '.env'), dotenv);
+    const result = await runNodeScript(join(here, LAUNCHER_FILE), args, { cwd: here, env });
+    assert.equal(result.code, 1, `${args.join(' ')}: ${result.stdout}`);
+    assert.match(result.stderr, /cannot read .* which holds the program/);
+  }
 });
 
 test('the build leaves a code cache that V8 accepts under the flags the launcher sets', async (t) => {
@@ -144,10 +173,11 @@ test('a command ends its process when it is done, whatever it could not cancel i
   const dir = tempDir(t);
   const hold = join(dir, 'hold.cjs');
   writeFileSync(hold, 'setTimeout(() => {}, 60_000);\n');
-  for (const [args, code] of [[['policy'], 0], [['run', '--poll-interval', '0'], 2]] as const) {
+  // (Not plain `policy`: the launcher answers that one itself, starting nothing.)
+  for (const [args, code] of [[['policy', '--for', 'hosts'], 0], [['run', '--poll-interval', '0'], 2]] as const) {
     const result = await runNodeScript(BIN, args, { cwd: dir, timeoutMs: 20_000 }, ['--require', hold]);
     assert.equal(result.code, code, `bgprobe ${args.join(' ')}: ${result.stderr}`);
-    if (code === 0) assert.match(result.stdout, /^Allow https:\/\/api\.openai\.com:443 /);
+    if (code === 0) assert.equal(result.stdout, 'api.openai.com:443\n');
     else assert.match(result.stderr, /^bgprobe: --poll-interval "0" must be greater than 0/);
   }
 });
