@@ -56,6 +56,8 @@ test('answers that carry none of the marks name no control: no guess where nothi
     { stage: 'connect', status: 403, headers: { server: 'ProxyChain' } },
     { stage: 'tcp', errorCode: 'ECONNREFUSED' },
     { stage: 'tcp', errorCode: 'ETIMEDOUT' },
+    // A firewall's answer on the way to a proxy: the fix would name the wrong host.
+    { stage: 'tcp', errorCode: 'EHOSTUNREACH', proxyKind: 'http' },
     { stage: 'tls', errorCode: 'ETIMEDOUT', proxyKind: 'none' },
     // Other SOCKS replies, other addresses, a trusted chain, an x-proxy-error value nobody documented.
     { stage: 'socks', status: 5, proxyKind: 'socks' },

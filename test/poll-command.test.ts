@@ -35,7 +35,7 @@ test('poll --json prints the same object as run', async (t) => {
   const result = await runCli(['poll', id, '--poll-interval', '0.1', '--json'], { cwd: dir, env: envFor(emulator) });
   assert.equal(result.code, 3, result.stderr);
   const summary = JSON.parse(result.stdout);
-  assert.deepEqual(Object.keys(summary), ['id', 'status', 'model', 'report', 'polls', 'elapsed_seconds', 'usage', 'exit_code', 'error']);
+  assert.deepEqual(Object.keys(summary), ['id', 'status', 'model', 'report', 'polls', 'elapsed_seconds', 'usage', 'exit_code', 'error', 'blocked_by']);
   assert.equal(summary.id, id);
   assert.equal(summary.status, 'failed');
   assert.equal(summary.exit_code, 3);

@@ -172,7 +172,8 @@ export const CONTROLS: readonly ControlRow[] = Object.freeze([
     cause: 'host_firewall',
     control: (o) => `host firewall (iptables or ipset ${o.errorCode === 'EHOSTUNREACH' ? 'REJECT' : 'rule'}, as a devcontainer's init-firewall.sh sets up)`,
     source: 'anthropics/claude-code PR #40322: REJECT surfaces as EHOSTUNREACH [src]; ENETUNREACH, EACCES and EPERM on connect from Linux semantics, UNCONFIRMED (egress-facts.md §7)',
-    matches: (o) => o.stage === 'tcp' && o.errorCode !== undefined && HOST_FIREWALL_CODES.has(o.errorCode),
+    // Direct connections only: through a proxy, the refused connection was to the proxy, not to the API host the fix names.
+    matches: (o) => o.stage === 'tcp' && (o.proxyKind ?? 'none') === 'none' && o.errorCode !== undefined && HOST_FIREWALL_CODES.has(o.errorCode),
     fix: (t) => `add ${t.host} to the firewall's allowed domains and run its script again (bgprobe policy --for devcontainer); a list resolved to IP addresses once breaks when the API's addresses rotate`,
   },
   {
