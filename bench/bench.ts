@@ -3,7 +3,7 @@
  * the same flow written with the official `openai` SDK, connections and bytes per poll, poll
  * drift, and memory for a 20 MB answer. Prints Markdown (for docs/performance.md) on stdout.
  * `--quick` runs each case fewer times, for trying the benchmark itself; `--only=startup,first`
- * runs only the named sections (startup, first, run, drift, memory). Not part of `npm test`.
+ * runs only the named sections (startup, first, run, drift, memory, nodes). Not part of `npm test`.
  */
 import { createServer } from 'node:http';
 import { cpus, loadavg, release, totalmem, tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundle } from '../scripts/bundle.js';
 import { measureDrift } from './drift.js';
+import { nodesSection } from './nodes.js';
 import { EmulatorProcess, median, timedNode, type Timed } from './measure.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -61,6 +62,8 @@ async function startup(work: string, bundled: string): Promise<number> {
     { name: 'reference: `node -e` printing 2 KB', args: ['-e', "console.log('x'.repeat(2000))"] },
     { name: '`bgprobe --help`', args: [BIN, '--help'] },
     { name: '`bgprobe --version`', args: [BIN, '--version'] },
+    { name: '`bgprobe policy`', args: [BIN, 'policy'] },
+    { name: '`bgprobe policy --json`', args: [BIN, 'policy', '--json'] },
     { name: '`node bgprobe.mjs --help` (bundle)', args: [bundled, '--help'] },
     { name: 'reference: `node build/src/bin.js --help` (not bundled)', args: [UNBUNDLED, '--help'] },
   ];
@@ -70,7 +73,7 @@ async function startup(work: string, bundled: string): Promise<number> {
   out();
   out(`Median wall time from spawn to exit over ${RUNS.startup} runs, interleaved.`);
   out();
-  ratioTable('command', contenders, results, base, { name: '`bgprobe --help`', limit: 1.3 });
+  ratioTable('command', contenders, results, base, { names: ['`bgprobe --help`', '`bgprobe policy`', '`bgprobe policy --json`'], limit: 1.3 });
   return base;
 }
 
@@ -123,16 +126,16 @@ async function firstRequest(work: string, bundled: string): Promise<void> {
   out();
   out('Median time from spawn until the create request reaches a local server (which answers 401, so each client stops there).');
   out();
-  ratioTable('client', contenders, results, base, { name: '`bgprobe run`', limit: 2 });
+  ratioTable('client', contenders, results, base, { names: ['`bgprobe run`'], limit: 2 });
 }
 
 /** One row per contender: its median, its ratio to `node -e 0`, and the issue's target on the row it applies to. */
-function ratioTable(what: string, contenders: readonly Contender[], results: Map<string, number[]>, base: number, target: { readonly name: string; readonly limit: number }): void {
+function ratioTable(what: string, contenders: readonly Contender[], results: Map<string, number[]>, base: number, target: { readonly names: readonly string[]; readonly limit: number }): void {
   out(`| ${what} | median (ms) | vs \`node -e 0\` | target |`);
   out('| --- | --- | --- | --- |');
   for (const c of contenders) {
     const m = median(results.get(c.name)!);
-    const verdictText = c.name === target.name ? `≤ ${target.limit} ×: ${verdict(m / base <= target.limit)}` : '';
+    const verdictText = target.names.includes(c.name) ? `≤ ${target.limit} ×: ${verdict(m / base <= target.limit)}` : '';
     out(`| ${c.name} | ${ms(m)} | ${ratio(m, base)} | ${verdictText} |`);
   }
   out();
@@ -276,6 +279,7 @@ async function main(): Promise<void> {
     if (wanted('run')) await runComparison(work, bundled);
     if (wanted('drift')) await drift();
     if (wanted('memory')) await memory(work, bundled);
+    if (wanted('nodes')) await nodesSection(work, RUNS.flow, out, progress);
     out(`Load average at end: ${loadavg().map((l) => l.toFixed(2)).join(', ')}.`);
   } finally {
     rmSync(work, { recursive: true, force: true });

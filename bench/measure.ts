@@ -30,6 +30,8 @@ export interface SpawnOptions {
   readonly usageFile?: string;
   /** Called the moment the child is spawned, for clocks that start then. */
   readonly onSpawn?: (startedAt: number) => void;
+  /** Another Node binary (bench/nodes.ts); this process's own by default. */
+  readonly node?: string;
 }
 
 /** Runs `node ...args` and measures wall time from spawn to exit. */
@@ -39,7 +41,7 @@ export function timedNode(args: readonly string[], options: SpawnOptions): Promi
   const nodeArgs = usageFile ? ['--import', pathToFileURL(join(HERE, 'rusage.js')).href, ...args] : [...args];
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, nodeArgs, {
+    const child = spawn(options.node ?? process.execPath, nodeArgs, {
       cwd: options.cwd,
       env: { PATH: process.env['PATH'] ?? '', ...options.env, ...(usageFile ? { BGPROBE_BENCH_RUSAGE: usageFile } : {}) },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,3 +1,4 @@
+import type { ControlMatch } from './egress/controls.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { oneLine } from './text.js';
 
@@ -54,6 +55,8 @@ export interface HttpFailureDetails {
   words?: string | undefined;
   /** The egress diagnosis that replaces the message when something in between refused the call. */
   diagnosis?: string | undefined;
+  /** The egress control recognised in the answer (src/egress/controls.ts). */
+  control?: ControlMatch | undefined;
 }
 
 /** An HTTP answer with a non-2xx status. */
@@ -119,10 +122,13 @@ export class NetworkError extends BgprobeError {
   readonly stage: NetworkStage;
   /** True when the request may have reached the server (matters for retrying a create). */
   readonly maybeDelivered: boolean;
-  constructor(message: string, stage: NetworkStage, maybeDelivered: boolean, options?: { cause?: unknown }) {
+  /** The egress control recognised in what the network answered (src/egress/controls.ts). */
+  readonly control: ControlMatch | undefined;
+  constructor(message: string, stage: NetworkStage, maybeDelivered: boolean, options?: { cause?: unknown; control?: ControlMatch | undefined }) {
     super(message, `network_${stage}`, EXIT.failure, options);
     this.stage = stage;
     this.maybeDelivered = maybeDelivered;
+    this.control = options?.control;
   }
 }
 

@@ -2,8 +2,8 @@
 /**
  * The installed `bgprobe` command. scripts/bundle.ts turns this file into build/bgprobe.cjs, a
  * few KB with the help texts in it, and the whole program (src/bin.ts) into
- * build/bgprobe-app.cjs. Asking for help or the version reads only the small file; anything
- * else loads the program. CommonJS, because Node starts an ES module more slowly.
+ * build/bgprobe-app.cjs. Asking for help, the version or the policy reads only the small file;
+ * anything else loads the program. CommonJS, because Node starts an ES module more slowly.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { EXIT } from './exit-codes.js';
 import { CODE_CACHE_FILE, CODE_CACHE_OUTPUT_VARIABLE, PROGRAM_FILE } from './cli/program-files.js';
 import { programScript } from './cli/program-script.js';
 import { quickAnswer } from './cli/quick.js';
+import { quickPolicy } from './cli/quick-policy.js';
 
 /**
  * Runs the bundled program as Node's CommonJS loader would, but hands V8 the code cache that
@@ -48,6 +49,7 @@ function runProgram(): void {
   wrapper.call(program.exports, program.exports, require, program, file, __dirname);
 }
 
-const answer = quickAnswer(process.argv.slice(2));
+const args = process.argv.slice(2);
+const answer = quickAnswer(args) ?? quickPolicy(args, process.env, process.cwd());
 if (answer === undefined) runProgram();
 else process.stdout.write(answer);

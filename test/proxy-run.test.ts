@@ -47,7 +47,7 @@ test('run through a TLS-intercepting proxy that allows only GET, HEAD and OPTION
   const result = await bgprobe(t, [...RUN, '--ca-file', proxyCa.certPath], env, dir);
   assert.equal(result.code, 1);
   const line = /^bgprobe: (.+)$/m.exec(result.stderr)?.[1] ?? '';
-  assert.match(line, /^create was blocked by a proxy, HTTP 403 \(x-proxy-error: blocked-by-method-policy\), not an answer from the API: the egress policy must allow POST \/v1\/responses on 127\.0\.0\.1:\d+; the proxy said: "CODEX_NETWORK_POLICY_DECISION .*"$/);
+  assert.match(line, /^create was blocked by a proxy, HTTP 403 \(x-proxy-error: blocked-by-method-policy\), not an answer from the API: the egress policy must allow POST \/v1\/responses on 127\.0\.0\.1:\d+; the proxy said: "CODEX_NETWORK_POLICY_DECISION .*"; blocked by Codex sandbox proxy \(limited mode: GET, HEAD and OPTIONS only\): set mode = "full" in the \[network\] table of ~\/\.codex\/config\.toml/);
   assert.ok(report(dir).includes(line));
   assert.deepEqual(proxy.requests.map((r) => r.method), ['POST']);
   assert.equal(emulator.requests.length, 0);

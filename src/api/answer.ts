@@ -1,5 +1,7 @@
 import { ApiError, ProtocolError, type ApiErrorBody } from '../errors.js';
 import { answerWords, baseUrlAdvice, isHtml, notFromApi, whoAnswered, type AnswerOrigin, type CallDescription } from '../egress/answer-origin.js';
+import { observationOfAnswer, targetOf } from '../egress/control-evidence.js';
+import { controlLine, recognizeControl } from '../egress/controls.js';
 import type { ApiAnswer } from './client.js';
 import { isRecord, type ResponseObject } from './response.js';
 
@@ -107,6 +109,9 @@ export function interpret(what: string, call: CallDescription, status: number, h
     else if (origin.by === 'api' && status === 404 && /^Invalid URL\b/i.test(apiError?.message ?? '')) {
       diagnosis = `${what} failed: HTTP 404 from the API: ${words}; ${baseUrlAdvice(call)}`;
     }
+    // A known egress control named from its own marks adds its name and fix to the diagnosis.
+    const control = origin.by === 'api' ? undefined : recognizeControl(observationOfAnswer(call.method, status, headers, text.slice(0, 4096), origin.by), targetOf(call.host));
+    if (control && diagnosis !== undefined) diagnosis += `; ${controlLine(control)}`;
     throw new ApiError({
       method: call.method,
       path: call.path,
@@ -119,6 +124,7 @@ export function interpret(what: string, call: CallDescription, status: number, h
       answeredBy: origin.by,
       words,
       diagnosis,
+      control,
     });
   }
   const notApi = (why: string) => {

@@ -8,6 +8,7 @@ import { innerTimeout } from './dispatcher.js';
 import type { ResponseObject } from './response.js';
 import { flattenHeaders, interpret, readCapped } from './answer.js';
 import { toNetworkError } from './transport-errors.js';
+import { withControl } from '../egress/control-evidence.js';
 import type { CallDescription } from '../egress/answer-origin.js';
 import type { FailureDiagnosis } from '../egress/tunnel-watch.js';
 
@@ -144,7 +145,8 @@ export class ResponsesClient {
       }
       if (status === undefined) {
         const bare = toNetworkError(error, what, baseUrl.host, written);
-        const networkError = this.#options.diagnosis?.explain(bare, call) ?? bare;
+        const diagnosis = this.#options.diagnosis;
+        const networkError = withControl(diagnosis?.explain(bare, call) ?? bare, call, diagnosis?.observations, diagnosis ? 'http' : 'none');
         failure = networkError.message;
         throw networkError;
       }

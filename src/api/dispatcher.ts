@@ -84,7 +84,9 @@ interface UndiciClasses {
  * than everything else `run` does before its first request (about 150 ms of CPU on the
  * benchmark machine, see docs/performance.md). Loading by path also lets the bundle
  * (scripts/bundle.ts) carry exactly these modules. They have been at these paths since undici
- * 6; if a release moves them, the index is loaded instead.
+ * 6; if a release moves them (or stops exporting its lib/ folder), the index is loaded instead,
+ * and test/undici-paths.test.ts fails, so that the move is fixed here rather than met by users.
+ * package.json keeps undici to the patch releases of the minor the tests ran on.
  */
 async function loadUndici<K extends keyof UndiciClasses>(kind: K): Promise<UndiciClasses[K]> {
   // Before undici compiles llhttp (src/api/wasm-tier.ts); the installed command has set it already.
@@ -103,7 +105,8 @@ async function loadUndici<K extends keyof UndiciClasses>(kind: K): Promise<Undic
     dispatcher.default.prototype.connect ??= connect.default;
     return dispatcherClass.default as UndiciClasses[K];
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'ERR_PACKAGE_PATH_NOT_EXPORTED') throw error;
     const index = (await import(UNDICI_INDEX)) as typeof import('undici');
     return (kind === 'agent' ? index.Agent : index.ProxyAgent) as UndiciClasses[K];
   }

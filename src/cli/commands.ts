@@ -95,6 +95,7 @@ export const COMMANDS = {
     description: 'Print the minimal egress allowlist bgprobe needs (host, port, methods, paths)',
     flags: [
       ['--json', 'print one JSON object on stdout'],
+      ['--for <target>', 'the allowlist in the syntax of a firewall or sandbox (squid, no-proxy, harden-runner, ...; list names them)'],
       ['--base-url <url>', 'API base URL (default: $OPENAI_BASE_URL, else https://api.openai.com/v1)'],
       ...ENV_FILE_FLAGS,
       ...CONSOLE_FLAGS,

@@ -6,6 +6,7 @@ import { writeJson } from '../console/json.js';
 import { runStages } from '../egress/check-stages.js';
 import { renderCheck, type CheckResult } from '../egress/check-text.js';
 import { checkUsesColour, writeCheckText } from '../egress/check-style.js';
+import { controlOfCheck, targetOf } from '../egress/control-evidence.js';
 import { notProbed, probeEndpoints, type EndpointResult } from '../egress/probes.js';
 import { TunnelWatch } from '../egress/tunnel-watch.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
@@ -31,8 +32,9 @@ export async function checkCommand(flags: RawFlags, io: Io): Promise<ExitCode> {
   const redactor = (io.redactor ?? new Redactor()).add(config.apiKey);
   for (const secret of network.proxy?.secrets ?? []) redactor.add(secret);
 
-  const { stages, failure } = await runStages(network, env);
+  const { stages, failure, observation } = await runStages(network, env);
   let endpoints: EndpointResult[];
+  const answers = new Map<string, { status: number; headers: Readonly<Record<string, string>> }>();
   if (failure) {
     endpoints = notProbed(network.baseUrl, failure.verdict, failure.detail, failure.hint);
   } else {
@@ -48,7 +50,10 @@ export async function checkCommand(flags: RawFlags, io: Io): Promise<ExitCode> {
       createDispatcher: () => createDispatcher(network),
       diagnosis: watch,
       proxied: network.proxy !== undefined,
-      onExchange: (exchange) => exchanges.push(exchange),
+      onExchange: (exchange) => {
+        exchanges.push(exchange);
+        if (exchange.status !== undefined) answers.set(exchange.endpoint, { status: exchange.status, headers: exchange.responseHeaders });
+      },
     });
     try {
       endpoints = await probeEndpoints(client, exchanges, network.baseUrl, config.apiKey !== undefined, watch);
@@ -66,6 +71,7 @@ export async function checkCommand(flags: RawFlags, io: Io): Promise<ExitCode> {
     timeout_seconds: network.timeoutMs / 1000,
     stages,
     endpoints,
+    control: controlOfCheck({ stage: observation, endpoints, answers }, targetOf(network.baseUrl.host, network.baseUrl.protocol === 'https:' ? 443 : 80)) ?? null,
   };
   if (flags['json'] === true) writeJson(io.stdout, redactor, result);
   else writeCheckText(io, redactor, renderCheck(result), result.ok, checkUsesColour(flags, io));

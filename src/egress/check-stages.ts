@@ -5,6 +5,7 @@ import type { Environment } from '../config/environment.js';
 import { anchorOf, knownAnchors, viewOf, type CertificateView } from './chain.js';
 import { handshake, openTcp, openTunnel, resolveHost, secureProxy, StageFailure, type Handshake } from './stages.js';
 import { caOption, systemBundlePath } from './trust.js';
+import { HARDEN_RUNNER_SINKHOLE, type Observation, type ObservedStage } from './controls.js';
 
 export type StageName = 'dns' | 'tcp' | 'proxy_tls' | 'connect' | 'tls';
 
@@ -28,6 +29,8 @@ export interface StagesOutcome {
   readonly stages: StageReport[];
   /** Set when a stage failed: what every endpoint's verdict becomes, without sending anything. */
   readonly failure: { readonly verdict: 'blocked' | 'unreachable'; readonly detail: string; readonly hint: string } | undefined;
+  /** What the failed stage saw, for naming the egress control (src/egress/controls.ts). */
+  readonly observation?: Observation | undefined;
 }
 
 /** How the stages are named in text: the same words `check` prints. */
@@ -71,7 +74,7 @@ export async function runStages(network: NetworkSettings, env: Environment): Pro
   const hopLabel = proxy ? `the proxy ${proxy.display}` : baseUrl.host;
   let socket: Socket | undefined;
   try {
-    await timed('dns', () => resolveHost(hopHost, timeoutMs), (r) => r.detail);
+    await timed('dns', () => resolveHost(hopHost, timeoutMs).then((r) => refuseSinkhole(r, proxy === undefined)), (r) => r.detail);
     socket = await timed('tcp', () => openTcp(hopHost, hopPort, hopLabel, timeoutMs), (s) => `connected to ${hopLabel} (${s.remoteAddress ?? hopHost}:${hopPort})`);
     if (proxy) {
       if (proxy.url.protocol === 'https:') {
@@ -90,8 +93,10 @@ export async function runStages(network: NetworkSettings, env: Environment): Pro
   } catch (error) {
     socket?.destroy();
     const failure = error instanceof StageFailure ? error : new StageFailure(error instanceof Error ? error.message : String(error), 'see the stage that failed');
+    const failed = OBSERVED_STAGE[stages.find((st) => st.status === 'failed')?.name ?? 'tcp'];
     return {
       stages,
+      observation: failed && failure.observed ? { stage: failed, proxyKind: proxy ? 'http' : 'none', ...failure.observed } : undefined,
       failure: {
         verdict: failure.refusedStatus !== undefined ? 'blocked' : 'unreachable',
         detail: `not sent: the ${STAGE_TITLES[stages.find((st) => st.status === 'failed')?.name ?? 'tcp']} stage failed`,
@@ -134,5 +139,23 @@ function judgeTrust(report: StageReport, result: Handshake, network: NetworkSett
   } else {
     report.hint = `the chain ends at "${top?.issuer ?? 'an unknown CA'}", which this run does not trust; if that CA is your proxy's, get its certificate (PEM) and pass --ca-file PATH or set NODE_EXTRA_CA_CERTS=PATH`;
   }
-  throw new StageFailure(`TLS: ${report.detail}`, report.hint);
+  const issuer = result.chain[0]?.issuer;
+  const issuerName = [issuer?.O, issuer?.CN].flat().find((name) => typeof name === 'string' && name.length > 0);
+  throw new StageFailure(`TLS: ${report.detail}`, report.hint, undefined, { errorCode: result.authorizationError, certificateIssuer: issuerName });
+}
+
+/** check's stages as the control table names them; TLS to the proxy itself says nothing about the API's way. */
+const OBSERVED_STAGE: Readonly<Record<StageName, ObservedStage | undefined>> = { dns: 'dns', tcp: 'tcp', proxy_tls: undefined, connect: 'connect', tls: 'tls' };
+
+/**
+ * StepSecurity harden-runner answers a name it blocks with its sinkhole address: a direct
+ * connection there would only be refused, so check stops at DNS and names the control.
+ */
+function refuseSinkhole<T extends { address: string }>(resolved: T, direct: boolean): T {
+  if (direct && resolved.address === HARDEN_RUNNER_SINKHOLE) {
+    throw new StageFailure(`the name resolved to ${HARDEN_RUNNER_SINKHOLE}, StepSecurity harden-runner's sinkhole: nothing was sent there`, 'the name is blocked at DNS', undefined, {
+      resolvedAddress: resolved.address,
+    });
+  }
+  return resolved;
 }

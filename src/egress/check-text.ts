@@ -1,5 +1,6 @@
 import { STAGE_TITLES, type StageReport } from './check-stages.js';
 import type { EndpointResult } from './probes.js';
+import { controlLine, type ControlMatch } from './controls.js';
 
 /** Everything `check` found; also its `--json` object. */
 export interface CheckResult {
@@ -13,6 +14,8 @@ export interface CheckResult {
   readonly timeout_seconds: number;
   readonly stages: readonly StageReport[];
   readonly endpoints: readonly EndpointResult[];
+  /** The egress control recognised in what check saw, with its fix (src/egress/controls.ts); null when none. */
+  readonly control: ControlMatch | null;
 }
 
 /** The human report: one line per stage and per endpoint, a hint under each failure, a verdict last. */
@@ -47,6 +50,7 @@ export function renderCheck(result: CheckResult): string {
   }
   if (result.notes.length > 0) lines.push('', 'Notes', ...result.notes.map((n) => `  - ${n}`));
   const bad = result.endpoints.filter((e) => e.required && e.verdict !== 'ok');
+  if (result.control) lines.push('', `Verdict: ${controlLine(result.control)}`);
   lines.push(
     '',
     result.ok

@@ -20,6 +20,12 @@ export function policyFor(baseUrl: URL): Policy {
   };
 }
 
+/** What `policy --json` prints: the launcher's quick answer (src/cli/quick-policy.ts) and the command share it. */
+export function policyJson(policy: Policy): object {
+  const { host, port, scheme, endpoints } = policy;
+  return { host, port, scheme, endpoints: endpoints.map(({ name, method, path, required }) => ({ name, method, path, required })) };
+}
+
 /** The Markdown table of the policy: `policy` prints it and docs/outbound-network-access.md holds it verbatim. */
 export function policyTable(policy: Policy): string {
   const rows = policy.endpoints.map((e) => `| ${e.name} | ${e.method} | ${e.path} | ${e.required ? 'yes' : 'no (only to cancel)'} | ${e.purpose} |`);
@@ -54,11 +60,14 @@ function egressAdvice(policy: Policy, methods: string): string[] {
     `Methods needed: ${methods}. An egress policy that allows only GET, HEAD and OPTIONS blocks`,
     'create (and cancel), so background mode cannot start; only polling an existing response would work.',
   ];
-  if (policy.scheme !== 'https') return [...lines, `Codex cloud's "Common dependencies" preset does not include ${policy.host}: add it by hand. Verify with: bgprobe check`];
+  const preset = `Codex cloud's "Common dependencies" preset does not include ${policy.host}: add it by hand.`;
+  const tail = ['In the syntax of your firewall or sandbox: bgprobe policy --for list.', 'Verify with: bgprobe check'];
+  if (policy.scheme !== 'https') return [...lines, preset, ...tail];
   return [
     ...lines,
     'Blocking by method on HTTPS needs a proxy that intercepts TLS: trust its CA with --ca-file,',
-    '--system-ca or NODE_EXTRA_CA_CERTS. Codex cloud\'s "Common dependencies" preset does not include',
-    `${policy.host}: add it by hand. Verify with: bgprobe check`,
+    '--system-ca or NODE_EXTRA_CA_CERTS.',
+    preset,
+    ...tail,
   ];
 }

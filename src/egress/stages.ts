@@ -4,6 +4,7 @@ import { connect as tlsConnect, type PeerCertificate, type TLSSocket } from 'nod
 import type { ProxySettings } from './proxy-config.js';
 import { policyEvidence } from './tunnel-watch.js';
 import { oneLine } from '../text.js';
+import type { Observation } from './controls.js';
 
 /**
  * The stage-by-stage checks of `bgprobe check`, done by hand on raw sockets so that each one
@@ -18,6 +19,8 @@ export class StageFailure extends Error {
     readonly hint: string,
     /** The proxy's status when it refused CONNECT: the path is blocked, not unreachable. */
     readonly refusedStatus?: number,
+    /** What was seen, for naming the egress control (src/egress/controls.ts); the stage is added by the caller. */
+    readonly observed?: Omit<Observation, 'stage'>,
   ) {
     super(message);
   }
@@ -29,7 +32,7 @@ export async function bounded<T>(ms: number, what: string, hint: string, work: P
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       abort();
-      reject(new StageFailure(`${what}: no answer within ${ms / 1000} s (--timeout)`, hint));
+      reject(new StageFailure(`${what}: no answer within ${ms / 1000} s (--timeout)`, hint, undefined, { errorCode: 'ETIMEDOUT' }));
     }, ms);
   });
   try {
@@ -65,7 +68,14 @@ export async function openTcp(host: string, port: number, label: string, timeout
   const work = new Promise<Socket>((resolve, reject) => {
     socket.once('connect', () => resolve(socket));
     socket.once('error', (error: NodeJS.ErrnoException) =>
-      reject(new StageFailure(`the TCP connection to ${label} (${address}:${port}) failed (${error.code ?? error.message})`, `nothing accepts connections there, or a firewall rejects them: check the host, the port and the egress rules`)),
+      reject(
+        new StageFailure(
+          `the TCP connection to ${label} (${address}:${port}) failed (${error.code ?? error.message})`,
+          `nothing accepts connections there, or a firewall rejects them: check the host, the port and the egress rules`,
+          undefined,
+          { errorCode: error.code },
+        ),
+      ),
     );
   });
   return bounded(timeoutMs, `the TCP connection to ${label} (${address}:${port})`, 'packets are dropped on the way (a firewall DROP rule or a black-holed address): check the egress rules', work, () => socket.destroy());
@@ -104,6 +114,7 @@ export async function openTunnel(socket: Socket | TLSSocket, proxy: ProxySetting
               ? 'the proxy wants credentials: put them in the proxy URL (http://user:password@proxy:port)'
               : `the egress policy must allow ${target}; ask for it to be added to the proxy's allowlist`,
             head.status,
+            { status: head.status, headers: head.headers, body },
           ),
         );
       }
@@ -190,6 +201,8 @@ export async function handshake(socket: Socket, servername: string, ca: readonly
           error.code === 'ERR_SSL_WRONG_VERSION_NUMBER'
             ? 'the other end does not speak TLS: an https:// proxy URL for a plain http:// proxy, or the wrong port'
             : 'the connection was cut during the handshake: a proxy or firewall that filters by server name (SNI) or cannot reach the API host',
+          undefined,
+          { errorCode: error.code },
         ),
       );
     });

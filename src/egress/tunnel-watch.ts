@@ -6,6 +6,8 @@ import { tunnelRefused, type CallDescription } from './answer-origin.js';
 /** Turns a bare network failure into a diagnosis naming the cause; the client calls it on every failure. */
 export interface FailureDiagnosis {
   explain(error: NetworkError, call: CallDescription): NetworkError;
+  /** What the proxy did so far, for naming the egress control (src/egress/control-evidence.ts). */
+  readonly observations?: TunnelObservations;
   dispose(): void;
 }
 
@@ -19,6 +21,8 @@ export interface TunnelObservations {
   readonly lastAnswer: { readonly status: number; readonly headers: Readonly<Record<string, string>> } | undefined;
   /** Tunnels that opened (CONNECT 200). */
   readonly tunnelsUp: number;
+  /** Connections to the API host completed through a tunnel (TLS included): none means the silence came before TLS. */
+  readonly targetConnections?: number;
 }
 
 interface ClientEvent {
@@ -44,6 +48,7 @@ export class TunnelWatch implements FailureDiagnosis {
   #proxyConnectErrors = 0;
   #lastProxyError: string | undefined;
   #tunnelsUp = 0;
+  #targetConnections = 0;
   #lastAnswer: TunnelObservations['lastAnswer'];
   readonly #subscriptions: [string, (message: unknown) => void][] = [];
 
@@ -54,6 +59,7 @@ export class TunnelWatch implements FailureDiagnosis {
     this.#on('undici:client:connected', (m) => {
       const params = (m as ClientEvent).connectParams;
       if (params?.host === this.#proxyHost) this.#proxyConnections += 1;
+      else this.#targetConnections += 1;
     });
     this.#on('undici:client:connectError', (m) => {
       const { connectParams, error } = m as ClientEvent & { error?: { code?: unknown; message?: unknown } };
@@ -75,7 +81,7 @@ export class TunnelWatch implements FailureDiagnosis {
   }
 
   get observations(): TunnelObservations {
-    return { proxyConnections: this.#proxyConnections, connectsSent: this.#connectsSent, lastAnswer: this.#lastAnswer, tunnelsUp: this.#tunnelsUp };
+    return { proxyConnections: this.#proxyConnections, connectsSent: this.#connectsSent, lastAnswer: this.#lastAnswer, tunnelsUp: this.#tunnelsUp, targetConnections: this.#targetConnections };
   }
 
   /**

@@ -1,4 +1,5 @@
 import { extractOutputText, summarizeUsage, type ResponseObject } from '../api/response.js';
+import type { ControlMatch } from '../egress/controls.js';
 import type { ExitCode } from '../exit-codes.js';
 import { elapsedSeconds, type Session } from './session.js';
 import { terminalReasonLine } from './terminal-reason.js';
@@ -13,10 +14,10 @@ export function runSummary(
   response: ResponseObject | undefined,
   polls: number,
   exitCode: ExitCode,
-  error: string | null = null,
-  /** The commands that follow or cancel the response, when it may still run. */
-  resume?: { readonly poll: string; readonly cancel: string },
+  /** How a run that did not reach a terminal status ended: its one error line, the commands that follow or cancel the response (when it may still run), the egress control that refused the way. */
+  ending: { readonly error?: string; readonly resume?: { readonly poll: string; readonly cancel: string } | undefined; readonly control?: ControlMatch | undefined } = {},
 ) {
+  const { error = null, resume, control } = ending;
   return {
     id: response?.id ?? session.progress.responseId ?? null,
     status: response?.status ?? null,
@@ -35,6 +36,8 @@ export function runSummary(
     evidence: session.evidence.summary(),
     resume_command: resume?.poll ?? null,
     cancel_command: resume?.cancel ?? null,
+    /** The egress control that refused the way, with its stable cause code (src/egress/controls.ts). */
+    blocked_by: control ? { cause: control.cause, control: control.control, fix: control.fix } : null,
   };
 }
 

@@ -11,6 +11,7 @@ import { leavesNothingToResume, resumeCommands, resumeHint, type ResumeCommands,
 import { runSummary } from './summary.js';
 import { noteRunTotals } from './run-summary-line.js';
 import { UnknownResponseError } from './unknown-response.js';
+import { controlOf } from '../egress/control-evidence.js';
 import { oneLine } from '../text.js';
 import { recordFailure, recordStop, watchToEnd } from './watch.js';
 
@@ -126,7 +127,7 @@ export async function supervise(
     if (reportError !== undefined && errorLine(reportError) !== errorLine(error)) message += `; and ${errorLine(reportError)}`;
     // The id in the resume hint is the server's text too: one line, no escape codes.
     message = oneLine(message);
-    const summary = runSummary(options, session, progress.lastSeen, progress.polls, exitCode, message, resumable(session, error, route));
+    const summary = runSummary(options, session, progress.lastSeen, progress.polls, exitCode, { error: message, resume: resumable(session, error, route), control: controlOf(error) });
     if (options.json) return { exitCode, errorLine: message, json: summary };
     // stdout keeps its documented shape: the report (when it was written) and the last status seen.
     const reportLine = reportError === undefined ? `Report written to: ${oneLine(session.report.path)}\n` : '';
