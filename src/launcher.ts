@@ -50,6 +50,15 @@ function runProgram(): void {
 }
 
 const args = process.argv.slice(2);
-const answer = quickAnswer(args) ?? quickPolicy(args, process.env, process.cwd());
+/** The working folder, or undefined when it was deleted: the program then says so in one line. */
+function workingFolder(): string | undefined {
+  try {
+    return process.cwd();
+  } catch {
+    return undefined;
+  }
+}
+const cwd = workingFolder();
+const answer = quickAnswer(args) ?? (cwd === undefined ? undefined : quickPolicy(args, process.env, cwd));
 if (answer === undefined) runProgram();
 else process.stdout.write(answer);

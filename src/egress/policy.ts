@@ -60,14 +60,13 @@ function egressAdvice(policy: Policy, methods: string): string[] {
     `Methods needed: ${methods}. An egress policy that allows only GET, HEAD and OPTIONS blocks`,
     'create (and cancel), so background mode cannot start; only polling an existing response would work.',
   ];
-  const preset = `Codex cloud's "Common dependencies" preset does not include ${policy.host}: add it by hand.`;
-  const tail = ['In the syntax of your firewall or sandbox: bgprobe policy --for list.', 'Verify with: bgprobe check'];
-  if (policy.scheme !== 'https') return [...lines, preset, ...tail];
+  const forList = 'In the syntax of your firewall or sandbox: bgprobe policy --for list.';
+  if (policy.scheme !== 'https') return [...lines, `Codex cloud's "Common dependencies" preset does not include ${policy.host}: add it by hand. Verify with: bgprobe check`, forList];
   return [
     ...lines,
     'Blocking by method on HTTPS needs a proxy that intercepts TLS: trust its CA with --ca-file,',
-    '--system-ca or NODE_EXTRA_CA_CERTS.',
-    preset,
-    ...tail,
+    '--system-ca or NODE_EXTRA_CA_CERTS. Codex cloud\'s "Common dependencies" preset does not include',
+    `${policy.host}: add it by hand. Verify with: bgprobe check`,
+    forList,
   ];
 }

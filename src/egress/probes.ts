@@ -27,6 +27,7 @@ export type Cause =
   | 'tunnel_refused' // blocked: the proxy refused the CONNECT tunnel
   | 'non_api_page' // blocked: a web page (a captive portal, a login or block page) answered for the API
   | 'redirect' // blocked: a redirect instead of the API's answer
+  | 'refused_in_between' // blocked: an unmarked 4xx on a base URL where the API itself answered another probe
   | 'no_answer' // unreachable: no HTTP answer
   | 'gateway_error' // unreachable: a proxy's 5xx, it could not reach the API
   | 'stage_failed' // blocked or unreachable: an earlier stage failed, nothing was sent
@@ -92,7 +93,29 @@ export async function probeEndpoints(client: ResponsesClient, exchanges: readonl
     if (answer !== undefined) results.push({ ...base, ...(await accepted(client, ep, call, answer)) });
     else results.push({ ...base, ...classifyFailure(ep, call, error, keyGiven, watch) });
   }
-  return results;
+  return withApiProvenPath(results, baseUrl);
+}
+
+/**
+ * One base URL leads to one server: when the API itself answered one probe, another probe's
+ * unmarked refusal on that same base URL (a 403 to POST while GET reaches the API) came from
+ * something in between that filters calls (a gateway's method or path policy), not from a
+ * wrong server.
+ */
+function withApiProvenPath(results: EndpointResult[], baseUrl: URL): EndpointResult[] {
+  const reached = results.find((r) => r.answered_by === 'api');
+  if (reached === undefined) return results;
+  return results.map((r) =>
+    r.cause === 'not_api' && r.status !== null && r.status >= 400 && r.status < 500
+      ? {
+          ...r,
+          verdict: 'blocked',
+          cause: 'refused_in_between',
+          detail: `HTTP ${r.status} from something in between, not the API (the API itself answered ${reached.name} on this base URL)${r.detail.includes(': "') ? `: ${r.detail.slice(r.detail.indexOf(': "') + 2)}` : ''}`,
+          hint: `a filter between this machine and the API refuses ${r.method} ${r.path}: the egress policy must allow ${r.method} ${r.path} on ${baseUrl.host}`,
+        }
+      : r,
+  );
 }
 
 type Judgement = Pick<EndpointResult, 'verdict' | 'cause' | 'answered_by' | 'detail' | 'hint'>;
