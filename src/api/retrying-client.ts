@@ -65,6 +65,11 @@ export class RetryingClient {
     return this.#withRetries('retrieve', `GET ${responseId} (stream)`, signal, (s) => this.#client.openRetrieveStream(responseId, startingAfter, s));
   }
 
+  /** Retries per call, as the policy allows them (stream resumes count against the same budget). */
+  get maxRetries(): number {
+    return this.#options.policy.maxRetries;
+  }
+
   close(): Promise<void> {
     return this.#client.close();
   }

@@ -30,12 +30,16 @@ export async function pollCommand(args: readonly string[], flags: RawFlags, io: 
   const session = openSession(api, outputPath, pollHeader(api, watch, id, outputPath), io, systemClock, resolveConsoleOptions(flags, io));
   session.progress.responseId = id;
   session.report.setResponseId(id);
-  return supervise(session, io, { watch, json: flags['json'] === true }, async (signal) => {
+  // --stream: attach to the response's event stream (loaded only then, for start-up time).
+  const stream = flags['stream'] === true ? new (await import('../job/stream-watch.js')).StreamWatch(session) : undefined;
+  const follow = stream ? { follow: stream.follow.bind(stream) } : {};
+  return supervise(session, io, { watch, json: flags['json'] === true, ...follow }, async (signal) => {
     session.journal.info(`bgprobe ${VERSION} poll: attaching to response ${id}, base URL ${api.network.baseUrl.href}`);
     // Checked after the report header is written, as run does, so the report and --json keep the id.
     if (api.apiKey === undefined) {
       throw new SetupError('OPENAI_API_KEY is not set; export it or put it in .env (poll needs the key of the project that created the response)', 'missing_key');
     }
+    if (stream) return stream.attach(id, signal);
     const first = await session.client.retrieve(id, signal);
     const status = checkedStatus(first, id);
     noteResponse(session, first.response);

@@ -45,12 +45,15 @@ export async function runCommand(flags: RawFlags, io: Io): Promise<ExitCode> {
 
 async function submitAndWatch(config: RunConfig, consoleOptions: ConsoleOptions, flags: RawFlags, io: Io): Promise<ExitCode> {
   const session = openSession(config, config.outputPath, runHeader(config), io, systemClock, consoleOptions);
-  return supervise(session, io, { watch: config, model: config.model, json: flags['json'] === true }, async (signal) => {
+  // --stream: the events are read as they come (loaded only then, for start-up time).
+  const stream = flags['stream'] === true ? new (await import('../job/stream-watch.js')).StreamWatch(session) : undefined;
+  const follow = stream ? { follow: stream.follow.bind(stream) } : {};
+  return supervise(session, io, { watch: config, model: config.model, json: flags['json'] === true, ...follow }, async (signal) => {
     session.journal.info(`bgprobe ${VERSION} run: model ${config.model}, base URL ${config.network.baseUrl.href}`);
     if (config.apiKey === undefined) {
       throw new SetupError('OPENAI_API_KEY is not set; export it, put it in .env, or use --emulator to try bgprobe without a key', 'missing_key');
     }
-    return submitCreate(session, buildCreateBody(config), signal);
+    return stream ? stream.create(buildCreateBody(config), signal) : submitCreate(session, buildCreateBody(config), signal);
   });
 }
 

@@ -13,6 +13,7 @@ import { RunReport, type ReportHeader } from '../report/report.js';
 import { systemClock, type Clock } from './clock.js';
 import { Journal } from './journal.js';
 import { TunnelWatch } from '../egress/tunnel-watch.js';
+import type { StreamStats } from './stream-timing.js';
 
 /** What a reporting command (run, poll) works with: one report, one journal, one client, one clock. */
 export interface Session {
@@ -32,6 +33,8 @@ export interface RunProgress {
   responseId: string | undefined;
   lastSeen: ResponseObject | undefined;
   polls: number;
+  /** Stream mode only: the stream's timing, for --json (src/job/stream-timing.ts). */
+  stream?: StreamStats;
 }
 
 /** Opens the report (header first, before anything is checked or sent) and wires the journal and the client. */

@@ -24,5 +24,7 @@ export function runSummary(
     usage: summarizeUsage(response?.usage) ?? null,
     exit_code: exitCode,
     error,
+    // Stream mode only (--stream): its timing and what it says about the path.
+    ...(session.progress.stream ? { stream: session.progress.stream } : {}),
   };
 }

@@ -9,13 +9,15 @@ import { handleInterrupts, RunStopped, Stopper } from './stop.js';
 import { resumeCommands } from './outcome.js';
 import { runSummary } from './summary.js';
 import { oneLine } from '../text.js';
-import { recordFailure, recordStop, watchToEnd } from './watch.js';
+import { recordFailure, recordStop, watchToEnd, type WatchResult } from './watch.js';
 
 export interface SuperviseOptions {
   readonly watch: WatchConfig;
   /** For the --json summary when the response does not name its model. */
   readonly model?: string | undefined;
   readonly json: boolean;
+  /** Follows the response from its first answer instead of polling (stream mode: src/job/stream-watch.ts). */
+  readonly follow?: (first: ApiAnswer, intervalSeconds: number, signal: AbortSignal) => Promise<WatchResult>;
 }
 
 /**
@@ -39,7 +41,7 @@ export async function supervise(session: Session, io: Io, options: SuperviseOpti
     const first = await start(stopper.signal);
     // A create is never cut off mid-flight, so a stop that came meanwhile is honoured here.
     stopper.throwIfStopped();
-    const result = await watchToEnd(session, first, watch.pollIntervalSeconds, stopper.signal);
+    const result = await (options.follow ?? ((answer, seconds, signal) => watchToEnd(session, answer, seconds, signal)))(first, watch.pollIntervalSeconds, stopper.signal);
     const summary = runSummary(options, session, result.response, result.polls, result.exitCode);
     if (options.json) writeJson(io.stdout, session.redactor, summary);
     else io.stdout.write(`Report written to: ${session.report.path}\nFinal status: ${result.status}\n`);

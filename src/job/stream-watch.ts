@@ -1,0 +1,426 @@
+import { randomUUID } from 'node:crypto';
+import type { ApiAnswer, StreamAnswer } from '../api/client.js';
+import { isPending, isRecord, type ResponseObject } from '../api/response.js';
+import { createMayHaveStarted, DEFAULT_RETRY_POLICY, isRetryable, retryDelayMs } from '../api/retry.js';
+import type { StreamEvent } from '../api/sse.js';
+import { ApiError, NetworkError, ProtocolError } from '../errors.js';
+import { oneLine } from '../text.js';
+import { describeEvent, eventResponse, isTerminalEvent, textDelta } from './stream-events.js';
+import { exitCodeForStatus, terminalEnding } from './outcome.js';
+import { checkedStatus, pollToTerminal } from './poller.js';
+import { elapsedSeconds, noteResponse, type Session } from './session.js';
+import { StreamTiming, type StreamStats } from './stream-timing.js';
+import { CreateUncertainError } from './submit.js';
+import type { WatchResult } from './watch.js';
+
+/**
+ * How long bgprobe keeps reading, when asked to stop, for the event after `response.created`:
+ * a client that leaves right at `response.created` has left responses queued for ten minutes
+ * and more (community.openai.com thread 1382584; shared/reference/field-2026.md).
+ */
+export const AFTER_CREATED_WAIT_MS = 10_000;
+
+type Opened = Extract<StreamAnswer, { kind: 'stream' }>;
+type Read = { kind: 'terminal'; response: ResponseObject } | { kind: 'ended' } | { kind: 'dropped'; error: unknown };
+
+/**
+ * Follows a background response through its event stream: `run --stream` opens it with the
+ * create, `poll --stream` with a streamed retrieve. The cursor is every event's
+ * sequence_number; after a drop the stream resumes with `starting_after` (the retry policy's
+ * backoff between attempts), a stream that ends without a terminal event is followed by a
+ * retrieve, and a refused resume falls back to polling, each said in the event log.
+ */
+export class StreamWatch {
+  readonly #session: Session;
+  readonly #timing = new StreamTiming();
+  #id: string | undefined;
+  #cursor: number | undefined;
+  #lastType: string | undefined;
+  #stream: Opened | undefined;
+  #iterator: AsyncIterator<StreamEvent> | undefined;
+  #pending: Promise<IteratorResult<StreamEvent>> | undefined;
+  /** Set when the server does not stream at all: the follow is then polling from the start. */
+  #pollOnly: string | undefined;
+  #polls = 0;
+
+  constructor(session: Session) {
+    this.#session = session;
+  }
+
+  /** `run --stream`: the create with `stream: true`, read up to `response.created` (never cut before the id is known). */
+  async create(body: Record<string, unknown>, signal: AbortSignal): Promise<ApiAnswer> {
+    const { journal, client } = this.#session;
+    const key = `bgprobe-${randomUUID()}`;
+    journal.info(`Submitting the background response with stream: true (POST create, Idempotency-Key ${key})`);
+    let opened: StreamAnswer;
+    this.#timing.open(this.#session.clock.monotonic());
+    try {
+      opened = await client.openCreateStream({ ...body, stream: true }, key, signal);
+    } catch (error) {
+      if (createMayHaveStarted(error)) throw new CreateUncertainError(withStreamHint(error), key);
+      throw error;
+    }
+    if (opened.kind === 'json') return this.#notStreaming(opened.answer, 'the create');
+    this.#attach(opened);
+    let first: StreamEvent | undefined;
+    try {
+      // No signal: the id must be learned first (supervise honours a stop right after).
+      while (first === undefined) {
+        const event = await this.#next(undefined);
+        if (event === undefined) throw new ProtocolError('the create\'s event stream ended before its first event, response.created, which carries the id');
+        if (eventResponse(event) !== undefined) first = event;
+        else this.#note(event);
+      }
+    } catch (error) {
+      this.#close('dropped');
+      throw new CreateUncertainError(withStreamHint(error), key);
+    }
+    const answer = this.#answerOf(first, opened, 'Created');
+    this.#note(first);
+    if (signal.aborted) await this.#leaveAfterCreated();
+    return answer;
+  }
+
+  /** `poll --stream`: a streamed retrieve of a response created with `stream: true`; its first event names the status. */
+  async attach(id: string, signal: AbortSignal): Promise<ApiAnswer> {
+    this.#id = id;
+    this.#timing.open(this.#session.clock.monotonic());
+    const opened = await this.#session.client.openRetrieveStream(id, undefined, signal).catch((error: unknown) => {
+      if (!isRefusal(error)) throw error;
+      this.#fallBack(`the API refused to stream response ${id} (${errorText(error)}): it was not created with stream: true, or it is too old to stream again`);
+      return undefined;
+    });
+    if (opened === undefined) {
+      this.#pollOnly = 'refused';
+      const answer = await this.#session.client.retrieve(id, signal);
+      return answer;
+    }
+    if (opened.kind === 'json') return this.#notStreaming(opened.answer, 'the streamed retrieve');
+    this.#attach(opened);
+    const first = await this.#next(signal);
+    if (first === undefined || eventResponse(first) === undefined) {
+      // A stream that starts without a Response: learn the status by a retrieve, then read on.
+      if (first) this.#note(first);
+      const answer = await this.#session.client.retrieve(id, signal);
+      return answer;
+    }
+    const answer = this.#answerOf(first, opened, 'Attached to');
+    this.#note(first);
+    return answer;
+  }
+
+  /** From the first answer to a terminal status: the stream, resumed as needed, or polling once streaming is impossible. */
+  async follow(first: ApiAnswer, intervalSeconds: number, signal: AbortSignal): Promise<WatchResult> {
+    const session = this.#session;
+    const id = first.response.id;
+    this.#id = id;
+    let final = first.response;
+    try {
+      checkedStatus(first, id);
+      if (this.#pollOnly !== undefined || !isPending(final.status ?? '')) {
+        if (isPending(final.status ?? '')) final = await this.#poll(first, intervalSeconds, signal);
+      } else {
+        final = await this.#followStream(first, intervalSeconds, signal);
+      }
+    } finally {
+      this.#close('closed');
+      session.progress.stream = this.stats(final);
+      this.#logTiming(session.progress.stream);
+    }
+    const status = final.status ?? '';
+    const exitCode = exitCodeForStatus(status);
+    session.journal.stopLive();
+    session.journal[exitCode === 0 ? 'info' : 'warn'](`Response ${id} reached terminal status ${status}`);
+    const ending = terminalEnding(final, { elapsedSeconds: elapsedSeconds(session), polls: this.#polls, finishedAt: session.clock.now() });
+    session.report.finish({ ...ending, status: [...ending.status, ...streamRows(session.progress.stream)] });
+    return { status, exitCode, response: final, polls: this.#polls };
+  }
+
+  stats(response: ResponseObject | undefined): StreamStats {
+    return this.#timing.stats(response);
+  }
+
+  async #followStream(first: ApiAnswer, intervalSeconds: number, signal: AbortSignal): Promise<ResponseObject> {
+    const { journal, client, clock } = this.#session;
+    const id = first.response.id;
+    const policy = { ...DEFAULT_RETRY_POLICY, maxRetries: client.maxRetries };
+    let latest = first;
+    let failures = 0;
+    let read: Read = this.#stream ? await this.#readToEnd(signal) : { kind: 'ended' };
+    for (;;) {
+      if (read.kind === 'terminal') return read.response;
+      failures += 1;
+      if (read.kind === 'ended') {
+        journal.warn(`The event stream ended after event ${this.#cursor ?? '(none)'} without a terminal event; a stream that ends is not a completion: retrieving response ${id} to learn its status`);
+        this.#close('ended');
+        latest = await this.#retrieve(id, signal);
+        if (!isPending(latest.response.status ?? '')) return latest.response;
+      } else this.#close('dropped');
+      const error = read.kind === 'dropped' ? read.error : undefined;
+      if (failures > policy.maxRetries || (error !== undefined && !isResumable(error))) {
+        const why = `the event stream broke ${failures} time${failures === 1 ? '' : 's'} in a row${error === undefined ? '' : ` (last: ${errorText(error)})`}`;
+        journal.warn(`${why}; following response ${id} by polling every ${intervalSeconds} s instead`);
+        this.#fallBack(why);
+        return this.#poll(latest, intervalSeconds, signal);
+      }
+      const delayMs = retryDelayMs(failures, error, policy, clock.now());
+      const cursor = this.#cursor ?? '(none)';
+      if (error !== undefined) journal.warn(`The event stream dropped after event ${cursor} (${errorText(error)}); resuming with starting_after=${cursor} in ${(delayMs / 1000).toFixed(1)} s`);
+      else journal.info(`Response ${id} is still ${latest.response.status}; resuming the stream with starting_after=${cursor} in ${(delayMs / 1000).toFixed(1)} s`);
+      await clock.sleep(delayMs, signal);
+      const reopened = await this.#resume(id, signal);
+      if (reopened === undefined) return this.#poll(latest, intervalSeconds, signal);
+      if (reopened.kind === 'json') {
+        this.#fallBack('the server answered the resume with a plain Response object: it does not stream');
+        journal.warn(`The resume of response ${id} came back as a plain Response object, not an event stream; following it by polling every ${intervalSeconds} s`);
+        return this.#poll(reopened.answer, intervalSeconds, signal);
+      }
+      this.#attach(reopened);
+      const seen = this.#timing.count;
+      read = await this.#readToEnd(signal);
+      // Only breaks in a row, with no event between them, use up the retries.
+      if (this.#timing.count > seen) failures = 0;
+    }
+  }
+
+  /** Reads the open stream to its end: a terminal event, a clean end without one, or a drop. */
+  async #readToEnd(signal: AbortSignal): Promise<Read> {
+    for (;;) {
+      let event: StreamEvent | undefined;
+      try {
+        event = await this.#next(signal);
+      } catch (error) {
+        if (signal.aborted && error === signal.reason) throw error;
+        return { kind: 'dropped', error };
+      }
+      if (event === undefined) return { kind: 'ended' };
+      this.#note(event);
+      const response = eventResponse(event);
+      if (response && isTerminalEvent(event)) {
+        this.#close('terminal');
+        return { kind: 'terminal', response };
+      }
+    }
+  }
+
+  /**
+   * The next event, undefined when the stream ended. A stop ends the wait at once, except right
+   * after response.created: then the next event is awaited first (bounded), and the log says why.
+   */
+  async #next(signal: AbortSignal | undefined): Promise<StreamEvent | undefined> {
+    const iterator = this.#iterator;
+    if (!iterator) return undefined;
+    this.#pending ??= iterator.next();
+    const pending = this.#pending;
+    try {
+      const result = await raceSignal(pending, signal);
+      this.#pending = undefined;
+      return result.done ? undefined : result.value;
+    } catch (error) {
+      if (signal?.aborted && error === signal.reason) {
+        if (this.#lastType === 'response.created') await this.#leaveAfterCreated();
+        this.#close('closed');
+      } else this.#pending = undefined;
+      throw error;
+    }
+  }
+
+  /** Waits, bounded, for the event after response.created before the stream is closed. */
+  async #leaveAfterCreated(): Promise<void> {
+    const { journal } = this.#session;
+    const iterator = this.#iterator;
+    if (!iterator) return;
+    journal.warn(
+      `Stopping right after response.created: waiting up to ${AFTER_CREATED_WAIT_MS / 1000} s for the next event before closing the stream, ` +
+        'because a stream closed at that moment has left responses queued for many minutes',
+    );
+    this.#pending ??= iterator.next();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), AFTER_CREATED_WAIT_MS);
+    });
+    const outcome = await Promise.race([this.#pending.catch(() => 'failed' as const), timeout]).finally(() => clearTimeout(timer));
+    this.#pending = undefined;
+    if (typeof outcome === 'object' && !outcome.done) {
+      this.#note(outcome.value);
+      journal.info(`Event ${outcome.value.sequenceNumber ?? '?'} (${oneLine(outcome.value.type)}) arrived; closing the stream`);
+    } else journal.warn(outcome === 'timeout' ? `No event within ${AFTER_CREATED_WAIT_MS / 1000} s; closing the stream anyway` : 'The stream ended meanwhile');
+  }
+
+  /** Records an event: the cursor, its timing, its status, its text, its line in the log. */
+  #note(event: StreamEvent): void {
+    const session = this.#session;
+    const gap = this.#timing.event(session.clock.monotonic(), event.sequenceNumber);
+    if (gap) {
+      const lost = gap.missing === 0 ? 'no event lost' : `${gap.missing} event${gap.missing === 1 ? '' : 's'} after ${gap.after} never arrived`;
+      session.journal.info(`Stream resumed: event ${event.sequenceNumber ?? '?'} arrived ${gap.seconds.toFixed(1)} s after the break (${lost})`);
+    }
+    if (event.sequenceNumber !== undefined) this.#cursor = Math.max(this.#cursor ?? -1, event.sequenceNumber);
+    this.#lastType = event.type;
+    const response = eventResponse(event);
+    if (response) {
+      if (this.#id !== undefined && response.id !== this.#id) {
+        throw new ProtocolError(`the event stream of response ${this.#id} carried response ${JSON.stringify(response.id)}; is a proxy or cache mixing up answers?`);
+      }
+      noteResponse(session, response);
+      const status = typeof response.status === 'string' ? response.status : '';
+      if (status !== '') session.journal.streamState({ status, polls: this.#polls, nextPollAt: undefined }, `stream event ${event.sequenceNumber ?? '?'}`, elapsedSeconds(session));
+    }
+    const delta = textDelta(event);
+    if (delta !== undefined) session.journal.outputDelta(delta);
+    const line = describeEvent(event);
+    if (!line) return;
+    if (line.reportOnly) session.journal.reportOnly(line.level, line.message);
+    else session.journal[line.level === 'ERROR' ? 'error' : line.level === 'WARN' ? 'warn' : 'info'](line.message);
+  }
+
+  #attach(opened: Opened): void {
+    this.#stream = opened;
+    this.#iterator = opened.events[Symbol.asyncIterator]();
+    this.#pending = undefined;
+  }
+
+  /** Closes the open stream (if any), noting how it ended. */
+  #close(how: 'terminal' | 'ended' | 'dropped' | 'closed'): void {
+    if (!this.#stream) return;
+    this.#timing.end(this.#session.clock.monotonic(), how, this.#cursor);
+    const iterator = this.#iterator;
+    this.#stream.close();
+    this.#stream = undefined;
+    this.#iterator = undefined;
+    this.#pending = undefined;
+    // Ends the generator, which records the request's row in Outbound Requests.
+    void iterator?.return?.()?.catch(() => {});
+  }
+
+  /** Reopens the stream after the cursor; undefined when the API refuses (then bgprobe polls). */
+  async #resume(id: string, signal: AbortSignal): Promise<StreamAnswer | undefined> {
+    this.#timing.open(this.#session.clock.monotonic(), this.#cursor ?? -1);
+    try {
+      return await this.#session.client.openRetrieveStream(id, this.#cursor, signal);
+    } catch (error) {
+      if (!isRefusal(error)) throw error;
+      const why = `the API refused to resume the stream (${errorText(error)}): its resume window has passed (about 5 minutes), or the response was not created with stream: true`;
+      this.#session.journal.warn(`${why}; following response ${id} by polling instead`);
+      this.#fallBack(why);
+      return undefined;
+    }
+  }
+
+  async #retrieve(id: string, signal: AbortSignal): Promise<ApiAnswer> {
+    const answer = await this.#session.client.retrieve(id, signal);
+    this.#polls += 1;
+    this.#session.progress.polls = this.#polls;
+    const status = checkedStatus(answer, id);
+    noteResponse(this.#session, answer.response);
+    this.#session.journal.streamState({ status, polls: this.#polls, nextPollAt: undefined }, `retrieve ${this.#polls}`, elapsedSeconds(this.#session));
+    this.#session.journal.info(`Retrieve ${this.#polls}: status ${status} (HTTP ${answer.status}${answer.requestId ? `, ${answer.requestId}` : ''})`);
+    return answer;
+  }
+
+  /** Polling mode from here on, on the fixed schedule of the poller. */
+  async #poll(latest: ApiAnswer, intervalSeconds: number, signal: AbortSignal): Promise<ResponseObject> {
+    const session = this.#session;
+    const before = this.#polls;
+    const result = await pollToTerminal({
+      client: session.client,
+      responseId: latest.response.id,
+      intervalMs: intervalSeconds * 1000,
+      scheduleStart: session.clock.monotonic(),
+      journal: session.journal,
+      clock: session.clock,
+      signal,
+      onPoll: (response, count) => {
+        this.#polls = before + count;
+        session.progress.polls = this.#polls;
+        session.progress.lastSeen = response;
+        session.journal.pollState({ status: response.status ?? '', polls: this.#polls, nextPollAt: undefined }, elapsedSeconds(session));
+      },
+    });
+    return result.response;
+  }
+
+  #answerOf(event: StreamEvent, opened: Opened, verb: 'Created' | 'Attached to'): ApiAnswer {
+    const response = eventResponse(event) as ResponseObject;
+    this.#id ??= response.id;
+    const answer = { response, status: opened.status, requestId: opened.requestId, headers: opened.headers };
+    checkedStatus(answer, this.#id);
+    noteResponse(this.#session, response);
+    this.#session.journal.info(`${verb} response ${response.id}: status ${oneLine(String(response.status))} (stream event ${event.sequenceNumber ?? '?'}, ${oneLine(event.type)})`);
+    return answer;
+  }
+
+  /** The server answered a streaming call with a plain Response object: it does not stream. Polling from here. */
+  #notStreaming(answer: ApiAnswer, call: string): ApiAnswer {
+    const why = `the server answered ${call} with a plain Response object, not an event stream: it does not stream`;
+    this.#session.journal.warn(`${why}; following response ${answer.response.id} by polling`);
+    this.#fallBack(why);
+    this.#pollOnly = 'not streaming';
+    noteResponse(this.#session, answer.response);
+    return answer;
+  }
+
+  #fallBack(why: string): void {
+    this.#timing.fallBack(why);
+  }
+
+  /** The timing line (and the finding, when the path buffers or cuts streams), on stderr and in the report. */
+  #logTiming(stats: StreamStats): void {
+    const { journal } = this.#session;
+    if (stats.streams_opened === 0) return;
+    const first = stats.time_to_first_event_seconds === null ? 'no event' : `first event after ${stats.time_to_first_event_seconds.toFixed(2)} s`;
+    const silence = stats.longest_silence_seconds === null ? '' : `, longest silence ${stats.longest_silence_seconds.toFixed(2)} s`;
+    const gaps = stats.gaps.length === 0 ? '' : `, ${stats.gaps.length} resume${stats.gaps.length === 1 ? '' : 's'}`;
+    journal.info(`Stream: ${stats.events} events over ${stats.streams_opened} stream${stats.streams_opened === 1 ? '' : 's'}, ${first}${silence}${gaps}; delivery ${stats.delivery}`);
+    if (stats.finding) journal.warn(stats.finding);
+  }
+}
+
+/** Rows of the report's Final Status for a streamed run. */
+function streamRows(stats: StreamStats | undefined): [string, string][] {
+  if (!stats) return [];
+  const seconds = (value: number | null) => (value === null ? '-' : `${value.toFixed(2)} s`);
+  const rows: [string, string][] = [
+    ['Stream events', `${stats.events} over ${stats.streams_opened} stream${stats.streams_opened === 1 ? '' : 's'}`],
+    ['Time to first event', seconds(stats.time_to_first_event_seconds)],
+    ['Longest silence', seconds(stats.longest_silence_seconds)],
+    ['Server production time', stats.server_production_seconds === null ? '-' : `${stats.server_production_seconds} s (completed_at - created_at)`],
+    ['Stream delivery', stats.delivery],
+  ];
+  for (const gap of stats.gaps) rows.push(['Stream gap', `after event ${gap.after ?? '-'}: ${gap.seconds.toFixed(1)} s, ${gap.missing} events missing`]);
+  if (stats.fallback) rows.push(['Stream fallback', `${stats.fallback}; followed by polling`]);
+  if (stats.finding) rows.push(['Stream finding', stats.finding]);
+  return rows;
+}
+
+/** A refusal to stream: a 4xx other than 404 (unknown id), 408, 409 and 429, which are no refusal of streaming. */
+function isRefusal(error: unknown): boolean {
+  return error instanceof ApiError && error.status >= 400 && error.status < 500 && ![401, 403, 404, 408, 409, 429].includes(error.status);
+}
+
+/** A break worth resuming: a network drop or an unreadable frame is; an answer the retrieve would not retry is not. */
+function isResumable(error: unknown): boolean {
+  if (error instanceof NetworkError) return isRetryable('retrieve', error);
+  return error instanceof ProtocolError;
+}
+
+function errorText(error: unknown): string {
+  return oneLine(error instanceof Error ? error.message : String(error));
+}
+
+/** A create stream that timed out may have been held back by something that buffers streams: say so. */
+function withStreamHint(error: unknown): unknown {
+  if (!(error instanceof NetworkError) || error.stage !== 'timeout') return error;
+  const hinted = new NetworkError(`${error.message}; with --stream, a proxy that buffers server-sent events until the response ends looks exactly like this: try again without --stream`, error.stage, error.maybeDelivered, { cause: error });
+  return hinted;
+}
+
+function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
