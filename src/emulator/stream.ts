@@ -141,6 +141,8 @@ export async function sendStream(res: ServerResponse, source: StreamSource, star
     const event = planned.build(seq, Math.floor(Date.now() / 1000));
     await write(`event: ${String(event['type'])}\ndata: ${JSON.stringify(event)}\n\n`);
     if (fault?.kind === 'drop-after' && fault.sequenceNumber === seq) {
+      // Cut once what was written has left, so the client really has every event up to this one.
+      await new Promise<void>((resolve) => res.write('', () => resolve()));
       res.socket?.destroy();
       return;
     }
@@ -152,6 +154,10 @@ export async function sendStream(res: ServerResponse, source: StreamSource, star
       if (!closed) await write(': keep-alive\n\n');
     }
     return;
+  }
+  // A stream without a terminal event (a cancel, another final status) stays open until the response ends.
+  while (!closed && source.pinned() !== 'cancelled' && Date.now() < source.createdMs + source.finishMs) {
+    await new Promise((resolve) => setTimeout(resolve, Math.min(KEEP_ALIVE_MS, source.createdMs + source.finishMs - Date.now())).unref());
   }
   if (held.length > 0) res.write(held.join(''));
   res.end();

@@ -87,13 +87,14 @@ export class StreamWatch {
     this.#timing.open(this.#session.clock.monotonic());
     const opened = await this.#session.client.openRetrieveStream(id, undefined, signal).catch((error: unknown) => {
       if (!isRefusal(error)) throw error;
-      this.#fallBack(`the API refused to stream response ${id} (${errorText(error)}): it was not created with stream: true, or it is too old to stream again`);
+      const why = `the API refused to stream response ${id} (${errorText(error)}): it was not created with stream: true, or it is too old to stream again`;
+      this.#session.journal.warn(`${why}; following it by polling instead`);
+      this.#fallBack(why);
       return undefined;
     });
     if (opened === undefined) {
       this.#pollOnly = 'refused';
-      const answer = await this.#session.client.retrieve(id, signal);
-      return answer;
+      return this.#retrieve(id, signal);
     }
     if (opened.kind === 'json') return this.#notStreaming(opened.answer, 'the streamed retrieve');
     this.#attach(opened);
@@ -101,8 +102,7 @@ export class StreamWatch {
     if (first === undefined || eventResponse(first) === undefined) {
       // A stream that starts without a Response: learn the status by a retrieve, then read on.
       if (first) this.#note(first);
-      const answer = await this.#session.client.retrieve(id, signal);
-      return answer;
+      return this.#retrieve(id, signal);
     }
     const answer = this.#answerOf(first, opened, 'Attached to');
     this.#note(first);
