@@ -175,10 +175,19 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   /** A create with `stream: true` or a retrieve with `?stream=true`: answered as events (stream.ts). */
   function serveStream(res: ServerResponse, query: URLSearchParams, payload: unknown, fault: FaultAction | undefined, started: number): void {
     const entry = isObject(payload) ? entries.get(String(payload['id'])) : undefined;
-    if (!entry) return send(res, 500, errorEnvelope('emulator: no such response', 'server_error'), started);
+    if (!entry) {
+      send(res, 500, errorEnvelope('emulator: no such response', 'server_error'), started);
+      return;
+    }
     const isRetrieve = query.has('stream');
-    if (isRetrieve && entry.stored.body['stream'] !== true) return send(res, ...refusal('not-streamed', entry.stored.id), started);
-    if (fault?.kind === 'too-old') return send(res, ...refusal('too-old', entry.stored.id), started);
+    if (isRetrieve && entry.stored.body['stream'] !== true) {
+      send(res, ...refusal('not-streamed', entry.stored.id), started);
+      return;
+    }
+    if (fault?.kind === 'too-old') {
+      send(res, ...refusal('too-old', entry.stored.id), started);
+      return;
+    }
     const after = Number(query.get('starting_after'));
     const startingAfter = isRetrieve && query.has('starting_after') && Number.isInteger(after) ? after : undefined;
     entry.plan ??= planEvents(streamSource(entry), fault);

@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { ApiAnswer, StreamAnswer } from '../api/client.js';
-import { isPending, isRecord, type ResponseObject } from '../api/response.js';
-import { createMayHaveStarted, DEFAULT_RETRY_POLICY, isRetryable, retryDelayMs } from '../api/retry.js';
+import { isPending, type ResponseObject } from '../api/response.js';
+import { createMayHaveStarted, DEFAULT_RETRY_POLICY, retryDelayMs } from '../api/retry.js';
 import type { StreamEvent } from '../api/sse.js';
-import { ApiError, NetworkError, ProtocolError } from '../errors.js';
+import { ProtocolError } from '../errors.js';
 import { oneLine } from '../text.js';
 import { describeEvent, eventResponse, isTerminalEvent, textDelta } from './stream-events.js';
 import { exitCodeForStatus, terminalEnding } from './outcome.js';
 import { checkedStatus, pollToTerminal } from './poller.js';
 import { elapsedSeconds, noteResponse, type Session } from './session.js';
 import { StreamTiming, type StreamStats } from './stream-timing.js';
+import { streamRows, timingLine } from './stream-report.js';
+import { errorText, isRefusal, isResumable, raceSignal, withStreamHint } from './stream-breaks.js';
 import { CreateUncertainError } from './submit.js';
 import type { WatchResult } from './watch.js';
 
@@ -366,61 +368,10 @@ export class StreamWatch {
 
   /** The timing line (and the finding, when the path buffers or cuts streams), on stderr and in the report. */
   #logTiming(stats: StreamStats): void {
-    const { journal } = this.#session;
     if (stats.streams_opened === 0) return;
-    const first = stats.time_to_first_event_seconds === null ? 'no event' : `first event after ${stats.time_to_first_event_seconds.toFixed(2)} s`;
-    const silence = stats.longest_silence_seconds === null ? '' : `, longest silence ${stats.longest_silence_seconds.toFixed(2)} s`;
-    const gaps = stats.gaps.length === 0 ? '' : `, ${stats.gaps.length} resume${stats.gaps.length === 1 ? '' : 's'}`;
-    journal.info(`Stream: ${stats.events} events over ${stats.streams_opened} stream${stats.streams_opened === 1 ? '' : 's'}, ${first}${silence}${gaps}; delivery ${stats.delivery}`);
-    if (stats.finding) journal.warn(stats.finding);
+    this.#session.journal.info(timingLine(stats));
+    if (stats.finding) this.#session.journal.warn(stats.finding);
   }
+
 }
 
-/** Rows of the report's Final Status for a streamed run. */
-function streamRows(stats: StreamStats | undefined): [string, string][] {
-  if (!stats) return [];
-  const seconds = (value: number | null) => (value === null ? '-' : `${value.toFixed(2)} s`);
-  const rows: [string, string][] = [
-    ['Stream events', `${stats.events} over ${stats.streams_opened} stream${stats.streams_opened === 1 ? '' : 's'}`],
-    ['Time to first event', seconds(stats.time_to_first_event_seconds)],
-    ['Longest silence', seconds(stats.longest_silence_seconds)],
-    ['Server production time', stats.server_production_seconds === null ? '-' : `${stats.server_production_seconds} s (completed_at - created_at)`],
-    ['Stream delivery', stats.delivery],
-  ];
-  for (const gap of stats.gaps) rows.push(['Stream gap', `after event ${gap.after ?? '-'}: ${gap.seconds.toFixed(1)} s, ${gap.missing} events missing`]);
-  if (stats.fallback) rows.push(['Stream fallback', `${stats.fallback}; followed by polling`]);
-  if (stats.finding) rows.push(['Stream finding', stats.finding]);
-  return rows;
-}
-
-/** A refusal to stream: a 4xx other than 404 (unknown id), 408, 409 and 429, which are no refusal of streaming. */
-function isRefusal(error: unknown): boolean {
-  return error instanceof ApiError && error.status >= 400 && error.status < 500 && ![401, 403, 404, 408, 409, 429].includes(error.status);
-}
-
-/** A break worth resuming: a network drop or an unreadable frame is; an answer the retrieve would not retry is not. */
-function isResumable(error: unknown): boolean {
-  if (error instanceof NetworkError) return isRetryable('retrieve', error);
-  return error instanceof ProtocolError;
-}
-
-function errorText(error: unknown): string {
-  return oneLine(error instanceof Error ? error.message : String(error));
-}
-
-/** A create stream that timed out may have been held back by something that buffers streams: say so. */
-function withStreamHint(error: unknown): unknown {
-  if (!(error instanceof NetworkError) || error.stage !== 'timeout') return error;
-  const hinted = new NetworkError(`${error.message}; with --stream, a proxy that buffers server-sent events until the response ends looks exactly like this: try again without --stream`, error.stage, error.maybeDelivered, { cause: error });
-  return hinted;
-}
-
-function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
