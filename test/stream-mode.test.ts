@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseFaults } from '../src/emulator/faults.js';
-import { emulatorFor, envFor, runMain, singleJsonObject, tempDir, TEST_KEY } from './helpers.js';
+import { emulatorFor, envFor, ROOT, runMain, singleJsonObject, tempDir, TEST_KEY } from './helpers.js';
 
 /** `run --stream` against an emulator, in this process; returns the run, its --json object and its report. */
 async function streamRun(t: import('node:test').TestContext, emulatorOptions: Parameters<typeof emulatorFor>[1], extra: string[] = []) {
@@ -109,4 +109,13 @@ test('poll --stream attaches to a response created with stream: true; one create
   assert.match(polled.stderr, /refused to stream response resp_\w+ \(.*not created with stream=true.*\)/);
   assert.equal(polled.stderr.match(/refused to stream/g)?.length, 1);
   assert.match(String((singleJsonObject(polled.stdout)['stream'] as Record<string, unknown>)['fallback']), /refused to stream/);
+});
+
+test('policy and docs/outbound-network-access.md say that stream mode uses the same two required endpoints', async (t) => {
+  const run = await runMain(['policy'], {}, tempDir(t));
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stdout, /Stream mode \(--stream\) uses the same two required endpoints: the create with stream: true, and\nthe retrieve with \?stream=true&starting_after=N/);
+  const docs = readFileSync(join(ROOT, 'docs', 'outbound-network-access.md'), 'utf8');
+  assert.match(docs, /### Stream mode uses the same two required endpoints/);
+  assert.match(docs, /`\?stream=true&starting_after=N`/);
 });

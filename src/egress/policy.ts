@@ -41,5 +41,8 @@ export function renderPolicy(policy: Policy): string {
     '--system-ca or NODE_EXTRA_CA_CERTS. Codex cloud\'s "Common dependencies" preset does not include',
     `${policy.host}: add it by hand. Verify with: bgprobe check`,
     '',
+    'Stream mode (--stream) uses the same two required endpoints: the create with stream: true, and',
+    'the retrieve with ?stream=true&starting_after=N to attach or resume. Nothing else to allow.',
+    '',
   ].join('\n');
 }
