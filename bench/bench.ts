@@ -3,7 +3,7 @@
  * the same flow written with the official `openai` SDK, connections and bytes per poll, poll
  * drift, and memory for a 20 MB answer. Prints Markdown (for docs/performance.md) on stdout.
  * `--quick` runs each case fewer times, for trying the benchmark itself; `--only=startup,first`
- * runs only the named sections (startup, first, run, drift, memory). Not part of `npm test`.
+ * runs only the named sections (startup, first, run, drift, memory, stream). Not part of `npm test`.
  */
 import { createServer } from 'node:http';
 import { cpus, loadavg, release, totalmem, tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundle } from '../scripts/bundle.js';
 import { measureDrift } from './drift.js';
+import { streamBench } from './stream.js';
 import { EmulatorProcess, median, timedNode, type Timed } from './measure.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -276,6 +277,7 @@ async function main(): Promise<void> {
     if (wanted('run')) await runComparison(work, bundled);
     if (wanted('drift')) await drift();
     if (wanted('memory')) await memory(work, bundled);
+    if (wanted('stream')) await streamBench({ work, bin: BIN, key: KEY, runs: RUNS.memory, out, progress });
     out(`Load average at end: ${loadavg().map((l) => l.toFixed(2)).join(', ')}.`);
   } finally {
     rmSync(work, { recursive: true, force: true });

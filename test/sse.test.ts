@@ -81,3 +81,28 @@ test('data that is not JSON is a protocol error naming the event', () => {
   const [frame] = framesOf('event: response.created\ndata: <html>\n\n', 100);
   assert.throws(() => readStreamEvent(frame as SseFrame), /server-sent event \("response.created"\) carries data that is not JSON/);
 });
+
+test("a large done event that repeats the whole text is dropped as it arrives, keeping only its cursor, wherever the key falls", () => {
+  const text = 'x'.repeat(1_500_000);
+  const cases: [string, string][] = [
+    ['key first', `{"type":"response.output_text.done","sequence_number":1234,"text":"${text}"}`],
+    ['key last, a quoted key inside the text', `{"type":"response.content_part.done","part":{"text":"\\"sequence_number\\":9 ${text}"},"sequence_number":1234}`],
+  ];
+  for (const [label, json] of cases) {
+    const type = JSON.parse(json).type as string;
+    // 65,521-byte pieces: the key and its number fall across a boundary somewhere in some case.
+    for (const piece of [65_521, 1_000_000]) {
+      const frames = framesOf(`event: ${type}\ndata: ${json}\n\n`, piece, 64 << 20);
+      assert.equal(frames.length, 1, label);
+      const event = readStreamEvent(frames[0] as SseFrame);
+      assert.equal(event?.skipped, true, label);
+      assert.equal(event?.sequenceNumber, 1234, `${label}, pieces of ${piece}`);
+      assert.equal(event?.type, type);
+      assert.ok((event?.chars ?? 0) > 1_500_000);
+    }
+  }
+  // The terminal event is never skipped, however large: it carries the final Response.
+  const completed = framesOf(`event: response.completed\ndata: {"type":"response.completed","sequence_number":7,"response":{"id":"r","pad":"${text}"}}\n\n`, 65_521, 64 << 20);
+  assert.equal(readStreamEvent(completed[0] as SseFrame)?.skipped, undefined);
+  assert.equal((readStreamEvent(completed[0] as SseFrame)?.data['response'] as { id: string }).id, 'r');
+});

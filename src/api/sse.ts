@@ -16,7 +16,19 @@ export interface SseFrame {
   readonly data: string;
   /** Characters of the frame on the wire (its bytes, for ASCII JSON), for the report. */
   readonly chars: number;
+  /** A large done event read without keeping its data (see BULK_EVENTS): only its cursor was taken. */
+  readonly skipped?: { readonly sequenceNumber: number | undefined };
 }
+
+/**
+ * Done events that repeat the whole text already sent as deltas and again in the terminal
+ * event's Response: when one is large, only its sequence_number is read and its data dropped as
+ * it arrives, so a 20 MB answer is not held four more times.
+ */
+const BULK_EVENTS: ReadonlySet<string> = new Set(['response.output_text.done', 'response.content_part.done', 'response.output_item.done', 'response.reasoning_text.done']);
+/** A data line of a bulk event longer than this is skipped rather than kept. */
+const SKIP_AFTER_CHARS = 1 << 20;
+const SEQUENCE_KEY = /"sequence_number"\s*:\s*(\d+)/g;
 
 /**
  * Splits a byte stream into frames. `push` takes each chunk as it arrives and returns the
@@ -37,6 +49,12 @@ export class SseParser {
   /** Characters of the current frame's finished lines (its size on the wire, for ASCII JSON). */
   #frameChars = 0;
   #hasData = false;
+  /** The current line is a bulk event's data, being scanned for its cursor and dropped. */
+  #skipping = false;
+  /** The end of the text scanned so far, so a key split between chunks is still found. */
+  #skipCarry = '';
+  #skippedSequence: number | undefined;
+  #frameSkipped = false;
 
   constructor(capBytes: number) {
     this.#capBytes = capBytes;
@@ -60,12 +78,21 @@ export class SseParser {
     for (;;) {
       const end = nextLineBreak(text, start);
       if (end < 0) break;
-      this.#lineParts.push(text.slice(start, end));
-      const line = this.#lineParts.length === 1 ? (this.#lineParts[0] as string) : this.#lineParts.join('');
-      this.#lineParts = [];
-      this.#lineLength = 0;
-      const frame = this.#line(line);
-      if (frame) frames.push(frame);
+      if (this.#skipping) {
+        this.#scan(text.slice(start, end));
+        this.#frameChars += this.#lineLength + (end - start) + 1;
+        this.#lineLength = 0;
+        this.#skipping = false;
+        this.#frameSkipped = true;
+        this.#hasData = true;
+      } else {
+        this.#lineParts.push(text.slice(start, end));
+        const line = this.#lineParts.length === 1 ? (this.#lineParts[0] as string) : this.#lineParts.join('');
+        this.#lineParts = [];
+        this.#lineLength = 0;
+        const frame = this.#line(line);
+        if (frame) frames.push(frame);
+      }
       if (text[end] !== '\r') start = end + 1;
       else if (end + 1 === text.length) {
         this.#afterCarriageReturn = true;
@@ -73,8 +100,16 @@ export class SseParser {
       } else start = text[end + 1] === '\n' ? end + 2 : end + 1;
     }
     if (start < text.length) {
-      this.#lineParts.push(text.slice(start));
+      if (this.#skipping) this.#scan(text.slice(start));
+      else this.#lineParts.push(text.slice(start));
       this.#lineLength += text.length - start;
+      if (!this.#skipping && this.#lineLength > SKIP_AFTER_CHARS && BULK_EVENTS.has(this.#event) && this.#lineParts[0]?.startsWith('data:')) {
+        this.#skipCarry = '';
+        this.#skippedSequence = undefined;
+        this.#scan(this.#lineParts.join(''));
+        this.#lineParts = [];
+        this.#skipping = true;
+      }
     }
     if (this.#frameChars + this.#lineLength > this.#capBytes) {
       throw new ProtocolError(`a server-sent event grew past ${this.#capBytes} bytes (the --max-response-bytes cap) before it ended; the API never sends one that large, so something else answered`);
@@ -82,11 +117,22 @@ export class SseParser {
     return frames;
   }
 
+  /** Looks for the event's sequence_number in skipped data; a JSON string holds `\"`, so a match is a key. */
+  #scan(piece: string): void {
+    const text = this.#skipCarry + piece;
+    for (const match of text.matchAll(SEQUENCE_KEY)) this.#skippedSequence = Number(match[1]);
+    this.#skipCarry = text.slice(-64);
+  }
+
   /** One line of the format; a blank line ends the frame. */
   #line(line: string): SseFrame | undefined {
     this.#frameChars += line.length + 1;
     if (line === '') {
-      const frame = this.#hasData ? { event: this.#event || 'message', data: this.#data.join('\n'), chars: this.#frameChars } : undefined;
+      const event = this.#event || 'message';
+      const skipped = this.#frameSkipped ? { skipped: { sequenceNumber: this.#skippedSequence } } : {};
+      const frame = this.#hasData ? { event, data: this.#data.join('\n'), chars: this.#frameChars, ...skipped } : undefined;
+      this.#frameSkipped = false;
+      this.#skippedSequence = undefined;
       this.#event = '';
       this.#data = [];
       this.#hasData = false;
@@ -101,8 +147,14 @@ export class SseParser {
     if (value.startsWith(' ')) value = value.slice(1);
     if (field === 'event') this.#event = value;
     else if (field === 'data') {
-      this.#data.push(value);
       this.#hasData = true;
+      // A bulk event that arrived whole in one chunk: still not parsed (its cursor is all bgprobe needs).
+      if (value.length > SKIP_AFTER_CHARS && BULK_EVENTS.has(this.#event)) {
+        this.#skipCarry = '';
+        this.#skippedSequence = undefined;
+        this.#scan(value);
+        this.#frameSkipped = true;
+      } else this.#data.push(value);
     }
     // `id:` and `retry:` steer browsers' reconnection; bgprobe resumes with sequence_number instead.
     return undefined;
@@ -124,6 +176,8 @@ export interface StreamEvent {
   readonly sequenceNumber: number | undefined;
   readonly data: Readonly<Record<string, unknown>>;
   readonly chars: number;
+  /** A large done event whose data was dropped unread (only its cursor kept). */
+  readonly skipped?: boolean;
 }
 
 /**
@@ -131,6 +185,10 @@ export interface StreamEvent {
  * send it; other servers with the same API do, and the official SDK tolerates it).
  */
 export function readStreamEvent(frame: SseFrame): StreamEvent | undefined {
+  if (frame.skipped) {
+    const { sequenceNumber } = frame.skipped;
+    return { type: frame.event, sequenceNumber, data: { type: frame.event, sequence_number: sequenceNumber }, chars: frame.chars, skipped: true };
+  }
   if (frame.data.trim() === '[DONE]') return undefined;
   let data: unknown;
   try {

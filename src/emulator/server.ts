@@ -41,6 +41,8 @@ export interface RecordedRequest {
   readonly path: string;
   /** The query string without its `?` (`stream=true&starting_after=4`), empty when none. */
   readonly query: string;
+  /** Date.now() when its body had arrived, for benchmarks that time the server's side. */
+  readonly receivedAt: number;
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   readonly body: string;
 }
@@ -198,7 +200,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const started = performance.now();
     readBody(req).then(async (body) => {
       const [path = '/', search = ''] = (req.url ?? '/').split('?');
-      requests.push({ method: req.method ?? '', path, query: search, headers: { ...req.headers }, body });
+      requests.push({ method: req.method ?? '', path, query: search, receivedAt: Date.now(), headers: { ...req.headers }, body });
       const route = routeOf(req, path);
       const query = new URLSearchParams(search);
       const streaming = route !== undefined && wantsStream(route.r.call, query, body);

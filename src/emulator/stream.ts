@@ -124,7 +124,14 @@ export async function sendStream(res: ServerResponse, source: StreamSource, star
   });
   const write = async (text: string) => {
     if (fault?.kind === 'buffer') return void held.push(text);
-    if (!res.write(text)) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
+    if (res.write(text)) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        res.off('drain', done).off('close', done);
+        resolve();
+      };
+      res.on('drain', done).on('close', done);
+    });
   };
   if (fault?.kind !== 'buffer') res.flushHeaders();
   for (let seq = (startingAfter ?? -1) + 1; seq < plan.length; seq++) {

@@ -75,6 +75,9 @@ export function describeEvent(event: StreamEvent): EventLine | undefined {
   if (event.type === 'response.queued' || event.type === 'response.in_progress') {
     return { level: 'INFO', message: `${at}: ${type} (status ${oneLine(String(eventResponse(event)?.status ?? '?'))})` };
   }
+  if (event.skipped) {
+    return { level: 'INFO', message: `${at}: ${type} (${(event.chars / 1e6).toFixed(1)} MB, not read: it repeats the text the deltas and the final Response carry)` };
+  }
   if (event.type === 'response.output_item.added' || event.type === 'response.output_item.done') {
     const item = isRecord(event.data['item']) ? event.data['item'] : {};
     const index = event.data['output_index'];
