@@ -119,3 +119,15 @@ test('policy and docs/outbound-network-access.md say that stream mode uses the s
   assert.match(docs, /### Stream mode uses the same two required endpoints/);
   assert.match(docs, /`\?stream=true&starting_after=N`/);
 });
+
+test('--max-wait ends a stream that never finishes with exit 4, the id, the resume command and the stream timing in --json', async (t) => {
+  const emulator = await emulatorFor(t, { queuedMs: 100, neverFinish: true });
+  const run = await runMain(['run', '--stream', '--json', '--max-wait', '1.5', '--output', 'r.md'], envFor(emulator), tempDir(t));
+  assert.equal(run.code, 4, run.stderr);
+  assert.match(run.stderr, /--max-wait 1\.5 s passed before a terminal status; response (resp_\w+) is still running: resume with "bgprobe poll resp_\w+"/);
+  const summary = singleJsonObject(run.stdout);
+  assert.equal(summary['exit_code'], 4);
+  const stream = summary['stream'] as Record<string, unknown>;
+  assert.equal(stream['events'], 3, 'created, queued, in_progress');
+  assert.ok((stream['longest_silence_seconds'] as number) >= 1);
+});

@@ -100,6 +100,8 @@ export class StreamTiming {
     if (connection && connection.ending === undefined) {
       connection.ending = how;
       connection.endedAt = now;
+      // A silence that ended with the stream (nothing came until it dropped or the run stopped) counts too.
+      if (this.#lastArrival !== undefined) this.#longestSilence = Math.max(this.#longestSilence, now - this.#lastArrival);
     }
     if (how === 'ended' || how === 'dropped') {
       this.#dropAt ??= now;
@@ -120,7 +122,7 @@ export class StreamTiming {
       events: this.#events,
       streams_opened: this.#connections.length,
       time_to_first_event_seconds: this.#firstEventAt !== undefined && this.#firstOpenedAt !== undefined ? round((this.#firstEventAt - this.#firstOpenedAt) / 1000) : null,
-      longest_silence_seconds: this.#events > 0 ? round(this.#longestSilence / 1000) : null,
+      longest_silence_seconds: this.#connections.length > 0 ? round(this.#longestSilence / 1000) : null,
       server_production_seconds: production ?? null,
       arrival_spread_seconds: spread === undefined ? null : round(spread / 1000),
       gaps: [...this.#gaps],
