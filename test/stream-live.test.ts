@@ -5,7 +5,14 @@ import { Redactor } from '../src/redact.js';
 
 /** A terminal of 40 columns that keeps everything written to it. */
 function terminal() {
-  const sink = { written: '', columns: 40, write: (text: string) => ((sink.written += text), true) };
+  const sink = {
+    written: '',
+    columns: 40,
+    write(text: string) {
+      sink.written += text;
+      return true;
+    },
+  };
   return sink;
 }
 

@@ -131,3 +131,16 @@ test('--max-wait ends a stream that never finishes with exit 4, the id, the resu
   assert.equal(stream['events'], 3, 'created, queued, in_progress');
   assert.ok((stream['longest_silence_seconds'] as number) >= 1);
 });
+
+test('stream faults parse as documented, and a malformed one is refused with the syntax', () => {
+  assert.deepEqual(
+    parseFaults('stream1=drop-after:5,stream2+=too-old,stream3=buffer,stream4=error-event').map((f) => [f.call, f.nth, f.andLater, f.action]),
+    [
+      ['stream', 1, false, { kind: 'drop-after', sequenceNumber: 5 }],
+      ['stream', 2, true, { kind: 'too-old' }],
+      ['stream', 3, false, { kind: 'buffer' }],
+      ['stream', 4, false, { kind: 'error-event' }],
+    ],
+  );
+  assert.throws(() => parseFaults('stream1=drop-after'), /unknown action; syntax: .*for streams also drop-after:SEQ, too-old, buffer or error-event/);
+});

@@ -74,8 +74,8 @@ test('through a proxy that buffers the stream, run --stream still completes and 
 });
 
 test('through a proxy that cuts every stream at the same age, run --stream resumes each time, completes, and names the cut', async (t) => {
-  const emulator = await emulatorFor(t, { queuedMs: 200, inProgressMs: 4200 });
-  const baseUrl = await reverseProxy(t, emulator.baseUrl, cuttingAt(1300));
+  const emulator = await emulatorFor(t, { queuedMs: 200, inProgressMs: 5600 });
+  const baseUrl = await reverseProxy(t, emulator.baseUrl, cuttingAt(2000));
   const run = await runMain(['run', '--stream', '--json', '--output', 'r.md', '--max-retries', '8'], { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: baseUrl }, tempDir(t));
   assert.equal(run.code, 0, run.stderr);
   const summary = singleJsonObject(run.stdout);
@@ -84,7 +84,7 @@ test('through a proxy that cuts every stream at the same age, run --stream resum
   assert.ok((stream['gaps'] as unknown[]).length >= 2, JSON.stringify(stream));
   for (const gap of stream['gaps'] as { missing: number }[]) assert.equal(gap.missing, 0);
   assert.equal(stream['delivery'], 'cut');
-  assert.match(String(stream['finding']), /cut \d+ times, each after about 1\.\d s open/);
+  assert.match(String(stream['finding']), /cut \d+ times, each after about 2\.\d s open/);
   const resumes = emulator.requests.filter((r) => r.method === 'GET').map((r) => r.query);
   for (const query of resumes) assert.match(query, /^stream=true&starting_after=\d+$/);
 });
