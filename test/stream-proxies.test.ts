@@ -93,7 +93,7 @@ test('through a proxy that cuts every stream at the same age, run --stream resum
  * An API that sends response.created at once and the next event only after a while: the moment
  * at which a client that leaves has left responses queued for many minutes.
  */
-async function slowAfterCreated(t: TestContext, nextAfterMs: number) {
+async function slowAfterCreated(t: TestContext, nextAfterMs: number, createdAfterMs = 0) {
   const log: { event: string; at: number }[] = [];
   const response = { id: 'resp_slow1', object: 'response', status: 'queued', background: true, model: 'gpt-5.2', output: [], created_at: 1 };
   const server = createServer((req, res) => {
@@ -102,12 +102,17 @@ async function slowAfterCreated(t: TestContext, nextAfterMs: number) {
       return res.end(JSON.stringify({ ...response, status: 'in_progress' }));
     }
     res.writeHead(200, { 'content-type': 'text/event-stream' });
-    res.write(`event: response.created\ndata: ${JSON.stringify({ type: 'response.created', sequence_number: 0, response })}\n\n`);
+    res.flushHeaders();
+    const created = setTimeout(() => {
+      log.push({ event: 'created sent', at: Date.now() });
+      res.write(`event: response.created\ndata: ${JSON.stringify({ type: 'response.created', sequence_number: 0, response })}\n\n`);
+    }, createdAfterMs);
     const timer = setTimeout(() => {
       log.push({ event: 'queued sent', at: Date.now() });
       res.write(`event: response.queued\ndata: ${JSON.stringify({ type: 'response.queued', sequence_number: 1, response })}\n\n`);
-    }, nextAfterMs);
+    }, createdAfterMs + nextAfterMs);
     res.on('close', () => {
+      clearTimeout(created);
       clearTimeout(timer);
       log.push({ event: 'client closed', at: Date.now() });
     });
@@ -131,6 +136,23 @@ test('interrupted right after response.created, bgprobe waits for the next event
   assert.match(result.stderr, /Stopping right after response\.created: waiting up to 10 s for the next event before closing the stream, because a stream closed at that moment has left responses queued/);
   assert.match(result.stderr, /Event 1 \(response\.queued\) arrived; closing the stream/);
   assert.match(result.stderr, /resume with "bgprobe poll resp_slow1"/);
+  const sent = api.log.find((e) => e.event === 'queued sent');
+  const closed = api.log.find((e) => e.event === 'client closed');
+  assert.ok(sent && closed && closed.at >= sent.at, JSON.stringify(api.log));
+});
+
+test('interrupted during the streamed create, bgprobe still learns the id, waits for the event after response.created, then stops with the resume command', async (t) => {
+  const api = await slowAfterCreated(t, 1500, 1000);
+  const cli = startCli(['run', '--stream', '--output', 'r.md'], { cwd: tempDir(t), env: { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: api.baseUrl } });
+  t.after(() => cli.child.kill('SIGKILL'));
+  await cli.waitForStderr(/Submitting the background response with stream: true/);
+  cli.child.kill('SIGINT');
+  const result = await cli.done;
+  assert.equal(result.code, 130, result.stderr);
+  assert.match(result.stderr, /Created response resp_slow1/);
+  assert.match(result.stderr, /Stopping right after response\.created: waiting up to 10 s/);
+  assert.match(result.stderr, /Event 1 \(response\.queued\) arrived; closing the stream/);
+  assert.match(result.stderr, /interrupted by SIGINT; response resp_slow1 is still running: resume with "bgprobe poll resp_slow1"/);
   const sent = api.log.find((e) => e.event === 'queued sent');
   const closed = api.log.find((e) => e.event === 'client closed');
   assert.ok(sent && closed && closed.at >= sent.at, JSON.stringify(api.log));

@@ -7,11 +7,13 @@ import { ProtocolError } from '../errors.js';
 import { oneLine } from '../text.js';
 import { describeEvent, eventResponse, isTerminalEvent, textDelta } from './stream-events.js';
 import { exitCodeForStatus, terminalEnding } from './outcome.js';
-import { checkedStatus, pollToTerminal } from './poller.js';
+import { checkedStatus } from './poller.js';
+import { pollToEnd, retrieveOnce } from './stream-fallback.js';
 import { elapsedSeconds, noteResponse, type Session } from './session.js';
 import { StreamTiming, type StreamStats } from './stream-timing.js';
 import { streamRows, timingLine } from './stream-report.js';
-import { errorText, isRefusal, isResumable, raceSignal, withStreamHint } from './stream-breaks.js';
+import { errorText, isRefusal, isResumable, withStreamHint } from './stream-breaks.js';
+import { StreamConnection } from './stream-connection.js';
 import { CreateUncertainError } from './submit.js';
 import type { WatchResult } from './watch.js';
 
@@ -38,12 +40,9 @@ export class StreamWatch {
   #id: string | undefined;
   #cursor: number | undefined;
   #lastType: string | undefined;
-  #stream: Opened | undefined;
-  #iterator: AsyncIterator<StreamEvent> | undefined;
-  #pending: Promise<IteratorResult<StreamEvent>> | undefined;
+  #connection: StreamConnection | undefined;
   /** Set when the server does not stream at all: the follow is then polling from the start. */
   #pollOnly: string | undefined;
-  #polls = 0;
 
   constructor(session: Session) {
     this.#session = session;
@@ -79,7 +78,12 @@ export class StreamWatch {
     }
     const answer = this.#answerOf(first, opened, 'Created');
     this.#note(first);
-    if (signal.aborted) await this.#leaveAfterCreated();
+    if (signal.aborted && this.#connection) {
+      // Stopped during the create: supervise ends the run once this returns, so the stream closes here.
+      await this.#leaveAfterCreated(this.#connection);
+      this.#close('closed');
+      this.#session.progress.stream = this.stats(answer.response);
+    }
     return answer;
   }
 
@@ -96,7 +100,7 @@ export class StreamWatch {
     });
     if (opened === undefined) {
       this.#pollOnly = 'refused';
-      return this.#retrieve(id, signal);
+      return retrieveOnce(this.#session, id, signal);
     }
     if (opened.kind === 'json') return this.#notStreaming(opened.answer, 'the streamed retrieve');
     this.#attach(opened);
@@ -104,7 +108,7 @@ export class StreamWatch {
     if (first === undefined || eventResponse(first) === undefined) {
       // A stream that starts without a Response: learn the status by a retrieve, then read on.
       if (first) this.#note(first);
-      return this.#retrieve(id, signal);
+      return retrieveOnce(this.#session, id, signal);
     }
     const answer = this.#answerOf(first, opened, 'Attached to');
     this.#note(first);
@@ -120,7 +124,7 @@ export class StreamWatch {
     try {
       checkedStatus(first, id);
       if (this.#pollOnly !== undefined || !isPending(final.status ?? '')) {
-        if (isPending(final.status ?? '')) final = await this.#poll(first, intervalSeconds, signal);
+        if (isPending(final.status ?? '')) final = await pollToEnd(this.#session, first, intervalSeconds, signal);
       } else {
         final = await this.#followStream(first, intervalSeconds, signal);
       }
@@ -133,9 +137,9 @@ export class StreamWatch {
     const exitCode = exitCodeForStatus(status);
     session.journal.stopLive();
     session.journal[exitCode === 0 ? 'info' : 'warn'](`Response ${id} reached terminal status ${status}`);
-    const ending = terminalEnding(final, { elapsedSeconds: elapsedSeconds(session), polls: this.#polls, finishedAt: session.clock.now() });
+    const ending = terminalEnding(final, { elapsedSeconds: elapsedSeconds(session), polls: session.progress.polls, finishedAt: session.clock.now() });
     session.report.finish({ ...ending, status: [...ending.status, ...streamRows(session.progress.stream)] });
-    return { status, exitCode, response: final, polls: this.#polls };
+    return { status, exitCode, response: final, polls: session.progress.polls };
   }
 
   stats(response: ResponseObject | undefined): StreamStats {
@@ -148,14 +152,14 @@ export class StreamWatch {
     const policy = { ...DEFAULT_RETRY_POLICY, maxRetries: client.maxRetries };
     let latest = first;
     let failures = 0;
-    let read: Read = this.#stream ? await this.#readToEnd(signal) : { kind: 'ended' };
+    let read: Read = this.#connection ? await this.#readToEnd(signal) : { kind: 'ended' };
     for (;;) {
       if (read.kind === 'terminal') return read.response;
       failures += 1;
       if (read.kind === 'ended') {
         journal.warn(`The event stream ended after event ${this.#cursor ?? '(none)'} without a terminal event; a stream that ends is not a completion: retrieving response ${id} to learn its status`);
         this.#close('ended');
-        latest = await this.#retrieve(id, signal);
+        latest = await retrieveOnce(this.#session, id, signal);
         if (!isPending(latest.response.status ?? '')) return latest.response;
       } else this.#close('dropped');
       const error = read.kind === 'dropped' ? read.error : undefined;
@@ -163,7 +167,7 @@ export class StreamWatch {
         const why = `the event stream broke ${failures} time${failures === 1 ? '' : 's'} in a row${error === undefined ? '' : ` (last: ${errorText(error)})`}`;
         journal.warn(`${why}; following response ${id} by polling every ${intervalSeconds} s instead`);
         this.#fallBack(why);
-        return this.#poll(latest, intervalSeconds, signal);
+        return pollToEnd(this.#session, latest, intervalSeconds, signal);
       }
       const delayMs = retryDelayMs(failures, error, policy, clock.now());
       const cursor = this.#cursor ?? '(none)';
@@ -171,11 +175,11 @@ export class StreamWatch {
       else journal.info(`Response ${id} is still ${latest.response.status}; resuming the stream with starting_after=${cursor} in ${(delayMs / 1000).toFixed(1)} s`);
       await clock.sleep(delayMs, signal);
       const reopened = await this.#resume(id, signal);
-      if (reopened === undefined) return this.#poll(latest, intervalSeconds, signal);
+      if (reopened === undefined) return pollToEnd(this.#session, latest, intervalSeconds, signal);
       if (reopened.kind === 'json') {
         this.#fallBack('the server answered the resume with a plain Response object: it does not stream');
         journal.warn(`The resume of response ${id} came back as a plain Response object, not an event stream; following it by polling every ${intervalSeconds} s`);
-        return this.#poll(reopened.answer, intervalSeconds, signal);
+        return pollToEnd(this.#session, reopened.answer, intervalSeconds, signal);
       }
       this.#attach(reopened);
       const seen = this.#timing.count;
@@ -210,44 +214,34 @@ export class StreamWatch {
    * after response.created: then the next event is awaited first (bounded), and the log says why.
    */
   async #next(signal: AbortSignal | undefined): Promise<StreamEvent | undefined> {
-    const iterator = this.#iterator;
-    if (!iterator) return undefined;
-    this.#pending ??= iterator.next();
-    const pending = this.#pending;
+    const connection = this.#connection;
+    if (!connection) return undefined;
     try {
-      const result = await raceSignal(pending, signal);
-      this.#pending = undefined;
-      return result.done ? undefined : result.value;
+      return await connection.next(signal);
     } catch (error) {
       if (signal?.aborted && error === signal.reason) {
-        if (this.#lastType === 'response.created') await this.#leaveAfterCreated();
+        if (this.#lastType === 'response.created') await this.#leaveAfterCreated(connection);
         this.#close('closed');
-      } else this.#pending = undefined;
+      }
       throw error;
     }
   }
 
+
   /** Waits, bounded, for the event after response.created before the stream is closed. */
-  async #leaveAfterCreated(): Promise<void> {
+  async #leaveAfterCreated(connection: StreamConnection): Promise<void> {
     const { journal } = this.#session;
-    const iterator = this.#iterator;
-    if (!iterator) return;
     journal.warn(
       `Stopping right after response.created: waiting up to ${AFTER_CREATED_WAIT_MS / 1000} s for the next event before closing the stream, ` +
         'because a stream closed at that moment has left responses queued for many minutes',
     );
-    this.#pending ??= iterator.next();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), AFTER_CREATED_WAIT_MS);
-    });
-    const outcome = await Promise.race([this.#pending.catch(() => 'failed' as const), timeout]).finally(() => clearTimeout(timer));
-    this.#pending = undefined;
-    if (typeof outcome === 'object' && !outcome.done) {
-      this.#note(outcome.value);
-      journal.info(`Event ${outcome.value.sequenceNumber ?? '?'} (${oneLine(outcome.value.type)}) arrived; closing the stream`);
+    const outcome = await connection.nextWithin(AFTER_CREATED_WAIT_MS);
+    if (typeof outcome === 'object') {
+      this.#note(outcome);
+      journal.info(`Event ${outcome.sequenceNumber ?? '?'} (${oneLine(outcome.type)}) arrived; closing the stream`);
     } else journal.warn(outcome === 'timeout' ? `No event within ${AFTER_CREATED_WAIT_MS / 1000} s; closing the stream anyway` : 'The stream ended meanwhile');
   }
+
 
   /** Records an event: the cursor, its timing, its status, its text, its line in the log. */
   #note(event: StreamEvent): void {
@@ -266,7 +260,7 @@ export class StreamWatch {
       }
       noteResponse(session, response);
       const status = typeof response.status === 'string' ? response.status : '';
-      if (status !== '') session.journal.streamState({ status, polls: this.#polls, nextPollAt: undefined }, `stream event ${event.sequenceNumber ?? '?'}`, elapsedSeconds(session));
+      if (status !== '') session.journal.streamState({ status, polls: session.progress.polls, nextPollAt: undefined }, `stream event ${event.sequenceNumber ?? '?'}`, elapsedSeconds(session));
     }
     const delta = textDelta(event);
     if (delta !== undefined) session.journal.outputDelta(delta);
@@ -277,23 +271,18 @@ export class StreamWatch {
   }
 
   #attach(opened: Opened): void {
-    this.#stream = opened;
-    this.#iterator = opened.events[Symbol.asyncIterator]();
-    this.#pending = undefined;
+    this.#connection = new StreamConnection(opened);
   }
+
 
   /** Closes the open stream (if any), noting how it ended. */
   #close(how: 'terminal' | 'ended' | 'dropped' | 'closed'): void {
-    if (!this.#stream) return;
+    if (!this.#connection) return;
     this.#timing.end(this.#session.clock.monotonic(), how, this.#cursor);
-    const iterator = this.#iterator;
-    this.#stream.close();
-    this.#stream = undefined;
-    this.#iterator = undefined;
-    this.#pending = undefined;
-    // Ends the generator, which records the request's row in Outbound Requests.
-    void iterator?.return?.()?.catch(() => {});
+    this.#connection.close();
+    this.#connection = undefined;
   }
+
 
   /** Reopens the stream after the cursor; undefined when the API refuses (then bgprobe polls). */
   async #resume(id: string, signal: AbortSignal): Promise<StreamAnswer | undefined> {
@@ -307,39 +296,6 @@ export class StreamWatch {
       this.#fallBack(why);
       return undefined;
     }
-  }
-
-  async #retrieve(id: string, signal: AbortSignal): Promise<ApiAnswer> {
-    const answer = await this.#session.client.retrieve(id, signal);
-    this.#polls += 1;
-    this.#session.progress.polls = this.#polls;
-    const status = checkedStatus(answer, id);
-    noteResponse(this.#session, answer.response);
-    this.#session.journal.streamState({ status, polls: this.#polls, nextPollAt: undefined }, `retrieve ${this.#polls}`, elapsedSeconds(this.#session));
-    this.#session.journal.info(`Retrieve ${this.#polls}: status ${status} (HTTP ${answer.status}${answer.requestId ? `, ${answer.requestId}` : ''})`);
-    return answer;
-  }
-
-  /** Polling mode from here on, on the fixed schedule of the poller. */
-  async #poll(latest: ApiAnswer, intervalSeconds: number, signal: AbortSignal): Promise<ResponseObject> {
-    const session = this.#session;
-    const before = this.#polls;
-    const result = await pollToTerminal({
-      client: session.client,
-      responseId: latest.response.id,
-      intervalMs: intervalSeconds * 1000,
-      scheduleStart: session.clock.monotonic(),
-      journal: session.journal,
-      clock: session.clock,
-      signal,
-      onPoll: (response, count) => {
-        this.#polls = before + count;
-        session.progress.polls = this.#polls;
-        session.progress.lastSeen = response;
-        session.journal.pollState({ status: response.status ?? '', polls: this.#polls, nextPollAt: undefined }, elapsedSeconds(session));
-      },
-    });
-    return result.response;
   }
 
   #answerOf(event: StreamEvent, opened: Opened, verb: 'Created' | 'Attached to'): ApiAnswer {
