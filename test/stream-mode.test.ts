@@ -144,3 +144,20 @@ test('stream faults parse as documented, and a malformed one is refused with the
   );
   assert.throws(() => parseFaults('stream1=drop-after'), /unknown action; syntax: .*for streams also drop-after:SEQ, too-old, buffer or error-event/);
 });
+
+test('poll --stream of a finished response gets the replay at once: delivery unknown, never called live or buffered', async (t) => {
+  const emulator = await emulatorFor(t, { queuedMs: 0, inProgressMs: 100 });
+  const res = await fetch(`${emulator.baseUrl}/responses`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TEST_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'gpt-5.2', input: 'made elsewhere', background: true, stream: true }),
+  });
+  const text = await res.text();
+  const id = /"id":"(resp_\w+)"/.exec(text)?.[1] as string;
+  const attached = await runMain(['poll', id, '--stream', '--json'], envFor(emulator), tempDir(t));
+  assert.equal(attached.code, 0, attached.stderr);
+  const stream = singleJsonObject(attached.stdout)['stream'] as Record<string, unknown>;
+  assert.equal(stream['delivery'], 'unknown');
+  assert.equal(stream['finding'], null);
+  assert.ok((stream['events'] as number) >= 10);
+});

@@ -38,7 +38,7 @@ export interface StreamStats {
   /** From the first event's arrival to the last's, on the stream that carried the most events. */
   readonly arrival_spread_seconds: number | null;
   readonly gaps: readonly StreamGap[];
-  /** live, buffered (one burst at the end), cut (at a regular age), or unknown (too few events to tell). */
+  /** live, buffered (one burst at the end), cut (at a regular age), or unknown (too few events, or all at once from a replay, to tell). */
   readonly delivery: 'live' | 'buffered' | 'cut' | 'unknown';
   /** The plain statement of what buffers or cuts, and what it means; null when delivery looked live. */
   readonly finding: string | null;
@@ -48,6 +48,8 @@ export interface StreamStats {
 
 /** A stream at least this long before its first event, whose events then came together, was held back. */
 const BUFFERED_FIRST_EVENT_MS = 2000;
+/** Events spread over at least this long on one stream show live delivery. */
+const LIVE_SPREAD_MS = 500;
 
 export class StreamTiming {
   readonly #connections: Connection[] = [];
@@ -165,8 +167,9 @@ export class StreamTiming {
         };
       }
     }
-    if (this.#events < 3) return { delivery: 'unknown', finding: null };
-    return { delivery: 'live', finding: null };
+    // Live means events seen arriving over time; a replay of a finished response comes at once and shows nothing.
+    const spread = this.#connections.some((c) => c.events >= 3 && c.firstEventAt !== undefined && c.lastEventAt !== undefined && c.lastEventAt - c.firstEventAt >= LIVE_SPREAD_MS);
+    return { delivery: spread ? 'live' : 'unknown', finding: null };
   }
 }
 
