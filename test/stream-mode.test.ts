@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseFaults } from '../src/emulator/faults.js';
+import { StreamTiming } from '../src/job/stream-timing.js';
 import { emulatorFor, envFor, ROOT, runMain, singleJsonObject, tempDir, TEST_KEY } from './helpers.js';
 
 /** `run --stream` against an emulator, in this process; returns the run, its --json object and its report. */
@@ -160,4 +161,29 @@ test('poll --stream of a finished response gets the replay at once: delivery unk
   assert.equal(stream['delivery'], 'unknown');
   assert.equal(stream['finding'], null);
   assert.ok((stream['events'] as number) >= 10);
+});
+
+test('a silence past --timeout is bgprobe\'s own idle limit, not a cut: it retrieves, reads on at once, and blames nothing', async (t) => {
+  const { run, stream } = await streamRun(t, { queuedMs: 2600, inProgressMs: 400 }, ['--timeout', '1']);
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stderr, /No event for --timeout after event 1; retrieving response resp_\w+ to see whether it is still running/);
+  assert.doesNotMatch(run.stderr, /dropped after event/);
+  assert.notEqual(stream['delivery'], 'cut');
+  assert.notEqual(stream['delivery'], 'buffered');
+  for (const gap of stream['gaps'] as { missing: number }[]) assert.equal(gap.missing, 0);
+});
+
+test('stream timing: a stream silent past --timeout while the server finished the response is called held back (buffered)', () => {
+  const timing = new StreamTiming();
+  timing.open(0);
+  timing.event(5, 0);
+  timing.event(10, 1);
+  timing.end(1000, 'idle', 1);
+  timing.open(1000, 1);
+  timing.end(2100, 'idle', 1);
+  assert.equal(timing.stats(undefined).delivery, 'unknown', 'silence alone proves nothing');
+  timing.heldBack(2200);
+  const stats = timing.stats(undefined);
+  assert.equal(stats.delivery, 'buffered');
+  assert.match(stats.finding ?? '', /No event arrived for 1\.1 s while the server finished the response/);
 });

@@ -35,3 +35,8 @@ export function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefin
     promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
 }
+
+/** The stream went quiet past --timeout (undici's idle timeout between chunks): bgprobe's own limit, not the network's cut. */
+export function isIdleTimeout(error: unknown): boolean {
+  return error instanceof NetworkError && error.stage === 'timeout';
+}

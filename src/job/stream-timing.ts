@@ -14,8 +14,8 @@ interface Connection {
   firstEventAt: number | undefined;
   lastEventAt: number | undefined;
   events: number;
-  /** How it ended: a terminal event, a clean end without one, a drop, or closed by bgprobe. */
-  ending: 'terminal' | 'ended' | 'dropped' | 'closed' | undefined;
+  /** How it ended: a terminal event, a clean end without one, a drop, silent past --timeout (bgprobe's own limit), or closed by bgprobe. */
+  ending: 'terminal' | 'ended' | 'dropped' | 'idle' | 'closed' | undefined;
   endedAt: number | undefined;
 }
 
@@ -62,6 +62,7 @@ export class StreamTiming {
   #dropAt: number | undefined;
   #dropCursor: number | undefined;
   #fallback: string | undefined;
+  #heldBackSeconds: number | undefined;
 
   /** Events seen so far, over every stream. */
   get count(): number {
@@ -97,7 +98,7 @@ export class StreamTiming {
   }
 
   /** The current stream ended; a drop or an end without a terminal event opens a gap until the next event. */
-  end(now: number, how: 'terminal' | 'ended' | 'dropped' | 'closed', cursor: number | undefined): void {
+  end(now: number, how: 'terminal' | 'ended' | 'dropped' | 'idle' | 'closed', cursor: number | undefined): void {
     const connection = this.#connections.at(-1);
     if (connection && connection.ending === undefined) {
       connection.ending = how;
@@ -105,10 +106,19 @@ export class StreamTiming {
       // A silence that ended with the stream (nothing came until it dropped or the run stopped) counts too.
       if (this.#lastArrival !== undefined) this.#longestSilence = Math.max(this.#longestSilence, now - this.#lastArrival);
     }
-    if (how === 'ended' || how === 'dropped') {
+    if (how === 'ended' || how === 'dropped' || how === 'idle') {
       this.#dropAt ??= now;
       this.#dropCursor = cursor;
     }
+  }
+
+  /**
+   * The stream went silent past --timeout and a retrieve then found the response ended: the
+   * server produced events (at least the terminal one) that never arrived.
+   */
+  heldBack(now: number): void {
+    const connection = this.#connections.at(-1);
+    if (connection?.ending === 'idle' && connection.events === 0) this.#heldBackSeconds = ((connection.endedAt ?? now) - connection.openedAt) / 1000;
   }
 
   fallBack(why: string): void {
@@ -136,7 +146,8 @@ export class StreamTiming {
 
   #verdict(production: number | undefined): { delivery: StreamStats['delivery']; finding: string | null } {
     const buffered = this.#connections.find((c) => {
-      if (c.resumed || c.events < 3 || c.firstEventAt === undefined || c.lastEventAt === undefined) return false;
+      // A resume's replay of missed events comes at once, so the long wait before the first event is what marks holding back.
+      if (c.events < 3 || c.firstEventAt === undefined || c.lastEventAt === undefined) return false;
       const wait = c.firstEventAt - c.openedAt;
       return wait >= BUFFERED_FIRST_EVENT_MS && c.lastEventAt - c.firstEventAt <= Math.max(250, 0.1 * (c.lastEventAt - c.openedAt));
     });
@@ -151,6 +162,15 @@ export class StreamTiming {
           'Something between bgprobe and the API (a proxy, a gateway, a TLS-inspecting firewall) buffers server-sent events (text/event-stream) until the response ends: ' +
           'every streaming client in this sandbox (SDK streams, chat tools, coding agents) will look frozen until the whole answer is written, and may time out first. ' +
           'Background mode with polling is not affected; to stream, ask for text/event-stream to be passed through unbuffered.',
+      };
+    }
+    if (this.#heldBackSeconds !== undefined) {
+      const seconds = this.#heldBackSeconds.toFixed(1);
+      return {
+        delivery: 'buffered',
+        finding:
+          `No event arrived for ${seconds} s while the server finished the response (a retrieve found it ended): something between bgprobe and the API holds server-sent events (text/event-stream) back. ` +
+          'Streaming clients in this sandbox will look frozen and may time out before the answer arrives; background mode with polling is not affected.',
       };
     }
     const cut = this.#connections.filter((c) => c.ending === 'dropped' || c.ending === 'ended').map((c) => (c.endedAt ?? c.openedAt) - c.openedAt);

@@ -12,7 +12,7 @@ import { pollToEnd, retrieveOnce } from './stream-fallback.js';
 import { elapsedSeconds, noteResponse, type Session } from './session.js';
 import { StreamTiming, type StreamStats } from './stream-timing.js';
 import { streamRows, timingLine } from './stream-report.js';
-import { errorText, isRefusal, isResumable, withStreamHint } from './stream-breaks.js';
+import { errorText, isIdleTimeout, isRefusal, isResumable, withStreamHint } from './stream-breaks.js';
 import { StreamConnection } from './stream-connection.js';
 import { CreateUncertainError } from './submit.js';
 import type { WatchResult } from './watch.js';
@@ -155,21 +155,31 @@ export class StreamWatch {
     let read: Read = this.#connection ? await this.#readToEnd(signal) : { kind: 'ended' };
     for (;;) {
       if (read.kind === 'terminal') return read.response;
-      failures += 1;
-      if (read.kind === 'ended') {
+      // A silence past --timeout is bgprobe's own idle limit, not a break: look, then read on at once.
+      const silent = read.kind === 'dropped' && isIdleTimeout(read.error);
+      if (!silent) failures += 1;
+      if (silent) {
+        journal.info(`No event for --timeout after event ${this.#cursor ?? '(none)'}; retrieving response ${id} to see whether it is still running`);
+        this.#close('idle');
+        latest = await retrieveOnce(this.#session, id, signal);
+        if (!isPending(latest.response.status ?? '')) {
+          this.#timing.heldBack(clock.monotonic());
+          return latest.response;
+        }
+      } else if (read.kind === 'ended') {
         journal.warn(`The event stream ended after event ${this.#cursor ?? '(none)'} without a terminal event; a stream that ends is not a completion: retrieving response ${id} to learn its status`);
         this.#close('ended');
         latest = await retrieveOnce(this.#session, id, signal);
         if (!isPending(latest.response.status ?? '')) return latest.response;
       } else this.#close('dropped');
-      const error = read.kind === 'dropped' ? read.error : undefined;
+      const error = read.kind === 'dropped' && !silent ? read.error : undefined;
       if (failures > policy.maxRetries || (error !== undefined && !isResumable(error))) {
         const why = `the event stream broke ${failures} time${failures === 1 ? '' : 's'} in a row${error === undefined ? '' : ` (last: ${errorText(error)})`}`;
         journal.warn(`${why}; following response ${id} by polling every ${intervalSeconds} s instead`);
         this.#fallBack(why);
         return pollToEnd(this.#session, latest, intervalSeconds, signal);
       }
-      const delayMs = retryDelayMs(failures, error, policy, clock.now());
+      const delayMs = silent ? 0 : retryDelayMs(failures, error, policy, clock.now());
       const cursor = this.#cursor ?? '(none)';
       if (error !== undefined) journal.warn(`The event stream dropped after event ${cursor} (${errorText(error)}); resuming with starting_after=${cursor} in ${(delayMs / 1000).toFixed(1)} s`);
       else journal.info(`Response ${id} is still ${latest.response.status}; resuming the stream with starting_after=${cursor} in ${(delayMs / 1000).toFixed(1)} s`);
@@ -276,7 +286,7 @@ export class StreamWatch {
 
 
   /** Closes the open stream (if any), noting how it ended. */
-  #close(how: 'terminal' | 'ended' | 'dropped' | 'closed'): void {
+  #close(how: 'terminal' | 'ended' | 'dropped' | 'idle' | 'closed'): void {
     if (!this.#connection) return;
     this.#timing.end(this.#session.clock.monotonic(), how, this.#cursor);
     this.#connection.close();
