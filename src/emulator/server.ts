@@ -152,7 +152,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   function render(entry: Entry): Record<string, unknown> {
     const now = Date.now();
-    return responseObject(entry.stored, statusOf(entry, now), Math.floor(now / 1000));
+    // completed_at is when the clock made it complete, not when it was asked (stream timing compares the two).
+    const byClock = entry.pinnedStatus === undefined && settings.pendingPolls === undefined && entry.stored.background;
+    const finishedMs = byClock ? Math.min(now, entry.createdMs + settings.queuedMs + settings.inProgressMs) : now;
+    return responseObject(entry.stored, statusOf(entry, now), Math.floor(finishedMs / 1000));
   }
 
   const callCounts: Record<FaultCall, number> = { create: 0, poll: 0, cancel: 0, stream: 0 };

@@ -24,6 +24,9 @@ import type { WatchResult } from './watch.js';
  */
 export const AFTER_CREATED_WAIT_MS = 10_000;
 
+/** How long before the silent stream's close the server must have stamped its completion (clock skew, whole seconds). */
+const HELD_BACK_MARGIN_SECONDS = 5;
+
 type Opened = Extract<StreamAnswer, { kind: 'stream' }>;
 type Read = { kind: 'terminal'; response: ResponseObject } | { kind: 'ended' } | { kind: 'dropped'; error: unknown };
 
@@ -104,7 +107,33 @@ export class StreamWatch {
     }
     if (opened.kind === 'json') return this.#notStreaming(opened.answer, 'the streamed retrieve');
     this.#attach(opened);
-    const first = await this.#next(signal);
+    let first: StreamEvent | undefined;
+    try {
+      first = await this.#next(signal);
+    } catch (error) {
+      if (signal.aborted && error === signal.reason) throw error;
+      // No first event: learn the status, then (when still running) read a fresh stream.
+      this.#session.journal.warn(`The event stream of response ${id} gave no first event (${errorText(error)}); retrieving its status`);
+      let answer: ApiAnswer;
+      if (isIdleTimeout(error)) answer = await this.#lookAfterSilence(id, signal);
+      else {
+        this.#close('dropped');
+        answer = await retrieveOnce(this.#session, id, signal);
+      }
+      if (isPending(answer.response.status ?? '')) {
+        this.#timing.open(this.#session.clock.monotonic(), this.#cursor ?? -1);
+        const again = await this.#session.client.openRetrieveStream(id, undefined, signal).catch((reopenError: unknown) => {
+          if (signal.aborted && reopenError === signal.reason) throw reopenError;
+          const why = `the event stream of response ${id} could not be opened again (${errorText(reopenError)})`;
+          this.#session.journal.warn(`${why}; following it by polling instead`);
+          this.#fallBack(why);
+          this.#pollOnly = 'refused';
+          return undefined;
+        });
+        if (again?.kind === 'stream') this.#attach(again);
+      }
+      return answer;
+    }
     if (first === undefined || eventResponse(first) === undefined) {
       // A stream that starts without a Response: learn the status by a retrieve, then read on.
       if (first) this.#note(first);
@@ -160,12 +189,8 @@ export class StreamWatch {
       if (!silent) failures += 1;
       if (silent) {
         journal.info(`No event for --timeout after event ${this.#cursor ?? '(none)'}; retrieving response ${id} to see whether it is still running`);
-        this.#close('idle');
-        latest = await retrieveOnce(this.#session, id, signal);
-        if (!isPending(latest.response.status ?? '')) {
-          this.#timing.heldBack(clock.monotonic());
-          return latest.response;
-        }
+        latest = await this.#lookAfterSilence(id, signal);
+        if (!isPending(latest.response.status ?? '')) return latest.response;
       } else if (read.kind === 'ended') {
         journal.warn(`The event stream ended after event ${this.#cursor ?? '(none)'} without a terminal event; a stream that ends is not a completion: retrieving response ${id} to learn its status`);
         this.#close('ended');
@@ -197,6 +222,18 @@ export class StreamWatch {
       // Only breaks in a row, with no event between them, use up the retries.
       if (this.#timing.count > seen) failures = 0;
     }
+  }
+
+  /** Closes a stream silent past --timeout and retrieves the status; a completion the stream never delivered is held back. */
+  async #lookAfterSilence(id: string, signal: AbortSignal): Promise<ApiAnswer> {
+    this.#close('idle');
+    const closedAtSeconds = this.#session.clock.now().getTime() / 1000;
+    const answer = await retrieveOnce(this.#session, id, signal);
+    // Held back only when the server stamped its completion well before the silent stream was closed,
+    // never for one that ended in the moment between the close and the retrieve.
+    const completedAt = (answer.response as { completed_at?: unknown }).completed_at;
+    if (typeof completedAt === 'number' && completedAt <= closedAtSeconds - HELD_BACK_MARGIN_SECONDS) this.#timing.heldBack(this.#session.clock.monotonic());
+    return answer;
   }
 
   /** Reads the open stream to its end: a terminal event, a clean end without one, or a drop. */
