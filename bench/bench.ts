@@ -3,7 +3,7 @@
  * the same flow written with the official `openai` SDK, connections and bytes per poll, poll
  * drift, and memory for a 20 MB answer. Prints Markdown (for docs/performance.md) on stdout.
  * `--quick` runs each case fewer times, for trying the benchmark itself; `--only=startup,first`
- * runs only the named sections (startup, first, run, drift, memory, nodes). Not part of `npm test`.
+ * runs only the named sections (startup, first, run, drift, memory, nodes, stream). Not part of `npm test`.
  */
 import { createServer } from 'node:http';
 import { cpus, loadavg, release, totalmem, tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { bundle } from '../scripts/bundle.js';
 import { measureDrift } from './drift.js';
 import { nodesSection } from './nodes.js';
+import { streamBench } from './stream.js';
 import { EmulatorProcess, median, timedNode, type Timed } from './measure.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -280,6 +281,7 @@ async function main(): Promise<void> {
     if (wanted('drift')) await drift();
     if (wanted('memory')) await memory(work, bundled);
     if (wanted('nodes')) await nodesSection(work, RUNS.flow, out, progress);
+    if (wanted('stream')) await streamBench({ work, bin: BIN, key: KEY, runs: RUNS.memory, out, progress });
     out(`Load average at end: ${loadavg().map((l) => l.toFixed(2)).join(', ')}.`);
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import { ApiError, BgprobeError, NetworkError, SetupError } from '../errors.js';
+import { ApiError, BgprobeError, NetworkError, ProtocolError, SetupError } from '../errors.js';
 import { maskSecret } from '../redact.js';
 import { monotonicMs } from '../monotonic.js';
 import { USER_AGENT } from '../version.js';
@@ -9,6 +9,7 @@ import type { ResponseObject } from './response.js';
 import { flattenHeaders, interpret, readCapped } from './answer.js';
 import { toNetworkError } from './transport-errors.js';
 import { withControl } from '../egress/control-evidence.js';
+import { readStreamEvent, SseParser, type StreamEvent } from './sse.js';
 import type { CallDescription } from '../egress/answer-origin.js';
 import type { FailureDiagnosis } from '../egress/tunnel-watch.js';
 
@@ -53,7 +54,26 @@ export interface ApiAnswer {
   readonly headers: Readonly<Record<string, string>>;
 }
 
+/**
+ * What a streaming call opened: the events as they arrive, or a plain Response object when the
+ * server ignored `stream` (something with the same API that does not stream).
+ */
+export type StreamAnswer =
+  | {
+      readonly kind: 'stream';
+      readonly status: number;
+      readonly requestId: string | undefined;
+      readonly headers: Readonly<Record<string, string>>;
+      /** Ends with the stream; throws a NetworkError when it drops, a ProtocolError for a frame it cannot read. */
+      readonly events: AsyncIterable<StreamEvent>;
+      /** Closes the connection at once (the stream's events then end). */
+      close(): void;
+    }
+  | { readonly kind: 'json'; readonly answer: ApiAnswer };
+
 interface SendOptions {
+  /** The query string of a streamed retrieve (`?stream=true&starting_after=N`): same method and path. */
+  readonly query?: string;
   readonly responseId?: string;
   readonly body?: unknown;
   readonly headers?: Readonly<Record<string, string>>;
@@ -85,6 +105,21 @@ export class ResponsesClient {
 
   cancel(responseId: string, signal?: AbortSignal): Promise<ApiAnswer> {
     return this.#send('cancel', { responseId, signal });
+  }
+
+  /**
+   * POST /responses with `stream: true` in the body: the answer is the event stream. The stop
+   * signal only ends the wait for the answer's headers; the caller closes the stream itself.
+   */
+  openCreateStream(body: unknown, idempotencyKey?: string, signal?: AbortSignal): Promise<StreamAnswer> {
+    const headers: Record<string, string> = idempotencyKey ? { 'idempotency-key': idempotencyKey } : {};
+    return this.#openStream('create', { body, headers, signal });
+  }
+
+  /** GET /responses/{id}?stream=true[&starting_after=N]: the retrieve call, read as events (resume after a drop). */
+  openRetrieveStream(responseId: string, startingAfter: number | undefined, signal?: AbortSignal): Promise<StreamAnswer> {
+    const query = startingAfter === undefined ? '?stream=true' : `?stream=true&starting_after=${startingAfter}`;
+    return this.#openStream('retrieve', { responseId, query, signal });
   }
 
   /** Closes the pool; waits for nothing that is still running. */
@@ -173,6 +208,103 @@ export class ResponsesClient {
         requestHeaders: maskedHeaders(requestHeaders),
       });
     }
+  }
+
+  /**
+   * One streaming request: under the hard deadline until its headers arrive, then read as
+   * server-sent events with undici's idle timeout (--timeout) between chunks and no deadline on
+   * the whole: a stream lasts as long as the response runs. Its exchange is recorded when it ends.
+   */
+  async #openStream(name: EndpointName, options: SendOptions): Promise<StreamAnswer> {
+    if (options.signal?.aborted) throw options.signal.reason;
+    const ep = endpoint(name);
+    const { baseUrl, timeoutMs, maxResponseBytes } = this.#options;
+    const path = endpointPath(baseUrl, ep, options.responseId) + (options.query ?? '');
+    const what = `${ep.method} ${path}`;
+    const call: CallDescription = { name, method: ep.method, path, route: endpointPath(baseUrl, ep), host: baseUrl.host };
+    const startedAt = new Date();
+    const started = monotonicMs();
+    const requestHeaders = { ...this.#headers(options), accept: 'text/event-stream' };
+    let status: number | undefined;
+    let responseHeaders: Record<string, string> = {};
+    const record = (failure: string | undefined) =>
+      this.#options.onExchange?.({
+        startedAt,
+        endpoint: name,
+        method: ep.method,
+        path,
+        status,
+        durationMs: monotonicMs() - started,
+        requestId: responseHeaders['x-request-id'],
+        error: failure,
+        responseHeaders,
+        requestHeaders: maskedHeaders(requestHeaders),
+      });
+    let res: Dispatcher.ResponseData;
+    try {
+      const dispatcher = await this.#pool();
+      res = await this.#withDeadline(dispatcher, what, options.signal, (signal) =>
+        dispatcher.request({
+          origin: baseUrl.origin,
+          path,
+          method: ep.method,
+          headers: requestHeaders,
+          body: options.body === undefined ? undefined : JSON.stringify(options.body),
+          signal,
+          headersTimeout: innerTimeout(timeoutMs),
+          bodyTimeout: innerTimeout(timeoutMs),
+        }),
+      );
+      status = res.statusCode;
+      responseHeaders = flattenHeaders(res.headers);
+    } catch (error) {
+      if (options.signal?.aborted && error === options.signal.reason) {
+        record(`not awaited: ${error instanceof Error ? error.message : 'the run was stopped'}`);
+        throw error;
+      }
+      const bare = toNetworkError(error, what, baseUrl.host);
+      const networkError = this.#options.diagnosis?.explain(bare, call) ?? bare;
+      record(networkError.message);
+      throw networkError;
+    }
+    const body = res.body;
+    if (status !== 200 || !/^text\/event-stream\b/i.test(responseHeaders['content-type'] ?? '')) {
+      // An error envelope, a page from something in between, or a server that does not stream.
+      try {
+        const text = await readCapped(body, maxResponseBytes, `${what} answered HTTP ${status}`, responseHeaders['content-length']);
+        const answer = interpret(what, call, status, responseHeaders, text);
+        record(undefined);
+        return { kind: 'json', answer };
+      } catch (error) {
+        record(error instanceof ApiError ? undefined : error instanceof Error ? error.message : String(error));
+        throw error;
+      }
+    }
+    const host = baseUrl.host;
+    async function* events(): AsyncGenerator<StreamEvent> {
+      const parser = new SseParser(maxResponseBytes);
+      let failure: string | undefined;
+      try {
+        for await (const chunk of body as AsyncIterable<Buffer>) {
+          for (const frame of parser.push(chunk)) {
+            const event = readStreamEvent(frame);
+            if (event) yield event;
+          }
+        }
+        for (const frame of parser.end()) {
+          const event = readStreamEvent(frame);
+          if (event) yield event;
+        }
+      } catch (error) {
+        const thrown = error instanceof ProtocolError ? error : toNetworkError(error, `${what} (reading its event stream)`, host);
+        failure = thrown.message;
+        throw thrown;
+      } finally {
+        body.destroy();
+        record(failure);
+      }
+    }
+    return { kind: 'stream', status, requestId: responseHeaders['x-request-id'], headers: responseHeaders, events: events(), close: () => body.destroy() };
   }
 
   /** The request headers; refuses, before anything is sent, a key that no HTTP header can carry. */

@@ -1,4 +1,4 @@
-import type { ApiAnswer, ResponsesClient } from './client.js';
+import type { ApiAnswer, ResponsesClient, StreamAnswer } from './client.js';
 import type { EndpointName } from './endpoints.js';
 import { createMayHaveStarted, isRetryable, retryDelayMs, type RetryPolicy } from './retry.js';
 
@@ -55,11 +55,26 @@ export class RetryingClient {
     return this.#withRetries('cancel', `POST cancel ${responseId}`, signal, (s) => this.#client.cancel(responseId, s));
   }
 
+  /** The streamed create: opened under the create's rules (never resent once it may have arrived). */
+  openCreateStream(body: unknown, idempotencyKey: string, signal?: AbortSignal): Promise<StreamAnswer> {
+    return this.#withRetries('create', 'POST create (stream)', signal, () => this.#client.openCreateStream(body, idempotencyKey));
+  }
+
+  /** A streamed retrieve (attach, or resume after `startingAfter`): opened with the retrieve's retries. */
+  openRetrieveStream(responseId: string, startingAfter: number | undefined, signal?: AbortSignal): Promise<StreamAnswer> {
+    return this.#withRetries('retrieve', `GET ${responseId} (stream)`, signal, (s) => this.#client.openRetrieveStream(responseId, startingAfter, s));
+  }
+
+  /** Retries per call, as the policy allows them (stream resumes count against the same budget). */
+  get maxRetries(): number {
+    return this.#options.policy.maxRetries;
+  }
+
   close(): Promise<void> {
     return this.#client.close();
   }
 
-  async #withRetries(call: EndpointName, what: string, signal: AbortSignal | undefined, attempt: (signal?: AbortSignal) => Promise<ApiAnswer>): Promise<ApiAnswer> {
+  async #withRetries<T>(call: EndpointName, what: string, signal: AbortSignal | undefined, attempt: (signal?: AbortSignal) => Promise<T>): Promise<T> {
     const { policy, sleep, now, onRetry, random } = this.#options;
     for (let retry = 1; ; retry++) {
       if (signal?.aborted) throw signal.reason;

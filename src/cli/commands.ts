@@ -54,6 +54,7 @@ const WATCH_FLAGS: readonly FlagSpec[] = [
   ['--cancel-on-timeout', 'when --max-wait passes, cancel the response first'],
   ['--cancel-on-interrupt', 'on Ctrl-C or SIGTERM, cancel the response first'],
   ['--json', 'print one JSON summary object on stdout instead of the two summary lines'],
+  ['--stream', 'read the response as server-sent events as they come (run: create with stream: true; poll: attach to such a response), resuming after a drop'],
 ];
 
 /** poll has no --emulator, so its --poll-interval help names only its own default. */

@@ -33,7 +33,10 @@ export async function pollCommand(args: readonly string[], flags: RawFlags, io: 
   const session = openSession(api, outputPath, pollHeader(api, watch, id, outputPath), io, systemClock, resolveConsoleOptions(flags, io), true);
   session.progress.responseId = id;
   session.report.setResponseId(id);
-  const options = { watch, json: flags['json'] === true, route: resumeRoute(flags, api, io), timeoutSeconds: api.network.timeoutMs / 1000 };
+  // --stream: attach to the response's event stream (loaded only then, for start-up time).
+  const stream = flags['stream'] === true ? new (await import('../job/stream-watch.js')).StreamWatch(session) : undefined;
+  const follow = stream ? { follow: stream.follow.bind(stream) } : {};
+  const options = { watch, json: flags['json'] === true, route: resumeRoute(flags, api, io), timeoutSeconds: api.network.timeoutMs / 1000, ...follow };
   return supervise(session, io, options, async (signal) => {
     session.journal.info(`bgprobe ${VERSION} poll: attaching to response ${id}, base URL ${api.network.baseUrl.href}`);
     // Checked after the report header is written, as run does, so the report and --json keep the id.
@@ -43,7 +46,7 @@ export async function pollCommand(args: readonly string[], flags: RawFlags, io: 
     }
     let first: ApiAnswer;
     try {
-      first = await session.client.retrieve(id, signal);
+      first = stream ? await stream.attach(id, signal) : await session.client.retrieve(id, signal);
     } catch (error) {
       if (apiSaysIdUnknown(error, id)) throw new UnknownResponseError(id, error);
       session.report.release();

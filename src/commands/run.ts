@@ -46,13 +46,16 @@ export async function runCommand(flags: RawFlags, io: Io): Promise<CommandOutcom
 
 async function submitAndWatch(config: RunConfig, consoleOptions: ConsoleOptions, flags: RawFlags, io: Io, route: ResumeRoute): Promise<CommandOutcome> {
   const session = openSession(config, config.outputPath, runHeader(config), io, systemClock, consoleOptions);
-  const options = { watch: config, model: config.model, json: flags['json'] === true, route, timeoutSeconds: config.network.timeoutMs / 1000 };
+  // --stream: the events are read as they come (loaded only then, for start-up time).
+  const stream = flags['stream'] === true ? new (await import('../job/stream-watch.js')).StreamWatch(session) : undefined;
+  const follow = stream ? { follow: stream.follow.bind(stream) } : {};
+  const options = { watch: config, model: config.model, json: flags['json'] === true, route, timeoutSeconds: config.network.timeoutMs / 1000, ...follow };
   return supervise(session, io, options, async (signal, create) => {
     session.journal.info(`bgprobe ${VERSION} run: model ${config.model}, base URL ${config.network.baseUrl.href}`);
     if (config.apiKey === undefined) {
       throw new SetupError('OPENAI_API_KEY is not set; export it, put it in .env, or use --emulator to try bgprobe without a key', 'missing_key');
     }
-    return submitCreate(session, buildCreateBody(config), signal, create);
+    return stream ? stream.create(buildCreateBody(config), signal, create) : submitCreate(session, buildCreateBody(config), signal, create);
   });
 }
 

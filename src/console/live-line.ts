@@ -5,6 +5,11 @@ import type { PollState, Progress, ProgressContext } from './progress.js';
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
+/** Moves the cursor one line up: back from the text preview to the status line. */
+const CURSOR_UP = '\x1b[1A';
+/** Characters of the model's text kept for the preview line. */
+const PREVIEW_CHARS = 400;
+
 /** How often the spinner turns and the countdown is redrawn. */
 const FRAME_MS = 100;
 
@@ -26,10 +31,16 @@ export function liveProgress(context: ProgressContext, clock: Pick<Clock, 'monot
   let shownWidth = 0;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
+  // Stream mode: the tail of the model's text, on a line of its own under the status line.
+  // Drawing it needs a cursor-up sequence, so it is shown only where colour (escapes) is allowed.
+  let preview = '';
+  let previewWidth = 0;
 
   const clear = () => {
-    if (shownWidth > 0) stderr.write(`\r${' '.repeat(shownWidth)}\r`);
+    if (previewWidth > 0) stderr.write(`\r${' '.repeat(shownWidth)}\n\r${' '.repeat(previewWidth)}${CURSOR_UP}\r`);
+    else if (shownWidth > 0) stderr.write(`\r${' '.repeat(shownWidth)}\r`);
     shownWidth = 0;
+    previewWidth = 0;
   };
   const draw = () => {
     if (stopped) return;
@@ -41,6 +52,11 @@ export function liveProgress(context: ProgressContext, clock: Pick<Clock, 'monot
     const pad = ' '.repeat(Math.max(0, shownWidth - plain.length));
     stderr.write(redactor.apply(`\r${segments.map(([text, show]) => show(text)).join('')}${pad}`));
     shownWidth = plain.length;
+    if (preview !== '') {
+      const line = preview.slice(-width);
+      stderr.write(redactor.apply(`\n\r${style.dim(line)}${' '.repeat(Math.max(0, previewWidth - line.length))}${CURSOR_UP}\r`));
+      previewWidth = line.length;
+    }
   };
   const ensureTimer = () => {
     if (timer || stopped) return;
@@ -60,6 +76,19 @@ export function liveProgress(context: ProgressContext, clock: Pick<Clock, 'monot
   return {
     event: (event) => above(formatEvent(event, style)),
     ...(options.verbosity === 'verbose' ? { exchange: (exchange) => above(formatExchange(exchange, style)) } : {}),
+    ...(options.color
+      ? {
+          outputDelta(text: string) {
+            // The model's text is text from elsewhere: one line, no control characters (no escape can reach the terminal).
+            preview = `${preview}${text}`
+              .replace(/\s+/g, ' ')
+              .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '\uFFFD')
+              .slice(-PREVIEW_CHARS);
+            draw();
+            ensureTimer();
+          },
+        }
+      : {}),
     pollState(next) {
       state = next;
       draw();

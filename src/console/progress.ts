@@ -24,6 +24,8 @@ export interface Progress {
   event(event: LogEvent): void;
   /** The response's status, poll count or next poll time changed. */
   pollState?(state: PollState): void;
+  /** Text the model is writing, as stream mode receives it (the live line shows its tail). */
+  outputDelta?(text: string): void;
   /** An HTTP request ended (shown with --verbose). */
   exchange?(exchange: Exchange): void;
   /** Stops any timer and clears any live line; called before the summary goes to stdout. */

@@ -44,6 +44,9 @@ export function renderPolicy(policy: Policy): string {
     '',
     ...egressAdvice(policy, methods),
     '',
+    'Stream mode (--stream) uses the same two required endpoints: the create with stream: true, and',
+    'the retrieve with ?stream=true&starting_after=N to attach or resume. Nothing else to allow.',
+    '',
   ].join('\n');
 }
 

@@ -2,9 +2,11 @@
  * Scripted faults of the emulator, so tests (and anyone with `bgprobe emulate --fault`) can
  * drive every failure bgprobe must survive. A fault names a call and its number, counted per
  * call from 1: `poll3=drop` drops the connection of the third poll; `poll3+=503` answers 503
- * to the third poll and every later one.
+ * to the third poll and every later one. `stream` counts the calls that ask for an event stream
+ * (a create with `stream: true`, a retrieve with `?stream=true`): `stream1=drop-after:5` cuts
+ * the first stream after its event 5; a stream fault wins over a create or poll fault.
  */
-export type FaultCall = 'create' | 'poll' | 'cancel';
+export type FaultCall = 'create' | 'poll' | 'cancel' | 'stream';
 
 export type FaultAction =
   /** Read the request (a create still creates its job), then close the connection without an answer. */
@@ -22,7 +24,15 @@ export type FaultAction =
   /** A 200 Response object with this status instead of the real one (such as `expired`). */
   | { readonly kind: 'set-status'; readonly status: string }
   /** The normal answer, padded with JSON whitespace to this many bytes: a large payload, same object. */
-  | { readonly kind: 'large'; readonly bytes: number };
+  | { readonly kind: 'large'; readonly bytes: number }
+  /** A stream: cut the connection right after the event with this sequence number. */
+  | { readonly kind: 'drop-after'; readonly sequenceNumber: number }
+  /** A stream: refuse it with the 400 the API sends once a response is too old to stream again. */
+  | { readonly kind: 'too-old' }
+  /** A stream: hold every event back and send them all at once when the response ends, as a buffering proxy does. */
+  | { readonly kind: 'buffer' }
+  /** A stream: the real-wire `error` event (fields nested in `error`), then `response.failed`. */
+  | { readonly kind: 'error-event' };
 
 /** The largest padded answer: a quarter of what V8 can hold as one string, four times the default --max-response-bytes. */
 const MAX_LARGE_BYTES = 256 * 1024 * 1024;
@@ -36,8 +46,9 @@ export interface Fault {
 }
 
 export const FAULT_SYNTAX =
-  'CALLN=ACTION, comma-separated; CALL is create, poll or cancel, N counts from 1 (N+ means N and later); ' +
-  'ACTION is drop, an HTTP status such as 503 (with :retry-after=SECONDS, :retry-after-ms=MS or :quota), slow:MS, large:BYTES, not-json, no-status, wrong-id or status:WORD';
+  'CALLN=ACTION, comma-separated; CALL is create, poll, cancel or stream, N counts from 1 (N+ means N and later); ' +
+  'ACTION is drop, an HTTP status such as 503 (with :retry-after=SECONDS, :retry-after-ms=MS or :quota), slow:MS, large:BYTES, not-json, no-status, wrong-id or status:WORD; ' +
+  'for streams also drop-after:SEQ, too-old, buffer or error-event';
 
 /** Parses `poll2=drop,poll3=429:retry-after=1`; throws an Error saying what is wrong. */
 export function parseFaults(text: string): Fault[] {
@@ -49,7 +60,7 @@ export function parseFaults(text: string): Fault[] {
 }
 
 function parseFault(text: string): Fault {
-  const match = /^(create|poll|cancel)(\d+)(\+?)=(.+)$/.exec(text);
+  const match = /^(create|poll|cancel|stream)(\d+)(\+?)=(.+)$/.exec(text);
   const nth = Number(match?.[2]);
   if (!match || !(nth >= 1)) throw new Error(`fault ${JSON.stringify(text)} is not CALLN=ACTION; syntax: ${FAULT_SYNTAX}`);
   return { call: match[1] as FaultCall, nth, andLater: match[3] === '+', action: parseAction(match[4] as string, text) };
@@ -58,7 +69,7 @@ function parseFault(text: string): Fault {
 function parseAction(text: string, whole: string): FaultAction {
   const [name = '', ...options] = text.split(':');
   const bad = () => new Error(`fault ${JSON.stringify(whole)} has an unknown action; syntax: ${FAULT_SYNTAX}`);
-  if (name === 'drop' || name === 'not-json' || name === 'no-status' || name === 'wrong-id') {
+  if (name === 'drop' || name === 'not-json' || name === 'no-status' || name === 'wrong-id' || name === 'too-old' || name === 'buffer' || name === 'error-event') {
     if (options.length > 0) throw bad();
     return { kind: name };
   }
@@ -66,6 +77,10 @@ function parseAction(text: string, whole: string): FaultAction {
     const delayMs = Number(options[0]);
     if (options.length !== 1 || !/^\d+$/.test(options[0] ?? '')) throw bad();
     return { kind: 'slow', delayMs };
+  }
+  if (name === 'drop-after') {
+    if (options.length !== 1 || !/^\d+$/.test(options[0] ?? '')) throw bad();
+    return { kind: 'drop-after', sequenceNumber: Number(options[0]) };
   }
   if (name === 'large') {
     const bytes = Number(options[0]);

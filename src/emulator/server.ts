@@ -3,6 +3,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { faultFor, type FaultAction, type FaultCall, type Fault } from './faults.js';
 import { defaultAnswer, errorEnvelope, inputText, isObject, newId, requestId, responseObject, type StoredResponse } from './objects.js';
+import { planEvents, refusal, sendStream, type StreamSource } from './stream.js';
 
 /** How the emulated background lifecycle unfolds. */
 export interface EmulatorOptions {
@@ -50,6 +51,10 @@ export interface ServedRequest {
 export interface RecordedRequest {
   readonly method: string;
   readonly path: string;
+  /** The query string without its `?` (`stream=true&starting_after=4`), empty when none. */
+  readonly query: string;
+  /** Date.now() when its body had arrived, for benchmarks that time the server's side. */
+  readonly receivedAt: number;
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   readonly body: string;
 }
@@ -83,6 +88,8 @@ interface Entry {
   createdMs: number;
   /** Retrieves answered so far. */
   polls: number;
+  /** The events of a response created with `stream: true`, planned at its first stream. */
+  plan?: ReturnType<typeof planEvents>;
 }
 
 /** Starts the emulator on loopback and resolves once it listens. */
@@ -157,25 +164,72 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   function render(entry: Entry): Record<string, unknown> {
     const now = Date.now();
-    return responseObject(entry.stored, statusOf(entry, now), Math.floor(now / 1000));
+    // completed_at is when the clock made it complete, not when it was asked (stream timing compares the two).
+    const byClock = entry.pinnedStatus === undefined && settings.pendingPolls === undefined && entry.stored.background;
+    const finishedMs = byClock ? Math.min(now, entry.createdMs + settings.queuedMs + settings.inProgressMs) : now;
+    return responseObject(entry.stored, statusOf(entry, now), Math.floor(finishedMs / 1000));
   }
 
-  const callCounts: Record<FaultCall, number> = { create: 0, poll: 0, cancel: 0 };
+  const callCounts: Record<FaultCall, number> = { create: 0, poll: 0, cancel: 0, stream: 0 };
+
+  /** The stream of a response as stream.ts sends it: its times from the emulator's settings. */
+  function streamSource(entry: Entry): StreamSource {
+    const queuedMs = entry.stored.background ? settings.queuedMs : 0;
+    return {
+      stored: entry.stored,
+      createdMs: entry.createdMs,
+      queuedMs,
+      finishMs: queuedMs + (entry.stored.background ? settings.inProgressMs : 0),
+      finalStatus: settings.finalStatus,
+      neverFinish: settings.neverFinish === true,
+      pinned: () => entry.pinnedStatus,
+      pin: (status) => {
+        entry.pinnedStatus = status;
+      },
+    };
+  }
+
+  /** A create with `stream: true` or a retrieve with `?stream=true`: answered as events (stream.ts). */
+  function serveStream(res: ServerResponse, query: URLSearchParams, payload: unknown, fault: FaultAction | undefined, started: number): void {
+    const entry = isObject(payload) ? entries.get(String(payload['id'])) : undefined;
+    if (!entry) {
+      send(res, 500, errorEnvelope('emulator: no such response', 'server_error'), started);
+      return;
+    }
+    const isRetrieve = query.has('stream');
+    if (isRetrieve && entry.stored.body['stream'] !== true) {
+      send(res, ...refusal('not-streamed', entry.stored.id), started);
+      return;
+    }
+    if (fault?.kind === 'too-old') {
+      send(res, ...refusal('too-old', entry.stored.id), started);
+      return;
+    }
+    const after = Number(query.get('starting_after'));
+    const startingAfter = isRetrieve && query.has('starting_after') && Number.isInteger(after) ? after : undefined;
+    entry.plan ??= planEvents(streamSource(entry), fault);
+    sendStream(res, streamSource(entry), startingAfter, fault, entry.plan, started).catch(() => res.destroy());
+  }
 
   const listener: RequestListener = (req, res) => {
     const started = performance.now();
     if (options.onRequest) reportWhenDone(req, res, started, options.onRequest);
     readBody(req).then(async (body) => {
-      const path = (req.url ?? '/').split('?')[0] ?? '/';
-      requests.push({ method: req.method ?? '', path, headers: { ...req.headers }, body });
+      const [path = '/', search = ''] = (req.url ?? '/').split('?');
+      requests.push({ method: req.method ?? '', path, query: search, receivedAt: Date.now(), headers: { ...req.headers }, body });
       const route = routeOf(req, path);
-      const fault = route ? faultFor(settings.faults ?? [], route.r.call, ++callCounts[route.r.call]) : undefined;
+      const query = new URLSearchParams(search);
+      const streaming = route !== undefined && wantsStream(route.r.call, query, body);
+      const streamFault = streaming ? faultFor(settings.faults ?? [], 'stream', ++callCounts.stream) : undefined;
+      const callFault = route ? faultFor(settings.faults ?? [], route.r.call, ++callCounts[route.r.call]) : undefined;
+      const fault = streamFault ?? callFault;
       if (fault?.kind === 'status') return send(res, fault.status, faultEnvelope(fault), started, retryHeaders(fault));
       // unref: a slow answer still pending must not keep a closed emulator's process alive.
       if (fault?.kind === 'slow') await new Promise((resolve) => setTimeout(resolve, fault.delayMs).unref());
       const [status, payload] = dispatch(req, path, body);
       if (fault?.kind === 'drop') return void req.socket.destroy();
       if (fault?.kind === 'not-json') return sendHtml(res);
+      if (streaming && status === 200) return serveStream(res, query, payload, fault, started);
       send(res, status, status === 200 ? corrupt(payload, fault) : payload, started, {}, fault?.kind === 'large' ? fault.bytes : 0);
     }, () => res.destroy());
   };
@@ -230,6 +284,18 @@ function reportWhenDone(req: IncomingMessage, res: ServerResponse, started: numb
     const durationMs = performance.now() - started;
     onRequest({ method: req.method ?? '', url: req.url ?? '/', status: res.writableFinished ? res.statusCode : undefined, durationMs });
   });
+}
+
+/** Whether a request asks for an event stream: a create whose body says `stream: true`, a retrieve with `?stream=true`. */
+function wantsStream(call: FaultCall, query: URLSearchParams, body: string): boolean {
+  if (call === 'poll') return query.get('stream') === 'true';
+  if (call !== 'create') return false;
+  try {
+    const parsed: unknown = JSON.parse(body);
+    return isObject(parsed) && parsed['stream'] === true;
+  } catch {
+    return false;
+  }
 }
 
 function notFound(id: string): [number, unknown] {

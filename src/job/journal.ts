@@ -52,6 +52,17 @@ export class Journal {
     this.#report?.noteStatus({ time: this.#now(), elapsedSeconds, status, polls, seenBy });
   }
 
+  /** A status seen in a stream event or a retrieve of stream mode: the live line and the report's timeline, labelled by what saw it. */
+  streamState(state: PollState, seenBy: string, elapsedSeconds: number): void {
+    this.#progress.pollState?.(state);
+    this.statusSeen(state.status, state.polls, seenBy, elapsedSeconds);
+  }
+
+  /** Text the model is writing (stream mode): live on a terminal only; the report shows the final answer. */
+  outputDelta(text: string): void {
+    this.#progress.outputDelta?.(text);
+  }
+
   /** Ends the live line (if any) so the summary on stdout starts on a clean line; events may still follow. */
   stopLive(): void {
     this.#progress.stop?.();

@@ -14,6 +14,7 @@ import { systemClock, type Clock } from './clock.js';
 import { Journal } from './journal.js';
 import { TunnelWatch } from '../egress/tunnel-watch.js';
 import { EvidenceCollector } from './evidence.js';
+import type { StreamStats } from './stream-timing.js';
 
 /** What a reporting command (run, poll) works with: one report, one journal, one client, one clock. */
 export interface Session {
@@ -39,6 +40,8 @@ export interface RunProgress {
   polls: number;
   /** The Idempotency-Key of a create that may have started a response whose id is not known. */
   createMayExist?: string | undefined;
+  /** Stream mode only: the stream's timing, for --json (src/job/stream-timing.ts). */
+  stream?: StreamStats;
 }
 
 /** Opens the report (header first, before anything is checked or sent) and wires the journal and the client. */

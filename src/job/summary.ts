@@ -38,6 +38,8 @@ export function runSummary(
     cancel_command: resume?.cancel ?? null,
     /** The egress control that refused the way, with its stable cause code (src/egress/controls.ts). */
     blocked_by: control ? { cause: control.cause, control: control.control, fix: control.fix } : null,
+    // Stream mode only (--stream): its timing and what it says about the path.
+    ...(session.progress.stream ? { stream: session.progress.stream } : {}),
   };
 }
 

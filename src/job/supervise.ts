@@ -13,7 +13,7 @@ import { noteRunTotals } from './run-summary-line.js';
 import { UnknownResponseError } from './unknown-response.js';
 import { controlOf } from '../egress/control-evidence.js';
 import { oneLine } from '../text.js';
-import { recordFailure, recordStop, watchToEnd } from './watch.js';
+import { recordFailure, recordStop, watchToEnd, type WatchResult } from './watch.js';
 
 export interface SuperviseOptions {
   readonly watch: WatchConfig;
@@ -24,6 +24,8 @@ export interface SuperviseOptions {
   readonly route: ResumeRoute;
   /** --timeout: how long a Ctrl-C during the create may have to wait for its answer. */
   readonly timeoutSeconds: number;
+  /** Follows the response from its first answer instead of polling (stream mode: src/job/stream-watch.ts). */
+  readonly follow?: (first: ApiAnswer, intervalSeconds: number, signal: AbortSignal) => Promise<WatchResult>;
 }
 
 /** What `start` tells the supervisor about a create: from when it is sent to when it is answered or failed. */
@@ -92,7 +94,7 @@ export async function supervise(
     const first = await start(stopper.signal, tracker);
     // A create is never cut off mid-flight, so a stop that came meanwhile is honoured here.
     stopper.throwIfStopped();
-    const result = await watchToEnd(session, first, watch.pollIntervalSeconds, stopper.signal);
+    const result = await (options.follow ?? ((answer, seconds, signal) => watchToEnd(session, answer, seconds, signal)))(first, watch.pollIntervalSeconds, stopper.signal);
     noteRunTotals(session, result.response, result.polls);
     const summary = runSummary(options, session, result.response, result.polls, result.exitCode);
     return { exitCode: result.exitCode, ...(options.json ? { json: summary } : { stdout: summaryLines(session.report.path, result.status) }) };

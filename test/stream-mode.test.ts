@@ -1,0 +1,189 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { parseFaults } from '../src/emulator/faults.js';
+import { StreamTiming } from '../src/job/stream-timing.js';
+import { emulatorFor, envFor, ROOT, runMain, singleJsonObject, tempDir, TEST_KEY } from './helpers.js';
+
+/** `run --stream` against an emulator, in this process; returns the run, its --json object and its report. */
+async function streamRun(t: import('node:test').TestContext, emulatorOptions: Parameters<typeof emulatorFor>[1], extra: string[] = []) {
+  const emulator = await emulatorFor(t, emulatorOptions);
+  const cwd = tempDir(t);
+  const run = await runMain(['run', '--stream', '--json', '--poll-interval', '0.2', '--output', 'r.md', ...extra], envFor(emulator), cwd);
+  const summary = singleJsonObject(run.stdout);
+  return { emulator, run, summary, stream: summary['stream'] as Record<string, unknown>, report: readFileSync(join(cwd, 'r.md'), 'utf8') };
+}
+
+test('run --stream follows the events to completed without a single poll, and says each stage on stderr', async (t) => {
+  const { emulator, run, summary, stream, report } = await streamRun(t, { queuedMs: 200, inProgressMs: 600 });
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(summary['status'], 'completed');
+  assert.equal(summary['polls'], 0);
+  const create = emulator.requests.find((r) => r.method === 'POST');
+  assert.equal(JSON.parse(create?.body ?? '{}').stream, true);
+  assert.equal(JSON.parse(create?.body ?? '{}').background, true);
+  assert.equal(emulator.requests.filter((r) => r.method === 'GET').length, 0, 'stream mode needs no poll');
+  for (const stage of [/Created response resp_\w+: status queued \(stream event 0/, /Stream event 1: response\.queued/, /Stream event 2: response\.in_progress/, /output item 1 added \(message/, /output item 1 done \(message, completed\)/, /reached terminal status completed/]) {
+    assert.match(run.stderr, stage);
+  }
+  assert.equal(stream['delivery'], 'live');
+  assert.ok((stream['events'] as number) >= 10);
+  assert.ok((stream['time_to_first_event_seconds'] as number) < 2);
+  assert.equal(stream['fallback'], null);
+  assert.match(report, /\| Stream delivery \| live \|/);
+  assert.match(report, /completed \| stream event \d+ \|/);
+});
+
+test('a stream dropped after event 6 resumes with starting_after=6, loses nothing, and the report shows the gap', async (t) => {
+  const { emulator, run, stream, report } = await streamRun(t, { queuedMs: 200, inProgressMs: 800, faults: parseFaults('stream1=drop-after:6') });
+  assert.equal(run.code, 0, run.stderr);
+  const resume = emulator.requests.find((r) => r.method === 'GET');
+  assert.equal(resume?.query, 'stream=true&starting_after=6');
+  assert.match(run.stderr, /The event stream dropped after event 6 \(.*\); resuming with starting_after=6 in \d/);
+  assert.match(run.stderr, /Stream resumed: event 7 arrived [\d.]+ s after the break \(no event lost\)/);
+  const gaps = stream['gaps'] as { after: number; missing: number }[];
+  assert.deepEqual(gaps.map((g) => [g.after, g.missing]), [[6, 0]]);
+  assert.match(report, /\| Stream gap \| after event 6: [\d.]+ s, 0 events missing \|/);
+});
+
+test('a refused resume (too old) falls back to polling, says so, and still reaches the terminal status', async (t) => {
+  const { emulator, run, summary, stream } = await streamRun(t, { queuedMs: 200, inProgressMs: 800, faults: parseFaults('stream1=drop-after:3,stream2=too-old') });
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stderr, /refused to resume the stream \(.*HTTP 400.*\): its resume window has passed/);
+  assert.match(run.stderr, /following response resp_\w+ by polling instead/);
+  assert.match(String(stream['fallback']), /refused to resume/);
+  assert.ok((summary['polls'] as number) >= 1);
+  assert.ok(emulator.requests.some((r) => r.method === 'GET' && r.query === ''), 'a plain retrieve polled');
+});
+
+test('a stream that ends without a terminal event is not a completion: bgprobe retrieves and reports the real status', async (t) => {
+  const { run, summary } = await streamRun(t, { queuedMs: 200, inProgressMs: 500, finalStatus: 'cancelled' });
+  assert.equal(run.code, 3, run.stderr);
+  assert.match(run.stderr, /ended after event \d+ without a terminal event; a stream that ends is not a completion: retrieving/);
+  assert.equal(summary['status'], 'cancelled');
+  assert.ok((summary['polls'] as number) >= 1);
+});
+
+test('the real-wire error event is reported with its nested code and message, then response.failed ends the run', async (t) => {
+  const { run, summary } = await streamRun(t, { queuedMs: 100, inProgressMs: 300, faults: parseFaults('stream1=error-event') });
+  assert.equal(run.code, 3, run.stderr);
+  assert.match(run.stderr, /Stream event \d+: error event: server_error: The server had an error/);
+  assert.equal(summary['status'], 'failed');
+});
+
+test('a stream the emulator buffers to the end is called buffered, with what that means for streaming clients', async (t) => {
+  const { run, stream } = await streamRun(t, { queuedMs: 300, inProgressMs: 2300, faults: parseFaults('stream1=buffer') });
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(stream['delivery'], 'buffered');
+  assert.match(run.stderr, /arrived in one burst at the end.*buffers server-sent events \(text\/event-stream\).*look frozen/);
+  assert.ok((stream['time_to_first_event_seconds'] as number) >= 2);
+});
+
+test('poll --stream attaches to a response created with stream: true; one created without it is followed by polling, said once', async (t) => {
+  const emulator = await emulatorFor(t, { queuedMs: 200, inProgressMs: 700 });
+  const cwd = tempDir(t);
+  const create = async (stream: boolean) => {
+    const res = await fetch(`${emulator.baseUrl}/responses`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-5.2', input: 'made elsewhere', background: true, stream }),
+    });
+    if (!stream) return ((await res.json()) as { id: string }).id;
+    // Read up to the first event, which names the id, then leave (the response runs on).
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    let text = '';
+    while (!/"id":"(resp_\w+)"/.test(text)) text += new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+    return /"id":"(resp_\w+)"/.exec(text)?.[1] as string;
+  };
+  const streamed = await create(true);
+  const attached = await runMain(['poll', streamed, '--stream', '--json', '--poll-interval', '0.2'], envFor(emulator), cwd);
+  assert.equal(attached.code, 0, attached.stderr);
+  assert.match(attached.stderr, new RegExp(`Attached to response ${streamed}: status (queued|in_progress) \\(stream event 0`));
+  assert.equal(singleJsonObject(attached.stdout)['polls'], 0);
+  assert.ok(emulator.requests.some((r) => r.method === 'GET' && r.query === 'stream=true'));
+
+  const plain = await create(false);
+  const polled = await runMain(['poll', plain, '--stream', '--json', '--poll-interval', '0.2'], envFor(emulator), cwd);
+  assert.equal(polled.code, 0, polled.stderr);
+  assert.match(polled.stderr, /refused to stream response resp_\w+ \(.*not created with stream=true.*\)/);
+  assert.equal(polled.stderr.match(/refused to stream/g)?.length, 1);
+  assert.match(String((singleJsonObject(polled.stdout)['stream'] as Record<string, unknown>)['fallback']), /refused to stream/);
+});
+
+test('policy and docs/outbound-network-access.md say that stream mode uses the same two required endpoints', async (t) => {
+  const run = await runMain(['policy'], {}, tempDir(t));
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stdout, /Stream mode \(--stream\) uses the same two required endpoints: the create with stream: true, and\nthe retrieve with \?stream=true&starting_after=N/);
+  const docs = readFileSync(join(ROOT, 'docs', 'outbound-network-access.md'), 'utf8');
+  assert.match(docs, /### Stream mode uses the same two required endpoints/);
+  assert.match(docs, /`\?stream=true&starting_after=N`/);
+});
+
+test('--max-wait ends a stream that never finishes with exit 4, the id, the resume command and the stream timing in --json', async (t) => {
+  const emulator = await emulatorFor(t, { queuedMs: 100, neverFinish: true });
+  const run = await runMain(['run', '--stream', '--json', '--max-wait', '1.5', '--output', 'r.md'], envFor(emulator), tempDir(t));
+  assert.equal(run.code, 4, run.stderr);
+  assert.match(run.stderr, /--max-wait 1\.5 s passed before a terminal status; response (resp_\w+) is still running: resume with "bgprobe poll resp_\w+"/);
+  const summary = singleJsonObject(run.stdout);
+  assert.equal(summary['exit_code'], 4);
+  const stream = summary['stream'] as Record<string, unknown>;
+  assert.equal(stream['events'], 3, 'created, queued, in_progress');
+  assert.ok((stream['longest_silence_seconds'] as number) >= 1);
+});
+
+test('stream faults parse as documented, and a malformed one is refused with the syntax', () => {
+  assert.deepEqual(
+    parseFaults('stream1=drop-after:5,stream2+=too-old,stream3=buffer,stream4=error-event').map((f) => [f.call, f.nth, f.andLater, f.action]),
+    [
+      ['stream', 1, false, { kind: 'drop-after', sequenceNumber: 5 }],
+      ['stream', 2, true, { kind: 'too-old' }],
+      ['stream', 3, false, { kind: 'buffer' }],
+      ['stream', 4, false, { kind: 'error-event' }],
+    ],
+  );
+  assert.throws(() => parseFaults('stream1=drop-after'), /unknown action; syntax: .*for streams also drop-after:SEQ, too-old, buffer or error-event/);
+});
+
+test('poll --stream of a finished response gets the replay at once: delivery unknown, never called live or buffered', async (t) => {
+  const emulator = await emulatorFor(t, { queuedMs: 0, inProgressMs: 100 });
+  const res = await fetch(`${emulator.baseUrl}/responses`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TEST_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'gpt-5.2', input: 'made elsewhere', background: true, stream: true }),
+  });
+  const text = await res.text();
+  const id = /"id":"(resp_\w+)"/.exec(text)?.[1] as string;
+  const attached = await runMain(['poll', id, '--stream', '--json'], envFor(emulator), tempDir(t));
+  assert.equal(attached.code, 0, attached.stderr);
+  const stream = singleJsonObject(attached.stdout)['stream'] as Record<string, unknown>;
+  assert.equal(stream['delivery'], 'unknown');
+  assert.equal(stream['finding'], null);
+  assert.ok((stream['events'] as number) >= 10);
+});
+
+test('a silence past --timeout is bgprobe\'s own idle limit, not a cut: it retrieves, reads on at once, and blames nothing', async (t) => {
+  const { run, stream } = await streamRun(t, { queuedMs: 2600, inProgressMs: 400 }, ['--timeout', '1']);
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stderr, /No event for --timeout after event 1; retrieving response resp_\w+ to see whether it is still running/);
+  assert.doesNotMatch(run.stderr, /dropped after event/);
+  assert.notEqual(stream['delivery'], 'cut');
+  assert.notEqual(stream['delivery'], 'buffered');
+  for (const gap of stream['gaps'] as { missing: number }[]) assert.equal(gap.missing, 0);
+});
+
+test('stream timing: a stream silent past --timeout while the server finished the response is called held back (buffered)', () => {
+  const timing = new StreamTiming();
+  timing.open(0);
+  timing.event(5, 0);
+  timing.event(10, 1);
+  timing.end(1000, 'idle', 1);
+  timing.open(1000, 1);
+  timing.end(2100, 'idle', 1);
+  assert.equal(timing.stats(undefined).delivery, 'unknown', 'silence alone proves nothing');
+  timing.heldBack(2200);
+  const stats = timing.stats(undefined);
+  assert.equal(stats.delivery, 'buffered');
+  assert.match(stats.finding ?? '', /No event arrived for 1\.1 s while the server finished the response/);
+});
