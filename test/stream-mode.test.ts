@@ -125,7 +125,7 @@ test('--max-wait ends a stream that never finishes with exit 4, the id, the resu
   const emulator = await emulatorFor(t, { queuedMs: 100, neverFinish: true });
   const run = await runMain(['run', '--stream', '--json', '--max-wait', '1.5', '--output', 'r.md'], envFor(emulator), tempDir(t));
   assert.equal(run.code, 4, run.stderr);
-  assert.match(run.stderr, /--max-wait 1\.5 s passed before a terminal status; response (resp_\w+) is still running: resume with "bgprobe poll resp_\w+"/);
+  assert.match(run.stderr, /--max-wait 1\.5 s passed before a terminal status; response (resp_\w+) is still running: resume with "bgprobe poll resp_\w+ --base-url http:\/\/127\.0\.0\.1:\d+\/v1"/);
   const summary = singleJsonObject(run.stdout);
   assert.equal(summary['exit_code'], 4);
   const stream = summary['stream'] as Record<string, unknown>;

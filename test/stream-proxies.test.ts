@@ -135,7 +135,7 @@ test('interrupted right after response.created, bgprobe waits for the next event
   assert.equal(result.code, 130, result.stderr);
   assert.match(result.stderr, /Stopping right after response\.created: waiting up to 10 s for the next event before closing the stream, because a stream closed at that moment has left responses queued/);
   assert.match(result.stderr, /Event 1 \(response\.queued\) arrived; closing the stream/);
-  assert.match(result.stderr, /resume with "bgprobe poll resp_slow1"/);
+  assert.match(result.stderr, /resume with "bgprobe poll resp_slow1 --base-url http:\/\/127\.0\.0\.1:\d+\/v1"/);
   const sent = api.log.find((e) => e.event === 'queued sent');
   const closed = api.log.find((e) => e.event === 'client closed');
   assert.ok(sent && closed && closed.at >= sent.at, JSON.stringify(api.log));
@@ -152,7 +152,7 @@ test('interrupted during the streamed create, bgprobe still learns the id, waits
   assert.match(result.stderr, /Created response resp_slow1/);
   assert.match(result.stderr, /Stopping right after response\.created: waiting up to 10 s/);
   assert.match(result.stderr, /Event 1 \(response\.queued\) arrived; closing the stream/);
-  assert.match(result.stderr, /interrupted by SIGINT; response resp_slow1 is still running: resume with "bgprobe poll resp_slow1"/);
+  assert.match(result.stderr, /interrupted by SIGINT; response resp_slow1 is still running: resume with "bgprobe poll resp_slow1 --base-url http:\/\/127\.0\.0\.1:\d+\/v1"/);
   const sent = api.log.find((e) => e.event === 'queued sent');
   const closed = api.log.find((e) => e.event === 'client closed');
   assert.ok(sent && closed && closed.at >= sent.at, JSON.stringify(api.log));
