@@ -39,7 +39,7 @@ test('proxy values: scheme-less values mean http://, credentials are masked, odd
   const withUser = parseProxyUrl('--proxy', 'user:p%40ss-word@proxy.corp:8080');
   assert.equal(withUser.display, 'http://user:***@proxy.corp:8080');
   assert.deepEqual(withUser.secrets, ['p%40ss-word', 'p@ss-word']);
-  assert.throws(() => parseProxyUrl('--proxy', 'socks5://proxy:1080'), /socks5:\/\/, which bgprobe cannot use/);
+  assert.throws(() => parseProxyUrl('--proxy', 'ftp://proxy:21'), /ftp:\/\/, which bgprobe cannot use/);
   assert.throws(() => parseProxyUrl('--proxy', 'http://:pw@'), (e: Error) => !e.message.includes('pw@'));
 });
 

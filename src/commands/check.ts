@@ -7,6 +7,7 @@ import { runStages } from '../egress/check-stages.js';
 import { renderCheck, type CheckResult } from '../egress/check-text.js';
 import { notProbed, probeEndpoints, type EndpointResult } from '../egress/probes.js';
 import { TunnelWatch } from '../egress/tunnel-watch.js';
+import { endOfLifeNote, envProxySwitch } from '../egress/node-advice.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
 import type { NetworkSettings } from '../api/dispatcher.js';
@@ -73,9 +74,12 @@ export async function checkCommand(flags: RawFlags, io: Io): Promise<ExitCode> {
 /** Facts about the environment that explain a verdict or prevent the next surprise. */
 function notesFor(network: NetworkSettings, env: Environment, stages: readonly StageReport[]): string[] {
   const notes: string[] = [];
-  const allProxy = env.get('all_proxy') ?? env.get('ALL_PROXY');
-  if (allProxy !== undefined && !network.proxy) notes.push('ALL_PROXY is set but bgprobe (like undici) does not read it: set HTTPS_PROXY, or pass --proxy');
   if (network.proxy) notes.push(`the proxy resolves ${network.baseUrl.hostname} itself, so this machine's DNS for it does not matter`);
+  const envProxy = envProxySwitch();
+  if (network.proxy && network.proxy.kind === 'http' && network.proxy.source !== '--proxy' && envProxy) notes.push(envProxy);
+  if (network.proxy?.source.toLowerCase() === 'all_proxy') notes.push(`the proxy comes from ${network.proxy.source}, which curl reads but undici and Node's own fetch do not: other Node tools need HTTPS_PROXY`);
+  const eol = endOfLifeNote();
+  if (eol) notes.push(eol);
   if (stages.some((s) => s.intercepted)) {
     notes.push('TLS is re-signed on the way (or the server uses a private CA): other tools need the same CA (curl: CURL_CA_BUNDLE, Python: REQUESTS_CA_BUNDLE or SSL_CERT_FILE, Node: NODE_EXTRA_CA_CERTS)');
   }
