@@ -4,7 +4,6 @@ import type { Agent as UndiciAgent, buildConnector, Dispatcher, ProxyAgent as Un
 import type { ProxySettings } from '../egress/proxy-config.js';
 import { caOption, type TrustSettings } from '../egress/trust.js';
 import { TunnelDroppedError } from '../egress/tunnel-watch.js';
-import { socksConnector } from './socks-connector.js';
 import { baselineWasmFlag } from './wasm-tier.js';
 
 /** How bgprobe reaches the API host; one value per run, resolved once from flags and environment. */
@@ -57,6 +56,8 @@ export async function createDispatcher(settings: NetworkSettings): Promise<Dispa
   };
   if (settings.proxy?.kind === 'socks5') {
     const Agent = await loadUndici('agent');
+    // Loaded only for a SOCKS proxy: it brings node:tls and node:dns with it.
+    const { socksConnector } = await import('./socks-connector.js');
     const connect = (await socksConnector(settings.proxy, ca, sniName(settings.baseUrl), timeout)) as unknown as UndiciConnector;
     return new Agent({ ...pool, connect });
   }

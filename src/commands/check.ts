@@ -7,7 +7,7 @@ import { runStages } from '../egress/check-stages.js';
 import { renderCheck, type CheckResult } from '../egress/check-text.js';
 import { notProbed, probeEndpoints, type EndpointResult } from '../egress/probes.js';
 import { TunnelWatch } from '../egress/tunnel-watch.js';
-import { endOfLifeNote, envProxySwitch } from '../egress/node-advice.js';
+import { endOfLifeNote, envProxySwitch, nodeOffers } from '../egress/node-advice.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
 import type { NetworkSettings } from '../api/dispatcher.js';
@@ -81,7 +81,7 @@ function notesFor(network: NetworkSettings, env: Environment, stages: readonly S
   const eol = endOfLifeNote();
   if (eol) notes.push(eol);
   if (stages.some((s) => s.intercepted)) {
-    notes.push('TLS is re-signed on the way (or the server uses a private CA): other tools need the same CA (curl: CURL_CA_BUNDLE, Python: REQUESTS_CA_BUNDLE or SSL_CERT_FILE, Node: NODE_EXTRA_CA_CERTS)');
+    notes.push(`TLS is re-signed on the way (or the server uses a private CA): other tools need the same CA (curl: CURL_CA_BUNDLE, Python: REQUESTS_CA_BUNDLE or SSL_CERT_FILE, Node: NODE_EXTRA_CA_CERTS${nodeOffers().useSystemCaEnv ? ', or NODE_USE_SYSTEM_CA=1 when the CA is in the OS store' : ''})`);
   }
   return notes;
 }

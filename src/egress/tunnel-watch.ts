@@ -4,7 +4,6 @@ import { rootCoded } from '../api/transport-errors.js';
 import type { ProxySettings } from './proxy-config.js';
 import type { CallDescription } from './answer-origin.js';
 import { CERTIFICATE_CODES, droppedTunnel, refusalHint, refusalReason, tunnelRefusedLine, untrustedProxyCertificate } from './proxy-answers.js';
-import { StageFailure } from './stages.js';
 
 /** The code of the error the dispatcher destroys its pool with when a proxy keeps dropping CONNECT. */
 export const TUNNEL_DROPPED = 'BGPROBE_TUNNEL_DROPPED';
@@ -162,11 +161,12 @@ export class TunnelWatch implements FailureDiagnosis {
   #explainSocks(error: NetworkError, what: string): NetworkError {
     let current: unknown = error.cause;
     for (let depth = 0; depth < 6 && current; depth++) {
-      if (current instanceof StageFailure) {
-        const step = (current as StageFailure & { step?: string }).step;
-        const message = `${what}: ${current.message}; ${current.hint}`;
-        if (step === 'tcp') return new RefusedByProxy(message, 'connect', false, { cause: current.cause });
-        return new NetworkError(message, 'proxy', false, { cause: current });
+      // A StageFailure, recognised by shape so that this module does not load node:tls (stages.ts).
+      const failure = current as Error & { hint?: unknown; step?: unknown };
+      if (failure instanceof Error && typeof failure.hint === 'string' && /^(StageFailure|SocksFailure)$/.test(failure.name)) {
+        const message = `${what}: ${failure.message}; ${failure.hint}`;
+        if (failure.step === 'tcp') return new RefusedByProxy(message, 'connect', false, { cause: failure.cause });
+        return new NetworkError(message, 'proxy', false, { cause: failure });
       }
       current = (current as { cause?: unknown }).cause;
     }
