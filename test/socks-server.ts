@@ -71,8 +71,10 @@ export async function startSocksProxy(t: TestContext, options: SocksProxyOptions
           step = 'done';
           socket.off('data', onData);
           connects.push({ target: `${host}:${port}`, user });
-          if (options.reply !== undefined) return reply(options.reply);
-          if (!LOOPBACK.has(host)) return reply(2);
+          if (options.reply !== undefined || !LOOPBACK.has(host)) {
+            reply(options.reply ?? 2);
+            return;
+          }
           const upstream = connect({ host, port, autoSelectFamily: true }, () => {
             reply(0, port);
             if (rest.length > 0) upstream.write(rest);

@@ -1,7 +1,7 @@
 import { isIP, type Socket } from 'node:net';
 import type { ProxySettings } from '../egress/proxy-config.js';
 import { loadSocksClient, socksConnect, socksGreet, SocksFailure } from '../egress/socks-stages.js';
-import { bounded, openTcp, StageFailure } from '../egress/stages.js';
+import { bounded, openTcp, type StageFailure } from '../egress/stages.js';
 
 /** What undici hands a connector, as much of it as this one reads. */
 interface ConnectOptions {

@@ -11,7 +11,6 @@ import { endOfLifeNote, envProxySwitch, nodeOffers } from '../egress/node-advice
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
 import type { NetworkSettings } from '../api/dispatcher.js';
-import type { Environment } from '../config/environment.js';
 import type { StageReport } from '../egress/check-stages.js';
 import { maskSecret, Redactor } from '../redact.js';
 import { envFileOf } from './shared.js';
@@ -57,7 +56,7 @@ export async function checkCommand(flags: RawFlags, io: Io): Promise<ExitCode> {
   }
   const result: CheckResult = {
     ok: endpoints.every((e) => !e.required || e.verdict === 'ok'),
-    notes: notesFor(network, env, stages),
+    notes: notesFor(network, stages),
     base_url: network.baseUrl.href,
     proxy: network.proxyExplanation,
     trust: network.trust.description,
@@ -72,7 +71,7 @@ export async function checkCommand(flags: RawFlags, io: Io): Promise<ExitCode> {
 }
 
 /** Facts about the environment that explain a verdict or prevent the next surprise. */
-function notesFor(network: NetworkSettings, env: Environment, stages: readonly StageReport[]): string[] {
+function notesFor(network: NetworkSettings, stages: readonly StageReport[]): string[] {
   const notes: string[] = [];
   if (network.proxy) notes.push(`the proxy resolves ${network.baseUrl.hostname} itself, so this machine's DNS for it does not matter`);
   const envProxy = envProxySwitch();
