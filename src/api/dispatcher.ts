@@ -88,18 +88,33 @@ const DROP_CODES: ReadonlySet<string> = new Set(['UND_ERR_SOCKET', 'ECONNRESET',
  */
 function guardDroppedTunnels<D extends Dispatcher>(agent: D, targetHost: string): D {
   let drops = 0;
+  // A drop is a failed connection while a CONNECT went out unanswered; a reset after the tunnel
+  // opened (a TLS failure inside it) is not one, and undici does not loop on it anyway.
+  let unanswered = false;
+  const onSend = (message: unknown): void => {
+    if ((message as { request?: { method?: string } }).request?.method === 'CONNECT') unanswered = true;
+  };
+  const onAnswer = (message: unknown): void => {
+    if ((message as { request?: { method?: string } }).request?.method === 'CONNECT') unanswered = false;
+  };
   const onConnectError = (message: unknown): void => {
     const { connectParams, error } = message as { connectParams?: { host?: string }; error?: { code?: unknown } };
-    if (connectParams?.host !== targetHost || !DROP_CODES.has(String(error?.code))) return;
+    if (connectParams?.host !== targetHost || !unanswered || !DROP_CODES.has(String(error?.code))) return;
+    unanswered = false;
     drops += 1;
     if (drops < DROPS_BEFORE_GIVING_UP) return;
     stop();
     agent.destroy(new TunnelDroppedError(drops)).catch(() => {});
   };
+  const channels: [string, (message: unknown) => void][] = [
+    ['undici:client:sendHeaders', onSend],
+    ['undici:request:headers', onAnswer],
+    ['undici:client:connectError', onConnectError],
+  ];
   const stop = (): void => {
-    diagnostics.unsubscribe('undici:client:connectError', onConnectError);
+    for (const [name, handler] of channels) diagnostics.unsubscribe(name, handler);
   };
-  diagnostics.subscribe('undici:client:connectError', onConnectError);
+  for (const [name, handler] of channels) diagnostics.subscribe(name, handler);
   for (const method of ['close', 'destroy'] as const) {
     const original = agent[method].bind(agent) as (...args: unknown[]) => Promise<void>;
     (agent as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {

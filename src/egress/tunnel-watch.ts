@@ -7,6 +7,8 @@ import { CERTIFICATE_CODES, droppedTunnel, refusalHint, refusalReason, tunnelRef
 
 /** The code of the error the dispatcher destroys its pool with when a proxy keeps dropping CONNECT. */
 export const TUNNEL_DROPPED = 'BGPROBE_TUNNEL_DROPPED';
+/** The dispatcher gives up after this many drops (src/api/dispatcher.ts). */
+const DROPPED_AT_LEAST = 3;
 
 export class TunnelDroppedError extends Error {
   override name = 'TunnelDroppedError';
@@ -122,10 +124,12 @@ export class TunnelWatch implements FailureDiagnosis {
       const line = tunnelRefusedLine(call, refusalReason(status, statusText, headers, ''), refusalHint(status, headers, call.host, credentialsGiven, user));
       return new NetworkError(line, 'proxy', false, { cause: error });
     }
-    if (seen.connectsSent > 0 && seen.tunnelsUp === 0 && seen.lastAnswer === undefined && (code === TUNNEL_DROPPED || error.stage === 'socket' || (error.stage === 'timeout' && seen.proxyConnections > 1))) {
+    const unanswered = seen.connectsSent > 0 && seen.tunnelsUp === 0 && seen.lastAnswer === undefined;
+    if (code === TUNNEL_DROPPED || (unanswered && (error.stage === 'socket' || (error.stage === 'timeout' && seen.proxyConnections > 1)))) {
       // The same words check prints; nothing went past the proxy, so nothing was delivered.
       const authority = /:\d+$/.test(call.host) ? call.host : `${call.host}:443`;
-      const dropped = droppedTunnel(authority, `the proxy ${proxyDisplay}`, seen.proxyConnections);
+      const times = code === TUNNEL_DROPPED ? Math.max(seen.proxyConnections, DROPPED_AT_LEAST) : seen.proxyConnections;
+      const dropped = droppedTunnel(authority, `the proxy ${proxyDisplay}`, times);
       const message = `${what}: ${dropped.message}; ${dropped.hint}`;
       return new NetworkError(message, 'proxy', false, { cause: error });
     }
