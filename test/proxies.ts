@@ -86,6 +86,8 @@ export interface ConnectProxyOptions {
   readonly dropConnect?: boolean;
   /** Reset the connection (TCP RST) on CONNECT without answering. */
   readonly resetConnect?: boolean;
+  /** Answer CONNECT with 200, then reset the tunnel when the client starts TLS (an SNI filter). */
+  readonly resetAfterConnect?: boolean;
   /** Refuse every CONNECT with exactly this answer (a squid error page, a 502 from a failed upstream). */
   readonly refusal?: { readonly status: string; readonly headers: Record<string, string>; readonly body: string };
   /** Serve the proxy itself over TLS (an https:// proxy) with this key and certificate chain. */
@@ -103,6 +105,10 @@ export async function startConnectProxy(t: TestContext, options: ConnectProxyOpt
       connects.push({ target: head.target, authorization: head.headers['proxy-authorization'] });
       if (options.dropConnect) return void socket.end();
       if (options.resetConnect) return void socket.resetAndDestroy();
+      if (options.resetAfterConnect) {
+        socket.write('HTTP/1.1 200 Connection established\r\n\r\n');
+        return void socket.once('data', () => socket.resetAndDestroy());
+      }
       if (options.refusal) return refuse(socket, options.refusal.status, options.refusal.headers, options.refusal.body);
       if (options.credentials) {
         const expected = `Basic ${Buffer.from(`${options.credentials.user}:${options.credentials.password}`).toString('base64')}`;

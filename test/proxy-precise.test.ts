@@ -34,6 +34,19 @@ test('a proxy that resets CONNECT ends a run within seconds with the words check
   assert.doesNotMatch(run.stderr, /Retry|may have been created/);
 });
 
+test('a reset after CONNECT 200 (inside the tunnel) is not called a dropped tunnel', async (t) => {
+  const emulator = await httpsEmulatorFor(t);
+  const proxy = await startConnectProxy(t, { resetAfterConnect: true });
+  const env = apiEnv(emulator, { OPENAI_API_KEY: TEST_KEY, HTTPS_PROXY: proxy.url });
+  const checked = await check(t, [], env);
+  assert.equal(stage(checked.json, 'connect').status, 'ok');
+  assert.equal(stage(checked.json, 'tls').status, 'failed');
+  const run = await bgprobe(t, [...RUN, '--max-retries', '2'], env);
+  assert.equal(run.code, 1);
+  assert.doesNotMatch(run.stderr, /dropped the tunnel|without answering CONNECT/);
+  assert.match(bgprobeLine(run.stderr), /ECONNRESET|socket disconnected|TLS/);
+});
+
 test('407: missing and rejected Basic credentials are told apart; NTLM says URL credentials cannot work and names px or cntlm', async (t) => {
   const emulator = await httpsEmulatorFor(t);
   const password = 'Proxy-Pass-777';
