@@ -38,7 +38,7 @@ export async function socksConnector(proxy: ProxySettings, ca: readonly string[]
       throw new SocksFailure(failure.message, failure.hint, 'tcp', false, failure.cause);
     }
     try {
-      const client = await socksGreet(Client, socket, proxy, timeoutMs);
+      const { client } = await socksGreet(Client, socket, proxy, timeoutMs);
       await socksConnect(client, socket, proxy, host, port, timeoutMs);
     } catch (error) {
       socket.destroy();

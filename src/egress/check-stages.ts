@@ -88,7 +88,11 @@ export async function runStages(network: NetworkSettings, env: Environment): Pro
     if (proxy && socks) {
       const Client = await loadSocksClient();
       const tcp = socket;
-      const client = await timed('socks_auth', () => socksGreet(Client, tcp, proxy, timeoutMs), () => `the SOCKS5 proxy accepted the greeting${proxy.url.username ? ` and the credentials of ${decodeURIComponent(proxy.url.username)}` : ' without authentication'}`);
+      const { client } = await timed(
+        'socks_auth',
+        () => socksGreet(Client, tcp, proxy, timeoutMs),
+        (g) => (g.authenticated ? `the SOCKS5 proxy asked for username/password and accepted those of ${decodeURIComponent(proxy.url.username)}` : 'the SOCKS5 proxy asked for no authentication'),
+      );
       const host = baseUrl.hostname.replace(/^\[|\]$/g, '');
       await timed('socks_connect', () => socksConnect(client, tcp, proxy, host, targetPort, timeoutMs), () => `the proxy connected to ${authority} (reply 0, succeeded)`);
     } else if (proxy) {

@@ -59,6 +59,13 @@ export interface Socks5ClientLike {
   onSocketData: (...args: unknown[]) => void;
   onSocketError: (...args: unknown[]) => void;
   onSocketClose: (...args: unknown[]) => void;
+  sendAuthRequest: () => void;
+}
+
+/** What the greeting settled: the client, and whether the proxy asked for username/password. */
+export interface Greeting {
+  readonly client: Socks5ClientLike;
+  readonly authenticated: boolean;
 }
 export type Socks5ClientClass = new (socket: Socket, options: { username?: string | null; password?: string | null }) => Socks5ClientLike;
 
@@ -103,12 +110,19 @@ function waitFor(client: Socks5ClientLike, socket: Socket, event: string, onErro
 }
 
 /** The greeting and, when the proxy asks for it, username/password authentication (RFC 1929). */
-export async function socksGreet(Client: Socks5ClientClass, socket: Socket, proxy: ProxySettings, timeoutMs: number): Promise<Socks5ClientLike> {
+export async function socksGreet(Client: Socks5ClientClass, socket: Socket, proxy: ProxySettings, timeoutMs: number): Promise<Greeting> {
   const user = proxy.url.username ? decoded(proxy.url.username) : null;
   const password = proxy.url.password ? decoded(proxy.url.password) : null;
   const client = new Client(socket, { username: user, password });
   // undici's client re-emits socket errors; one with no listener would end the process.
   client.on('error', () => {});
+  // Whether the proxy chose username/password (RFC 1929) or no authentication, for check's line.
+  let authenticated = false;
+  const sendAuthRequest = client.sendAuthRequest.bind(client);
+  client.sendAuthRequest = () => {
+    authenticated = true;
+    sendAuthRequest();
+  };
   const given = user !== null && password !== null;
   const where = `the SOCKS proxy ${proxy.display}`;
   const work = waitFor(
@@ -133,7 +147,7 @@ export async function socksGreet(Client: Socks5ClientClass, socket: Socket, prox
   );
   client.handshake();
   await bounded(timeoutMs, `waiting for ${where} to answer the SOCKS5 greeting`, 'the proxy accepted the connection but does not speak SOCKS5: check the port', work, () => socket.destroy());
-  return client;
+  return { client, authenticated };
 }
 
 /** The connect request; resolves when the proxy replied "succeeded", then hands the socket back clean. */
