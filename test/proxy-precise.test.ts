@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { test, type TestContext } from 'node:test';
-import { endOfLifeNote, nodeOffers, systemCaSwitches } from '../src/egress/node-advice.js';
+import { endOfLifeNote, envProxySwitch, nodeOffers, systemCaSwitches } from '../src/egress/node-advice.js';
 import { authSchemes, pageText } from '../src/egress/proxy-answers.js';
 import { apiCa, apiEnv, authorityOf, bgprobe, httpsEmulatorFor, proxyCa, stage, verdicts, type CheckJson } from './egress-fixtures.js';
 import { TEST_KEY } from './helpers.js';
@@ -137,6 +137,8 @@ test("Node-aware advice: Node's switches by version, the end of life from one ta
   assert.deepEqual(nodeOffers('24.0.0'), { useSystemCaFlag: true, useSystemCaEnv: false, useEnvProxy: true });
   assert.deepEqual(nodeOffers('24.6.0'), { useSystemCaFlag: true, useSystemCaEnv: true, useEnvProxy: true });
   assert.equal(systemCaSwitches('20.20.2'), '');
+  assert.equal(envProxySwitch('20.20.2'), '');
+  assert.match(envProxySwitch('24.0.0'), /NODE_USE_ENV_PROXY=1/);
   assert.match(systemCaSwitches('24.6.0'), /node --use-system-ca or NODE_USE_SYSTEM_CA=1/);
   assert.match(endOfLifeNote('20.20.2', new Date('2026-05-01')) ?? '', /reached its end of life on 2026-04-30/);
   assert.equal(endOfLifeNote('20.20.2', new Date('2026-04-29')), undefined);
@@ -146,6 +148,10 @@ test("Node-aware advice: Node's switches by version, the end of life from one ta
   const { json } = await check(t, [], apiEnv(emulator));
   const expected = endOfLifeNote();
   assert.deepEqual(json.notes.filter((n) => /end of life/.test(n)), expected ? [expected] : []);
+  // Behind a proxy from the environment: NODE_USE_ENV_PROXY is named exactly when this Node has it.
+  const proxy = await startConnectProxy(t, { allow: [authorityOf(emulator)] });
+  const proxied = await check(t, [], apiEnv(emulator, { HTTPS_PROXY: proxy.url }));
+  assert.deepEqual(proxied.json.notes.filter((n) => /NODE_USE_ENV_PROXY/.test(n)), envProxySwitch() ? [envProxySwitch()] : []);
 });
 
 test('a refused connection to a loopback port, or to the named proxy, gets at most one retry, naming what refused', async (t) => {
