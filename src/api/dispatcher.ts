@@ -69,6 +69,7 @@ export async function createDispatcher(settings: NetworkSettings): Promise<Dispa
       // undici reads the servername from requestTls when it is given; keep SNI on the API host.
       requestTls: { ...tls, timeout, servername: sniName(settings.baseUrl) },
       proxyTls: { ...tls, timeout },
+      ...(settings.proxy.url.protocol === 'https:' ? { clientFactory: await proxyClientWithoutIpSni() } : {}),
     }), settings.baseUrl.host);
   }
   const Agent = await loadUndici('agent');
@@ -123,6 +124,20 @@ function guardDroppedTunnels<D extends Dispatcher>(agent: D, targetHost: string)
     };
   }
   return agent;
+}
+
+/**
+ * undici names an https:// proxy in SNI by its host even when that is an IP address, which Node
+ * 22 and later answer with a DEP0123 warning on stderr. The proxy's client here drops such a name.
+ */
+async function proxyClientWithoutIpSni(): Promise<NonNullable<UndiciProxyAgent.Options['clientFactory']>> {
+  const [{ default: Client }, { isIP }] = await Promise.all([import('undici/lib/dispatcher/client.js'), import('node:net')]);
+  return (origin, options) => {
+    const connect = (options as { connect?: unknown } | undefined)?.connect as UndiciConnector | undefined;
+    if (typeof connect !== 'function') return new Client(origin, options);
+    const withoutIpName: UndiciConnector = (params, callback) => connect({ ...params, servername: params.servername && isIP(params.servername) ? undefined : params.servername }, callback);
+    return new Client(origin, { ...options, connect: withoutIpName });
+  };
 }
 
 /** SNI carries host names only, never IP addresses. */
