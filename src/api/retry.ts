@@ -1,7 +1,6 @@
 import { ApiError, NetworkError, ProtocolError } from '../errors.js';
 import type { EndpointName } from './endpoints.js';
 import { rootCoded } from './transport-errors.js';
-import { RefusedByProxy } from '../egress/tunnel-watch.js';
 
 /**
  * When a failed call is worth sending again, and how long to wait first. Pure data and pure
@@ -68,27 +67,6 @@ export function isRetryable(call: EndpointName, error: unknown): boolean {
     const transientDns = TRANSIENT_DNS_CODES.has(rootCoded(error.cause).code ?? '');
     if (call === 'create') return !error.maybeDelivered && (UNDELIVERED_TRANSIENT_STAGES.has(error.stage) || transientDns);
     return transientDns || !PERMANENT_STAGES.has(error.stage);
-  }
-  return false;
-}
-
-/**
- * Retries left for this failure: a connection refused by a loopback address or by the proxy the
- * user named is a typo in a port or a proxy that is not running, so it gets at most one retry
- * (not five, about 13 s); anything else gets the policy's count.
- */
-export function retriesFor(error: unknown, policy: RetryPolicy): number {
-  return refusedNearby(error) ? Math.min(1, policy.maxRetries) : policy.maxRetries;
-}
-
-function refusedNearby(error: unknown): boolean {
-  if (!(error instanceof NetworkError) || error.stage !== 'connect') return false;
-  if (error instanceof RefusedByProxy) return true;
-  let current: unknown = error.cause;
-  for (let depth = 0; depth < 6 && current; depth++) {
-    const { code, address } = current as { code?: unknown; address?: unknown };
-    if (code === 'ECONNREFUSED') return typeof address === 'string' && /^(127\.|::1$|::ffff:127\.)/.test(address);
-    current = (current as { cause?: unknown }).cause;
   }
   return false;
 }

@@ -1,6 +1,7 @@
 import type { ApiAnswer, ResponsesClient } from './client.js';
 import type { EndpointName } from './endpoints.js';
-import { createMayHaveStarted, isRetryable, retriesFor, retryDelayMs, type RetryPolicy } from './retry.js';
+import { createMayHaveStarted, isRetryable, retryDelayMs, type RetryPolicy } from './retry.js';
+import { retriesFor } from './refused-retry.js';
 
 /** One retry about to happen, for the event log. */
 export interface RetryNotice {
