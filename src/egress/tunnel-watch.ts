@@ -125,7 +125,10 @@ export class TunnelWatch implements FailureDiagnosis {
       return new NetworkError(line, 'proxy', false, { cause: error });
     }
     const unanswered = seen.connectsSent > 0 && seen.tunnelsUp === 0 && seen.lastAnswer === undefined;
-    if (code === TUNNEL_DROPPED || (unanswered && (error.stage === 'socket' || (error.stage === 'timeout' && seen.proxyConnections > 1)))) {
+    // Judged by what the proxy did, not by the stage the error was filed under: the pool the
+    // dispatcher destroyed reports itself as UND_ERR_DESTROYED, whatever undici's words.
+    const dropCode = code === 'UND_ERR_DESTROYED' || code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE';
+    if (code === TUNNEL_DROPPED || (unanswered && (dropCode || error.stage === 'socket' || (error.stage === 'timeout' && seen.proxyConnections > 1)))) {
       // The same words check prints; nothing went past the proxy, so nothing was delivered.
       const authority = /:\d+$/.test(call.host) ? call.host : `${call.host}:443`;
       const times = code === TUNNEL_DROPPED ? Math.max(seen.proxyConnections, DROPPED_AT_LEAST) : seen.proxyConnections;
