@@ -29,6 +29,10 @@ test('NO_PROXY matching follows undici and curl', () => {
     ['127.0.0.1:9999', 'https://127.0.0.1:9999/v1', true],
     ['::1', 'https://[::1]:9999/v1', true],
     ['[::1]:9999', 'https://[::1]:9999/v1', true],
+    // curl and undici: `*` counts only as the whole value.
+    [' * ', 'https://api.openai.com/v1', true],
+    ['example.com,*', 'https://api.openai.com/v1', false],
+    ['*, example.com', 'https://api.openai.com/v1', false],
   ];
   for (const [noProxy, url, expected] of cases) assert.equal(matchesNoProxy(new URL(url), noProxy), expected, `${noProxy} vs ${url}`);
 });
@@ -39,7 +43,7 @@ test('proxy values: scheme-less values mean http://, credentials are masked, odd
   const withUser = parseProxyUrl('--proxy', 'user:p%40ss-word@proxy.corp:8080');
   assert.equal(withUser.display, 'http://user:***@proxy.corp:8080');
   assert.deepEqual(withUser.secrets, ['p%40ss-word', 'p@ss-word']);
-  assert.throws(() => parseProxyUrl('--proxy', 'socks5://proxy:1080'), /socks5:\/\/, which bgprobe cannot use/);
+  assert.throws(() => parseProxyUrl('--proxy', 'ftp://proxy:21'), /ftp:\/\/, which bgprobe cannot use/);
   assert.throws(() => parseProxyUrl('--proxy', 'http://:pw@'), (e: Error) => !e.message.includes('pw@'));
 });
 
@@ -54,6 +58,11 @@ test('proxy choice: --proxy over the environment, lower case over upper case, NO
   assert.equal(bypassed.proxy, undefined);
   assert.match(bypassed.explanation, /NO_PROXY matches api\.openai\.com/);
   assert.equal(resolveProxy(API, 'http://flag:3', envOf({ HTTPS_PROXY: 'http://env:1', NO_PROXY: '*' })).proxy?.url.host, 'flag:3');
+  // ALL_PROXY as curl reads it: only when no scheme-specific variable is set, and NO_PROXY still applies.
+  assert.equal(resolveProxy(API, undefined, envOf({ ALL_PROXY: 'socks5h://s:1080', HTTPS_PROXY: 'http://secure:2' })).proxy?.url.host, 'secure:2');
+  const all = resolveProxy(API, undefined, envOf({ all_proxy: 'socks5h://u:pw@s:1080', ALL_PROXY: 'http://upper:1' })).proxy;
+  assert.deepEqual([all?.kind, all?.url.protocol, all?.display, all?.source], ['socks5', 'socks5:', 'socks5h://u:***@s:1080', 'all_proxy']);
+  assert.equal(resolveProxy(API, undefined, envOf({ ALL_PROXY: 'socks5://s:1080', NO_PROXY: 'openai.com' })).proxy, undefined);
 });
 
 test('who answered: the API by its envelope and headers, a proxy by its policy headers, status codes alone decide nothing', () => {

@@ -2,7 +2,7 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import { request as httpsRequest } from 'node:https';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { TestContext } from 'node:test';
-import { TLSSocket } from 'node:tls';
+import { createServer as createTlsServer, TLSSocket } from 'node:tls';
 import { makeLeaf, type TestCa } from './tls-fixtures.js';
 
 /**
@@ -84,17 +84,32 @@ export interface ConnectProxyOptions {
   readonly credentials?: { readonly user: string; readonly password: string };
   /** Close the connection on CONNECT without answering, as proxy-chain does when the upstream fails. */
   readonly dropConnect?: boolean;
+  /** Reset the connection (TCP RST) on CONNECT without answering. */
+  readonly resetConnect?: boolean;
+  /** Answer CONNECT with 200, then reset the tunnel when the client starts TLS (an SNI filter). */
+  readonly resetAfterConnect?: boolean;
+  /** Refuse every CONNECT with exactly this answer (a squid error page, a 502 from a failed upstream). */
+  readonly refusal?: { readonly status: string; readonly headers: Record<string, string>; readonly body: string };
+  /** Serve the proxy itself over TLS (an https:// proxy) with this key and certificate chain. */
+  readonly tls?: { readonly key: string; readonly cert: string };
 }
 
 /** A plain CONNECT proxy with a host allowlist: it cannot see methods inside the tunnel. */
 export async function startConnectProxy(t: TestContext, options: ConnectProxyOptions = {}): Promise<TestProxy> {
   const connects: TestProxy['connects'][number][] = [];
-  const server = createServer((socket) =>
+  const make = options.tls ? (handler: (socket: Socket) => void) => createTlsServer({ key: options.tls?.key, cert: options.tls?.cert }, handler) : createServer;
+  const server = make((socket: Socket) =>
     readHead(socket, (head) => {
       if (head.method === '') return refuse(socket, '400 Bad Request', { 'content-type': 'text/plain' }, 'not HTTP');
       if (head.method !== 'CONNECT') return refuse(socket, '405 Method Not Allowed', { 'content-type': 'text/plain' }, 'CONNECT only');
       connects.push({ target: head.target, authorization: head.headers['proxy-authorization'] });
       if (options.dropConnect) return void socket.end();
+      if (options.resetConnect) return void socket.resetAndDestroy();
+      if (options.resetAfterConnect) {
+        socket.write('HTTP/1.1 200 Connection established\r\n\r\n');
+        return void socket.once('data', () => socket.resetAndDestroy());
+      }
+      if (options.refusal) return refuse(socket, options.refusal.status, options.refusal.headers, options.refusal.body);
       if (options.credentials) {
         const expected = `Basic ${Buffer.from(`${options.credentials.user}:${options.credentials.password}`).toString('base64')}`;
         if (head.headers['proxy-authorization'] !== expected) {
@@ -115,7 +130,7 @@ export async function startConnectProxy(t: TestContext, options: ConnectProxyOpt
     }),
   );
   const port = await listen(t, server);
-  return { url: `http://127.0.0.1:${port}`, port, connects, requests: [] };
+  return { url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`, port, connects, requests: [] };
 }
 
 function splitTarget(target: string): [string, string] {
@@ -130,6 +145,11 @@ export interface InterceptingProxyOptions {
   readonly upstreamCa: string;
   /** Methods it forwards; others get its own 403 `x-proxy-error: blocked-by-method-policy`. */
   readonly allowMethods: readonly string[];
+  /**
+   * Send only the leaf certificate, as mitmproxy and most real interceptors do; by default the
+   * chain holds the proxy's CA too, which lets a client match the CA without the issuer test.
+   */
+  readonly leafOnly?: boolean;
 }
 
 /** A TLS-intercepting proxy, like a sandbox's "limited" mode: it answers CONNECT, then reads each request. */
@@ -162,7 +182,8 @@ export async function startInterceptingProxy(t: TestContext, options: Intercepti
       if (head.method !== 'CONNECT') return refuse(socket, '405 Method Not Allowed', {}, '');
       socket.write('HTTP/1.1 200 Connection established\r\n\r\n');
       if (head.rest.length > 0) socket.unshift(head.rest);
-      const tls = new TLSSocket(socket, { isServer: true, key: leaf.key, cert: leaf.chain });
+      const cert = options.leafOnly ? leaf.chain.slice(0, leaf.chain.indexOf('-----END CERTIFICATE-----') + '-----END CERTIFICATE-----'.length) : leaf.chain;
+      const tls = new TLSSocket(socket, { isServer: true, key: leaf.key, cert });
       tls.on('error', () => socket.destroy());
       targets.set(tls, head.target);
       inner.emit('connection', tls);

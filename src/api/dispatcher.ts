@@ -1,7 +1,9 @@
+import diagnostics from 'node:diagnostics_channel';
 import { setFlagsFromString } from 'node:v8';
-import type { Agent as UndiciAgent, Dispatcher, ProxyAgent as UndiciProxyAgent } from 'undici';
+import type { Agent as UndiciAgent, buildConnector, Dispatcher, ProxyAgent as UndiciProxyAgent } from 'undici';
 import type { ProxySettings } from '../egress/proxy-config.js';
 import { caOption, type TrustSettings } from '../egress/trust.js';
+import { TunnelDroppedError } from '../egress/tunnel-watch.js';
 import { baselineWasmFlag } from './wasm-tier.js';
 
 /** How bgprobe reaches the API host; one value per run, resolved once from flags and environment. */
@@ -31,6 +33,8 @@ export function directSettings(baseUrl: URL, timeoutMs: number, maxResponseBytes
   };
 }
 
+type UndiciConnector = buildConnector.connector;
+
 /** Long enough to keep one connection alive across polls minutes apart; servers' hints lower it. */
 const KEEP_ALIVE_MS = 10 * 60_000;
 
@@ -50,18 +54,90 @@ export async function createDispatcher(settings: NetworkSettings): Promise<Dispa
     keepAliveTimeout: KEEP_ALIVE_MS,
     keepAliveMaxTimeout: KEEP_ALIVE_MS,
   };
+  if (settings.proxy?.kind === 'socks5') {
+    const Agent = await loadUndici('agent');
+    // Loaded only for a SOCKS proxy: it brings node:tls and node:dns with it.
+    const { socksConnector } = await import('./socks-connector.js');
+    const connect = (await socksConnector(settings.proxy, ca, sniName(settings.baseUrl), timeout)) as unknown as UndiciConnector;
+    return new Agent({ ...pool, connect });
+  }
   if (settings.proxy) {
     const ProxyAgent = await loadUndici('proxy-agent');
-    return new ProxyAgent({
+    return guardDroppedTunnels(new ProxyAgent({
       ...pool,
       uri: settings.proxy.url.href,
       // undici reads the servername from requestTls when it is given; keep SNI on the API host.
       requestTls: { ...tls, timeout, servername: sniName(settings.baseUrl) },
       proxyTls: { ...tls, timeout },
-    });
+      ...(settings.proxy.url.protocol === 'https:' ? { clientFactory: await proxyClientWithoutIpSni() } : {}),
+    }), settings.baseUrl.host);
   }
   const Agent = await loadUndici('agent');
   return new Agent({ ...pool, connect: { ...tls, timeout } });
+}
+
+/** Connections a proxy may close unanswered before the run stops asking: undici 7 would retry forever. */
+const DROPS_BEFORE_GIVING_UP = 3;
+/** What a proxy that drops CONNECT surfaces as, to undici's target client. */
+const DROP_CODES: ReadonlySet<string> = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
+
+/**
+ * Ends undici 7's reconnect loop (nodejs/undici#3897): a proxy that closes or resets the
+ * connection instead of answering CONNECT makes the agent reconnect thousands of times a second
+ * until the deadline. After a few such drops the pool is destroyed with an error that says so,
+ * which fails the request at once; src/egress/tunnel-watch.ts words the diagnosis.
+ */
+function guardDroppedTunnels<D extends Dispatcher>(agent: D, targetHost: string): D {
+  let drops = 0;
+  // A drop is a failed connection while a CONNECT went out unanswered; a reset after the tunnel
+  // opened (a TLS failure inside it) is not one, and undici does not loop on it anyway.
+  let unanswered = false;
+  const onSend = (message: unknown): void => {
+    if ((message as { request?: { method?: string } }).request?.method === 'CONNECT') unanswered = true;
+  };
+  const onAnswer = (message: unknown): void => {
+    if ((message as { request?: { method?: string } }).request?.method === 'CONNECT') unanswered = false;
+  };
+  const onConnectError = (message: unknown): void => {
+    const { connectParams, error } = message as { connectParams?: { host?: string }; error?: { code?: unknown } };
+    if (connectParams?.host !== targetHost || !unanswered || !DROP_CODES.has(String(error?.code))) return;
+    unanswered = false;
+    drops += 1;
+    if (drops < DROPS_BEFORE_GIVING_UP) return;
+    stop();
+    agent.destroy(new TunnelDroppedError(drops)).catch(() => {});
+  };
+  const channels: [string, (message: unknown) => void][] = [
+    ['undici:client:sendHeaders', onSend],
+    ['undici:request:headers', onAnswer],
+    ['undici:client:connectError', onConnectError],
+  ];
+  const stop = (): void => {
+    for (const [name, handler] of channels) diagnostics.unsubscribe(name, handler);
+  };
+  for (const [name, handler] of channels) diagnostics.subscribe(name, handler);
+  for (const method of ['close', 'destroy'] as const) {
+    const original = agent[method].bind(agent) as (...args: unknown[]) => Promise<void>;
+    (agent as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+      stop();
+      return original(...args);
+    };
+  }
+  return agent;
+}
+
+/**
+ * undici names an https:// proxy in SNI by its host even when that is an IP address, which Node
+ * 22 and later answer with a DEP0123 warning on stderr. The proxy's client here drops such a name.
+ */
+async function proxyClientWithoutIpSni(): Promise<NonNullable<UndiciProxyAgent.Options['clientFactory']>> {
+  const [{ default: Client }, { isIP }] = await Promise.all([import('undici/lib/dispatcher/client.js'), import('node:net')]);
+  return (origin, options) => {
+    const connect = (options as { connect?: unknown } | undefined)?.connect as UndiciConnector | undefined;
+    if (typeof connect !== 'function') return new Client(origin, options);
+    const withoutIpName: UndiciConnector = (params, callback) => connect({ ...params, servername: params.servername && isIP(params.servername) ? undefined : params.servername }, callback);
+    return new Client(origin, { ...options, connect: withoutIpName });
+  };
 }
 
 /** SNI carries host names only, never IP addresses. */

@@ -1,6 +1,7 @@
 import type { ApiAnswer, ResponsesClient, StreamAnswer } from './client.js';
 import type { EndpointName } from './endpoints.js';
 import { createMayHaveStarted, isRetryable, retryDelayMs, type RetryPolicy } from './retry.js';
+import { retriesFor } from './refused-retry.js';
 
 /** One retry about to happen, for the event log. */
 export interface RetryNotice {
@@ -84,9 +85,9 @@ export class RetryingClient {
         // A stop wins, except over a create that may have started a job: that must be said
         // (submit.ts), never "no response was created".
         if (signal?.aborted && !(call === 'create' && createMayHaveStarted(error))) throw signal.reason;
-        if (retry > policy.maxRetries || !isRetryable(call, error)) throw error;
+        if (retry > retriesFor(error, policy) || !isRetryable(call, error)) throw error;
         const delayMs = retryDelayMs(retry, error, policy, now(), random);
-        onRetry?.({ call, what, retry, maxRetries: policy.maxRetries, delayMs, error });
+        onRetry?.({ call, what, retry, maxRetries: retriesFor(error, policy), delayMs, error });
         await sleep(delayMs, signal);
       }
     }

@@ -35,7 +35,7 @@ const ENV_FILE_FLAGS: readonly FlagSpec[] = [
 /** Flags of every command that talks to the API. */
 const NETWORK_FLAGS: readonly FlagSpec[] = [
   ['--base-url <url>', 'API base URL (default: $OPENAI_BASE_URL, else https://api.openai.com/v1)'],
-  ['--proxy <url>', 'proxy URL, overriding HTTPS_PROXY / HTTP_PROXY (a value without scheme means http://)'],
+  ['--proxy <url>', 'proxy URL (http://, https:// or socks5://), overriding HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (a value without scheme means http://)'],
   ['--ca-file <path>', 'extra CA bundle (PEM) trusted for the API connection, on top of the system roots and NODE_EXTRA_CA_CERTS'],
   ['--system-ca', "also trust the operating system's CA bundle ($SSL_CERT_FILE or the distribution's file), which Node 20 ignores"],
   ['--timeout <seconds>', 'bound on each request (check: on each stage); none can outlive it (default: 60; check: 5)'],

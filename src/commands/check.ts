@@ -9,10 +9,10 @@ import { checkUsesColour, writeCheckText } from '../egress/check-style.js';
 import { controlOfCheck, targetOf } from '../egress/control-evidence.js';
 import { notProbed, probeEndpoints, type EndpointResult } from '../egress/probes.js';
 import { TunnelWatch } from '../egress/tunnel-watch.js';
+import { endOfLifeNote, envProxySwitch, nodeOffers } from '../egress/node-advice.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
 import type { NetworkSettings } from '../api/dispatcher.js';
-import type { Environment } from '../config/environment.js';
 import type { StageReport } from '../egress/check-stages.js';
 import { maskSecret, Redactor } from '../redact.js';
 import { envFileOf } from './shared.js';
@@ -63,7 +63,7 @@ export async function checkCommand(flags: RawFlags, io: Io): Promise<ExitCode> {
   }
   const result: CheckResult = {
     ok: endpoints.every((e) => !e.required || e.verdict === 'ok'),
-    notes: notesFor(network, env, stages),
+    notes: notesFor(network, stages),
     base_url: network.baseUrl.href,
     proxy: network.proxyExplanation,
     trust: network.trust.description,
@@ -79,13 +79,16 @@ export async function checkCommand(flags: RawFlags, io: Io): Promise<ExitCode> {
 }
 
 /** Facts about the environment that explain a verdict or prevent the next surprise. */
-function notesFor(network: NetworkSettings, env: Environment, stages: readonly StageReport[]): string[] {
+function notesFor(network: NetworkSettings, stages: readonly StageReport[]): string[] {
   const notes: string[] = [];
-  const allProxy = env.get('all_proxy') ?? env.get('ALL_PROXY');
-  if (allProxy !== undefined && !network.proxy) notes.push('ALL_PROXY is set but bgprobe (like undici) does not read it: set HTTPS_PROXY, or pass --proxy');
   if (network.proxy) notes.push(`the proxy resolves ${network.baseUrl.hostname} itself, so this machine's DNS for it does not matter`);
+  const envProxy = envProxySwitch();
+  if (network.proxy && network.proxy.kind === 'http' && network.proxy.source !== '--proxy' && envProxy) notes.push(envProxy);
+  if (network.proxy?.source.toLowerCase() === 'all_proxy') notes.push(`the proxy comes from ${network.proxy.source}, which curl reads but undici and Node's own fetch do not: other Node tools need HTTPS_PROXY`);
+  const eol = endOfLifeNote();
+  if (eol) notes.push(eol);
   if (stages.some((s) => s.intercepted)) {
-    notes.push('TLS is re-signed on the way (or the server uses a private CA): other tools need the same CA (curl: CURL_CA_BUNDLE, Python: REQUESTS_CA_BUNDLE or SSL_CERT_FILE, Node: NODE_EXTRA_CA_CERTS)');
+    notes.push(`TLS is re-signed on the way (or the server uses a private CA): other tools need the same CA (curl: CURL_CA_BUNDLE, Python: REQUESTS_CA_BUNDLE or SSL_CERT_FILE, Node: NODE_EXTRA_CA_CERTS${nodeOffers().useSystemCaEnv ? ', or NODE_USE_SYSTEM_CA=1 when the CA is in the OS store' : ''})`);
   }
   return notes;
 }

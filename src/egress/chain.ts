@@ -74,13 +74,17 @@ function readPems(path: string): string[] {
   }
 }
 
-/** The first store that holds a certificate of the chain or the issuer of its last one. */
+/**
+ * The first store that holds a certificate of the chain or the issuer of its last one. Most
+ * intercepting proxies (mitmproxy, corporate ones) send only the leaf, so the issuer test is what
+ * finds their CA; `top.checkIssued(ca)` asks "was top issued by ca?".
+ */
 export function anchorOf(chain: readonly PeerCertificate[], anchors: readonly Anchors[]): Anchors | undefined {
   const presented = chain.map((c) => (c.raw ? safeX509(c.raw) : undefined)).filter((c): c is X509Certificate => c !== undefined);
   const top = presented[presented.length - 1];
   if (!top) return undefined;
   return anchors.find((a) =>
-    a.certs.some((ca) => presented.some((p) => p.fingerprint256 === ca.fingerprint256) || (ca.checkIssued(top) && top.verify(ca.publicKey))),
+    a.certs.some((ca) => presented.some((p) => p.fingerprint256 === ca.fingerprint256) || (top.checkIssued(ca) && top.verify(ca.publicKey))),
   );
 }
 

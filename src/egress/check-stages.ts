@@ -6,8 +6,10 @@ import { anchorOf, knownAnchors, viewOf, type CertificateView } from './chain.js
 import { handshake, openTcp, openTunnel, resolveHost, secureProxy, StageFailure, type Handshake } from './stages.js';
 import { caOption, systemBundlePath } from './trust.js';
 import { HARDEN_RUNNER_SINKHOLE, type Observation, type ObservedStage } from './controls.js';
+import { loadSocksClient, socksConnect, socksGreet } from './socks-stages.js';
+import { systemCaSwitches } from './node-advice.js';
 
-export type StageName = 'dns' | 'tcp' | 'proxy_tls' | 'connect' | 'tls';
+export type StageName = 'dns' | 'tcp' | 'proxy_tls' | 'connect' | 'socks_auth' | 'socks_connect' | 'tls';
 
 /** One stage as `check` reports it; `curl` names the matching `--write-out` timing users know. */
 export interface StageReport {
@@ -34,9 +36,17 @@ export interface StagesOutcome {
 }
 
 /** How the stages are named in text: the same words `check` prints. */
-export const STAGE_TITLES: Readonly<Record<StageName, string>> = { dns: 'DNS', tcp: 'TCP connect', proxy_tls: 'proxy TLS', connect: 'proxy CONNECT', tls: 'TLS' };
+export const STAGE_TITLES: Readonly<Record<StageName, string>> = {
+  dns: 'DNS',
+  tcp: 'TCP connect',
+  proxy_tls: 'proxy TLS',
+  connect: 'proxy CONNECT',
+  socks_auth: 'SOCKS greeting',
+  socks_connect: 'SOCKS connect',
+  tls: 'TLS',
+};
 
-const CURL_NAMES: Readonly<Record<StageName, string | null>> = { dns: 'namelookup', tcp: 'connect', proxy_tls: null, connect: null, tls: 'appconnect' };
+const CURL_NAMES: Readonly<Record<StageName, string | null>> = { dns: 'namelookup', tcp: 'connect', proxy_tls: null, connect: null, socks_auth: null, socks_connect: null, tls: 'appconnect' };
 
 /**
  * DNS, TCP, proxy CONNECT and TLS, one after the other, each under its own deadline. With a
@@ -48,7 +58,9 @@ export async function runStages(network: NetworkSettings, env: Environment): Pro
   const https = baseUrl.protocol === 'https:';
   const targetPort = Number(baseUrl.port || (https ? 443 : 80));
   const authority = `${baseUrl.hostname}:${targetPort}`;
-  const names: StageName[] = ['dns', 'tcp', ...(proxy?.url.protocol === 'https:' ? (['proxy_tls'] as const) : []), ...(proxy ? (['connect'] as const) : []), ...(https ? (['tls'] as const) : [])];
+  const socks = proxy?.kind === 'socks5';
+  const proxyStages: StageName[] = !proxy ? [] : socks ? ['socks_auth', 'socks_connect'] : [...(proxy.url.protocol === 'https:' ? (['proxy_tls'] as const) : []), 'connect'];
+  const names: StageName[] = ['dns', 'tcp', ...proxyStages, ...(https ? (['tls'] as const) : [])];
   const stages: StageReport[] = names.map((name) => ({ name, curl: CURL_NAMES[name], status: 'skipped', ms: null, detail: 'not reached', hint: null }));
   const stageOf = (name: StageName): StageReport => stages.find((s) => s.name === name) as StageReport;
   const timed = async <T>(name: StageName, work: () => Promise<T>, describe: (value: T) => string): Promise<T> => {
@@ -70,16 +82,26 @@ export async function runStages(network: NetworkSettings, env: Environment): Pro
   };
 
   const hopHost = proxy ? proxy.url.hostname : baseUrl.hostname;
-  const hopPort = proxy ? Number(proxy.url.port || (proxy.url.protocol === 'https:' ? 443 : 80)) : targetPort;
+  const hopPort = proxy ? Number(proxy.url.port || (socks ? 1080 : proxy.url.protocol === 'https:' ? 443 : 80)) : targetPort;
   const hopLabel = proxy ? `the proxy ${proxy.display}` : baseUrl.host;
   let socket: Socket | undefined;
   try {
     await timed('dns', () => resolveHost(hopHost, timeoutMs).then((r) => refuseSinkhole(r, proxy === undefined)), (r) => r.detail);
     socket = await timed('tcp', () => openTcp(hopHost, hopPort, hopLabel, timeoutMs), (s) => `connected to ${hopLabel} (${s.remoteAddress ?? hopHost}:${hopPort})`);
-    if (proxy) {
+    if (proxy && socks) {
+      const Client = await loadSocksClient();
+      const tcp = socket;
+      const { client } = await timed(
+        'socks_auth',
+        () => socksGreet(Client, tcp, proxy, timeoutMs),
+        (g) => (g.authenticated ? `the SOCKS5 proxy asked for username/password and accepted those of ${decodeURIComponent(proxy.url.username)}` : 'the SOCKS5 proxy asked for no authentication'),
+      );
+      const host = baseUrl.hostname.replace(/^\[|\]$/g, '');
+      await timed('socks_connect', () => socksConnect(client, tcp, proxy, host, targetPort, timeoutMs), () => `the proxy connected to ${authority} (reply 0, succeeded)`);
+    } else if (proxy) {
       if (proxy.url.protocol === 'https:') {
         const tcp = socket;
-        socket = await timed('proxy_tls', () => secureProxy(tcp, proxy.url.hostname, ca, timeoutMs), () => `TLS to the proxy ${proxy.url.host} verified`);
+        socket = await timed('proxy_tls', () => secureProxy(tcp, proxy, ca, timeoutMs), () => `TLS to the proxy ${proxy.url.host} verified`);
       }
       const tunnelSocket = socket;
       await timed('connect', () => openTunnel(tunnelSocket, proxy, authority, timeoutMs), (a) => `the proxy answered CONNECT ${authority} with HTTP ${a.status} ${a.statusText}`.trim());
@@ -96,9 +118,9 @@ export async function runStages(network: NetworkSettings, env: Environment): Pro
     const failed = OBSERVED_STAGE[stages.find((st) => st.status === 'failed')?.name ?? 'tcp'];
     return {
       stages,
-      observation: failed && failure.observed ? { stage: failed, proxyKind: proxy ? 'http' : 'none', ...failure.observed } : undefined,
+      observation: failed && failure.observed ? { stage: failed, proxyKind: !proxy ? 'none' : proxy.kind === 'socks5' ? 'socks' : 'http', ...failure.observed } : undefined,
       failure: {
-        verdict: failure.refusedStatus !== undefined ? 'blocked' : 'unreachable',
+        verdict: failure.blocked ? 'blocked' : 'unreachable',
         detail: `not sent: the ${STAGE_TITLES[stages.find((st) => st.status === 'failed')?.name ?? 'tcp']} stage failed`,
         hint: failure.hint,
       },
@@ -134,18 +156,18 @@ function judgeTrust(report: StageReport, result: Handshake, network: NetworkSett
     report.hint = `the certificate does not name ${network.baseUrl.hostname}: check --base-url, or the intercepting proxy's certificate generation`;
   } else if (anchor && !anchor.active) {
     report.hint = anchor.label.startsWith('--system-ca')
-      ? `its issuer is in the operating system's CA bundle, which Node 20 does not read: add --system-ca`
+      ? `its issuer is in the operating system's CA bundle (${anchor.label.replace(/^--system-ca \((.*)\)$/, '$1')}), which Node does not read by default: add --system-ca${systemCaSwitches()}`
       : `its issuer is in a CA file Node does not read: add ${anchor.label.replace(/ \(.*\)$/, '')} (or set NODE_EXTRA_CA_CERTS to that file)`;
   } else {
     report.hint = `the chain ends at "${top?.issuer ?? 'an unknown CA'}", which this run does not trust; if that CA is your proxy's, get its certificate (PEM) and pass --ca-file PATH or set NODE_EXTRA_CA_CERTS=PATH`;
   }
   const issuer = result.chain[0]?.issuer;
   const issuerName = [issuer?.O, issuer?.CN].flat().find((name) => typeof name === 'string' && name.length > 0);
-  throw new StageFailure(`TLS: ${report.detail}`, report.hint, undefined, { errorCode: result.authorizationError, certificateIssuer: issuerName });
+  throw new StageFailure(`TLS: ${report.detail}`, report.hint, undefined, { observed: { errorCode: result.authorizationError, certificateIssuer: issuerName } });
 }
 
 /** check's stages as the control table names them; TLS to the proxy itself says nothing about the API's way. */
-const OBSERVED_STAGE: Readonly<Record<StageName, ObservedStage | undefined>> = { dns: 'dns', tcp: 'tcp', proxy_tls: undefined, connect: 'connect', tls: 'tls' };
+const OBSERVED_STAGE: Readonly<Record<StageName, ObservedStage | undefined>> = { dns: 'dns', tcp: 'tcp', proxy_tls: undefined, connect: 'connect', socks_auth: 'socks', socks_connect: 'socks', tls: 'tls' };
 
 /**
  * StepSecurity harden-runner answers a name it blocks with its sinkhole address: a direct
@@ -154,7 +176,7 @@ const OBSERVED_STAGE: Readonly<Record<StageName, ObservedStage | undefined>> = {
 function refuseSinkhole<T extends { address: string }>(resolved: T, direct: boolean): T {
   if (direct && resolved.address === HARDEN_RUNNER_SINKHOLE) {
     throw new StageFailure(`the name resolved to ${HARDEN_RUNNER_SINKHOLE}, StepSecurity harden-runner's sinkhole: nothing was sent there`, 'the name is blocked at DNS', undefined, {
-      resolvedAddress: resolved.address,
+      observed: { resolvedAddress: resolved.address },
     });
   }
   return resolved;

@@ -3,7 +3,9 @@ import type { Environment } from '../config/environment.js';
 
 /** The proxy a run goes through, resolved once from `--proxy` or the environment. */
 export interface ProxySettings {
-  /** The URL undici gets, credentials included. Never print it: print `display`. */
+  /** An HTTP proxy (CONNECT tunnels) or a SOCKS5 proxy. */
+  readonly kind: 'http' | 'socks5';
+  /** The URL undici gets, credentials included (socks5h:// and socks:// read as socks5://). Never print it: print `display`. */
   readonly url: URL;
   /** The same URL with the password masked: the only form that is ever shown. */
   readonly display: string;
@@ -29,10 +31,13 @@ const PROXY_VARS = {
   'http:': ['http_proxy', 'HTTP_PROXY'],
 } as const;
 const NO_PROXY_VARS = ['no_proxy', 'NO_PROXY'] as const;
+/** curl's fallback when no scheme-specific variable is set; undici itself ignores it. */
+const ALL_PROXY_VARS = ['all_proxy', 'ALL_PROXY'] as const;
 
 /**
- * Picks the proxy for the API host: `--proxy` wins; else HTTPS_PROXY (or HTTP_PROXY for an
- * http:// base URL), unless NO_PROXY names the host. An explicit --proxy ignores NO_PROXY.
+ * Picks the proxy for the API host as curl does: `--proxy` wins; else HTTPS_PROXY (or HTTP_PROXY
+ * for an http:// base URL), else ALL_PROXY; unless NO_PROXY names the host. An explicit --proxy
+ * ignores NO_PROXY.
  */
 export function resolveProxy(baseUrl: URL, flagValue: string | undefined, env: Environment): ProxyDecision {
   if (flagValue !== undefined) {
@@ -40,8 +45,8 @@ export function resolveProxy(baseUrl: URL, flagValue: string | undefined, env: E
     return { proxy, explanation: `through ${proxy.display} (--proxy)` };
   }
   const vars = PROXY_VARS[baseUrl.protocol as keyof typeof PROXY_VARS] ?? PROXY_VARS['https:'];
-  const name = vars.find((v) => env.get(v) !== undefined);
-  if (name === undefined) return { proxy: undefined, explanation: `direct (no ${vars.filter((v) => v === v.toUpperCase()).join(' or ')} set)` };
+  const name = vars.find((v) => env.get(v) !== undefined) ?? ALL_PROXY_VARS.find((v) => env.get(v) !== undefined);
+  if (name === undefined) return { proxy: undefined, explanation: `direct (no ${[...vars, 'ALL_PROXY'].filter((v) => v === v.toUpperCase()).join(', ')} set)` };
   const noProxyName = NO_PROXY_VARS.find((v) => env.get(v) !== undefined);
   const noProxy = noProxyName === undefined ? undefined : env.get(noProxyName);
   if (noProxy !== undefined && matchesNoProxy(baseUrl, noProxy)) {
@@ -53,7 +58,8 @@ export function resolveProxy(baseUrl: URL, flagValue: string | undefined, env: E
 
 /**
  * Parses a proxy URL as curl accepts it: a value without a scheme (`proxy:3128`) means
- * http://. Only http and https proxies exist for undici's CONNECT tunnelling.
+ * http://. HTTP proxies are http:// or https://; SOCKS5 proxies socks5://, socks5h:// or
+ * socks:// (host names always go to the proxy unresolved, which is what socks5h means).
  */
 export function parseProxyUrl(source: string, raw: string): ProxySettings {
   const text = raw.trim();
@@ -64,8 +70,14 @@ export function parseProxyUrl(source: string, raw: string): ProxySettings {
   } catch {
     throw new UsageError(`${source} ${JSON.stringify(maskUserinfo(text))} is not a proxy URL; give one such as http://proxy.example:3128`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new UsageError(`${source} uses ${url.protocol.slice(0, -1)}://, which bgprobe cannot use; give an http:// (or https://) proxy URL`);
+  const scheme = url.protocol.slice(0, -1).toLowerCase();
+  const socks = scheme === 'socks5' || scheme === 'socks5h' || scheme === 'socks';
+  if (scheme !== 'http' && scheme !== 'https' && !socks) {
+    throw new UsageError(`${source} uses ${scheme}://, which bgprobe cannot use; give an http://, https:// or socks5:// proxy URL`);
+  }
+  if (socks && scheme !== 'socks5') {
+    // WHATWG URL keeps a special scheme's parts only when re-parsed with the new scheme.
+    url = new URL(`socks5:${url.href.slice(url.protocol.length)}`);
   }
   if (!url.hostname) throw new UsageError(`${source} ${JSON.stringify(maskUserinfo(text))} names no host; give one such as http://proxy.example:3128`);
   const secrets: string[] = [];
@@ -74,7 +86,8 @@ export function parseProxyUrl(source: string, raw: string): ProxySettings {
     const decoded = safeDecode(url.password);
     if (decoded !== url.password) secrets.push(decoded);
   }
-  return Object.freeze({ url, display: displayProxy(url), source, secrets: Object.freeze(secrets) });
+  const display = socks ? displayProxy(url).replace(/^socks5:/, `${scheme}:`) : displayProxy(url);
+  return Object.freeze({ kind: socks ? 'socks5' : 'http', url, display, source, secrets: Object.freeze(secrets) });
 }
 
 /** `http://user:***@host:port`: the user stays visible (it helps), the password never does. */
@@ -96,17 +109,17 @@ function safeDecode(text: string): string {
 }
 
 /**
- * NO_PROXY as undici and curl read it: a comma or space separated list; `*` alone matches
- * everything; `example.com`, `.example.com` and `*.example.com` match the host and its
+ * NO_PROXY as undici and curl read it: a comma or space separated list; `*` matches everything
+ * only when it is the whole value (`example.com,*` bypasses nothing more than example.com); `example.com`, `.example.com` and `*.example.com` match the host and its
  * subdomains; `host:port` matches that port only.
  */
 export function matchesNoProxy(target: URL, noProxy: string): boolean {
   const host = target.hostname.replace(/^\[|\]$/g, '').toLowerCase();
   const port = target.port || (target.protocol === 'https:' ? '443' : '80');
+  if (noProxy.trim() === '*') return true;
   for (const raw of noProxy.split(/[\s,]+/)) {
     const entry = raw.trim().toLowerCase();
-    if (!entry) continue;
-    if (entry === '*') return true;
+    if (!entry || entry === '*') continue;
     // A bare IPv6 address has colons but no port; `[::1]:8080` has both.
     const bareIpv6 = !entry.startsWith('[') && (entry.match(/:/g)?.length ?? 0) > 1;
     const match = bareIpv6 ? undefined : /^(.*?)(?::(\d+))?$/.exec(entry.replace(/^\[(.*)\](:\d+)?$/, '$1$2'));

@@ -2,9 +2,8 @@ import { lookup } from 'node:dns/promises';
 import { isIP, connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type PeerCertificate, type TLSSocket } from 'node:tls';
 import type { ProxySettings } from './proxy-config.js';
-import { policyEvidence } from './tunnel-watch.js';
-import { oneLine } from '../text.js';
 import type { Observation } from './controls.js';
+import { CERTIFICATE_CODES, droppedTunnel, pageText, refusalHint, refusalReason, untrustedProxyCertificate } from './proxy-answers.js';
 
 /**
  * The stage-by-stage checks of `bgprobe check`, done by hand on raw sockets so that each one
@@ -17,13 +16,17 @@ export class StageFailure extends Error {
     message: string,
     /** What to do about it, one line. */
     readonly hint: string,
-    /** The proxy's status when it refused CONNECT: the path is blocked, not unreachable. */
+    /** The proxy's status when it refused CONNECT. */
     readonly refusedStatus?: number,
-    /** What was seen, for naming the egress control (src/egress/controls.ts); the stage is added by the caller. */
-    readonly observed?: Omit<Observation, 'stage'>,
+    /** What else is known: what was seen, for naming the egress control (src/egress/controls.ts; the stage is added by the caller), whether a policy refused the path (a CONNECT refusal, a SOCKS ruleset denial: blocked, not unreachable), and the socket error behind it. */
+    extra: { readonly observed?: Omit<Observation, 'stage'>; readonly blocked?: boolean; readonly cause?: unknown } = {},
   ) {
-    super(message);
+    super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
+    this.observed = extra.observed;
+    this.blocked = extra.blocked ?? refusedStatus !== undefined;
   }
+  readonly observed: Omit<Observation, 'stage'> | undefined;
+  readonly blocked: boolean;
 }
 
 /** Runs `work` and gives up after `ms`, calling `abort` so nothing outlives the deadline. */
@@ -32,7 +35,7 @@ export async function bounded<T>(ms: number, what: string, hint: string, work: P
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       abort();
-      reject(new StageFailure(`${what}: no answer within ${ms / 1000} s (--timeout)`, hint, undefined, { errorCode: 'ETIMEDOUT' }));
+      reject(new StageFailure(`${what}: no answer within ${ms / 1000} s (--timeout)`, hint, undefined, { observed: { errorCode: 'ETIMEDOUT' } }));
     }, ms);
   });
   try {
@@ -73,7 +76,7 @@ export async function openTcp(host: string, port: number, label: string, timeout
           `the TCP connection to ${label} (${address}:${port}) failed (${error.code ?? error.message})`,
           `nothing accepts connections there, or a firewall rejects them: check the host, the port and the egress rules`,
           undefined,
-          { errorCode: error.code },
+          { observed: { errorCode: error.code }, blocked: false, cause: error },
         ),
       ),
     );
@@ -103,18 +106,16 @@ export async function openTunnel(socket: Socket | TLSSocket, proxy: ProxySetting
     const finish = (): void => {
       if (!head) return;
       socket.removeAllListeners('data');
-      const body = buffer.subarray(bodyStart).toString('utf8').slice(0, 500);
+      const body = buffer.subarray(bodyStart).toString('utf8').slice(0, 20_000);
       if (head.status === 200) resolve({ ...head, body: '' });
       else {
-        const evidence = policyEvidence(head.headers);
+        const credentialsGiven = proxy.url.username !== '' || proxy.url.password !== '';
         reject(
           new StageFailure(
-            `the proxy refused CONNECT ${target}: HTTP ${head.status} ${head.statusText}${evidence ? ` (${evidence})` : ''}${body.trim() ? `: ${briefLine(body)}` : ''}`,
-            head.status === 407
-              ? 'the proxy wants credentials: put them in the proxy URL (http://user:password@proxy:port)'
-              : `the egress policy must allow ${target}; ask for it to be added to the proxy's allowlist`,
+            `the proxy refused CONNECT ${target}: ${refusalReason(head.status, head.statusText, head.headers, body)}`,
+            refusalHint(head.status, head.headers, target, credentialsGiven, proxy.url.username ? decodeURIComponent(proxy.url.username) : undefined),
             head.status,
-            { status: head.status, headers: head.headers, body },
+            { observed: { status: head.status, headers: head.headers, body } },
           ),
         );
       }
@@ -133,12 +134,8 @@ export async function openTunnel(socket: Socket | TLSSocket, proxy: ProxySetting
     });
     socket.once('close', () => {
       if (head) return finish();
-      reject(
-        new StageFailure(
-          `the proxy closed the connection without answering CONNECT ${target} (it dropped the tunnel)`,
-          `the proxy cannot reach ${target} or refuses it silently: check its logs and allowlist; undici 7 would retry this forever, bgprobe stops at --timeout`,
-        ),
-      );
+      const dropped = droppedTunnel(target);
+      reject(new StageFailure(dropped.message, `${dropped.hint}; undici 7 would retry this forever, bgprobe stops at once`));
     });
     socket.once('error', () => {});
   });
@@ -152,14 +149,13 @@ function parseHead(text: string): Omit<TunnelAnswer, 'body'> {
   const headers: Record<string, string> = {};
   for (const line of rest) {
     const colon = line.indexOf(':');
-    if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    // Repeated headers (several Proxy-Authenticate challenges) are joined as HTTP allows.
+    headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
   }
-  return { status: match ? Number(match[1]) : 0, statusText: match?.[2] ?? briefLine(statusLine), headers };
-}
-
-/** A proxy's words, as one printable line short enough for a diagnosis. */
-function briefLine(text: string): string {
-  return oneLine(text.replace(/\s+/g, ' ')).slice(0, 200);
+  return { status: match ? Number(match[1]) : 0, statusText: match?.[2] ?? pageText(statusLine), headers };
 }
 
 export interface Handshake {
@@ -202,7 +198,7 @@ export async function handshake(socket: Socket, servername: string, ca: readonly
             ? 'the other end does not speak TLS: an https:// proxy URL for a plain http:// proxy, or the wrong port'
             : 'the connection was cut during the handshake: a proxy or firewall that filters by server name (SNI) or cannot reach the API host',
           undefined,
-          { errorCode: error.code },
+          { observed: { errorCode: error.code } },
         ),
       );
     });
@@ -223,13 +219,19 @@ function chainOf(leaf: PeerCertificate): PeerCertificate[] {
 }
 
 /** TLS to an https:// proxy itself, verified against the configured store, before CONNECT goes through it. */
-export async function secureProxy(socket: Socket, host: string, ca: readonly string[] | undefined, timeoutMs: number): Promise<TLSSocket> {
+export async function secureProxy(socket: Socket, proxy: ProxySettings, ca: readonly string[] | undefined, timeoutMs: number): Promise<TLSSocket> {
+  const host = proxy.url.hostname.replace(/^\[|\]$/g, '');
   const tls = tlsConnect({ socket, ...(isIP(host) ? {} : { servername: host }), ...(ca ? { ca: [...ca] } : {}) });
   const work = new Promise<TLSSocket>((resolve, reject) => {
     tls.once('secureConnect', () => resolve(tls));
-    tls.once('error', (error: NodeJS.ErrnoException) =>
-      reject(new StageFailure(`the TLS handshake with the https:// proxy ${host} failed (${error.code ?? error.message})`, 'if the proxy speaks plain HTTP, write its URL with http://; if its certificate is private, add its CA with --ca-file')),
-    );
+    tls.once('error', (error: NodeJS.ErrnoException) => {
+      const code = error.code ?? error.message;
+      reject(
+        CERTIFICATE_CODES.test(code)
+          ? new StageFailure(`the https:// proxy ${proxy.display} presented a certificate this run does not trust (${code})`, untrustedProxyCertificate(proxy.display, code).replace(/^.*?\): /, ''))
+          : new StageFailure(`the TLS handshake with the https:// proxy ${host} failed (${code})`, 'if the proxy speaks plain HTTP, write its URL with http://'),
+      );
+    });
   });
   return bounded(timeoutMs, `the TLS handshake with the proxy ${host}`, 'the proxy does not answer TLS: write its URL with http://', work, () => tls.destroy());
 }

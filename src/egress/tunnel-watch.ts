@@ -1,7 +1,30 @@
 import diagnostics from 'node:diagnostics_channel';
 import { NetworkError } from '../errors.js';
+import { rootCoded } from '../api/transport-errors.js';
 import type { ProxySettings } from './proxy-config.js';
-import { tunnelRefused, type CallDescription } from './answer-origin.js';
+import type { CallDescription } from './answer-origin.js';
+import { CERTIFICATE_CODES, droppedTunnel, refusalHint, refusalReason, tunnelRefusedLine, untrustedProxyCertificate } from './proxy-answers.js';
+
+/** The code of the error the dispatcher destroys its pool with when a proxy keeps dropping CONNECT. */
+export const TUNNEL_DROPPED = 'BGPROBE_TUNNEL_DROPPED';
+/** The dispatcher gives up after this many drops (src/api/dispatcher.ts). */
+const DROPPED_AT_LEAST = 3;
+
+export class TunnelDroppedError extends Error {
+  override name = 'TunnelDroppedError';
+  readonly code = TUNNEL_DROPPED;
+  constructor(readonly drops: number) {
+    super(`the proxy closed ${drops} connections without answering CONNECT`);
+  }
+}
+
+/**
+ * A connection the named proxy refused: worth at most one retry (src/api/retry.ts), since a
+ * wrong port or a proxy that is not running does not fix itself in seconds.
+ */
+export class RefusedByProxy extends NetworkError {
+  override name = 'RefusedByProxy';
+}
 
 /** Turns a bare network failure into a diagnosis naming the cause; the client calls it on every failure. */
 export interface FailureDiagnosis {
@@ -18,7 +41,7 @@ export interface TunnelObservations {
   /** CONNECT requests written. */
   readonly connectsSent: number;
   /** The last answer to a CONNECT, when one came. */
-  readonly lastAnswer: { readonly status: number; readonly headers: Readonly<Record<string, string>> } | undefined;
+  readonly lastAnswer: { readonly status: number; readonly statusText: string; readonly headers: Readonly<Record<string, string>> } | undefined;
   /** Tunnels that opened (CONNECT 200). */
   readonly tunnelsUp: number;
   /** Connections to the API host completed through a tunnel (TLS included): none means the silence came before TLS. */
@@ -30,7 +53,7 @@ interface ClientEvent {
 }
 interface RequestEvent {
   request?: { method?: string; origin?: unknown };
-  response?: { statusCode?: number; headers?: unknown[] };
+  response?: { statusCode?: number; statusText?: string; headers?: unknown[] };
 }
 
 /**
@@ -43,6 +66,7 @@ export class TunnelWatch implements FailureDiagnosis {
   readonly #proxyHost: string;
   readonly #proxyDisplay: string;
   readonly #proxyHttps: boolean;
+  readonly #proxy: ProxySettings;
   #proxyConnections = 0;
   #connectsSent = 0;
   #proxyConnectErrors = 0;
@@ -56,6 +80,9 @@ export class TunnelWatch implements FailureDiagnosis {
     this.#proxyHost = proxy.url.host;
     this.#proxyDisplay = proxy.display;
     this.#proxyHttps = proxy.url.protocol === 'https:';
+    this.#proxy = proxy;
+    // A SOCKS proxy speaks no HTTP: its failures arrive as errors (src/api/socks-connector.ts).
+    if (proxy.kind === 'socks5') return;
     this.#on('undici:client:connected', (m) => {
       const params = (m as ClientEvent).connectParams;
       if (params?.host === this.#proxyHost) this.#proxyConnections += 1;
@@ -65,7 +92,8 @@ export class TunnelWatch implements FailureDiagnosis {
       const { connectParams, error } = m as ClientEvent & { error?: { code?: unknown; message?: unknown } };
       if (connectParams?.host !== this.#proxyHost) return;
       this.#proxyConnectErrors += 1;
-      this.#lastProxyError = typeof error?.code === 'string' ? error.code : String(error?.message ?? 'error');
+      // undici wraps a proxy certificate's name mismatch in UND_ERR_PRX_TLS; the cause says what it was.
+      this.#lastProxyError = rootCoded(error?.code === 'UND_ERR_PRX_TLS' ? (error as { cause?: unknown }).cause ?? error : error).code ?? String(error?.message ?? 'error');
     });
     this.#on('undici:client:sendHeaders', (m) => {
       if ((m as RequestEvent).request?.method === 'CONNECT') this.#connectsSent += 1;
@@ -73,7 +101,7 @@ export class TunnelWatch implements FailureDiagnosis {
     this.#on('undici:request:headers', (m) => {
       const { request, response } = m as RequestEvent;
       if (request?.method !== 'CONNECT' || response?.statusCode === undefined) return;
-      this.#lastAnswer = { status: response.statusCode, headers: rawHeaders(response.headers ?? []) };
+      this.#lastAnswer = { status: response.statusCode, statusText: response.statusText ?? '', headers: rawHeaders(response.headers ?? []) };
     });
     this.#on('undici:proxy:connected', () => {
       this.#tunnelsUp += 1;
@@ -90,35 +118,70 @@ export class TunnelWatch implements FailureDiagnosis {
    */
   explain(error: NetworkError, call: CallDescription): NetworkError {
     const proxyDisplay = this.#proxyDisplay;
+    const what = `${call.name} (${call.method} ${call.path})`;
+    if (this.#proxy.kind === 'socks5') return this.#explainSocks(error, what);
     const seen = this.observations;
+    const code = rootCoded(error.cause ?? error).code;
     if (error.stage === 'proxy' && seen.lastAnswer && seen.lastAnswer.status !== 200) {
-      return new NetworkError(tunnelRefused(call, seen.lastAnswer.status, policyEvidence(seen.lastAnswer.headers)), 'proxy', false, { cause: error });
+      const { status, statusText, headers } = seen.lastAnswer;
+      const credentialsGiven = this.#proxy.url.username !== '' || this.#proxy.url.password !== '';
+      const user = this.#proxy.url.username ? decodeURIComponent(this.#proxy.url.username) : undefined;
+      // undici keeps no body of a refusal: the status line and headers are what there is.
+      const line = tunnelRefusedLine(call, refusalReason(status, statusText, headers, ''), refusalHint(status, headers, call.host, credentialsGiven, user));
+      return new NetworkError(line, 'proxy', false, { cause: error });
     }
-    if (seen.connectsSent === 0 && this.#proxyConnectErrors > 0 && (error.stage === 'tls' || error.stage === 'timeout')) {
+    const unanswered = seen.connectsSent > 0 && seen.tunnelsUp === 0 && seen.lastAnswer === undefined;
+    // Judged by what the proxy did, not by the stage the error was filed under: the pool the
+    // dispatcher destroyed reports itself as UND_ERR_DESTROYED, whatever undici's words.
+    const dropCode = code === 'UND_ERR_DESTROYED' || code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE';
+    if (code === TUNNEL_DROPPED || (unanswered && (dropCode || error.stage === 'socket' || (error.stage === 'timeout' && seen.proxyConnections > 1)))) {
+      // The same words check prints; nothing went past the proxy, so nothing was delivered.
+      const authority = /:\d+$/.test(call.host) ? call.host : `${call.host}:443`;
+      const times = code === TUNNEL_DROPPED ? Math.max(seen.proxyConnections, DROPPED_AT_LEAST) : seen.proxyConnections;
+      const dropped = droppedTunnel(authority, `the proxy ${proxyDisplay}`, times);
+      const message = `${what}: ${dropped.message}; ${dropped.hint}`;
+      return new NetworkError(message, 'proxy', false, { cause: error });
+    }
+    if (seen.connectsSent === 0 && this.#proxyConnectErrors > 0 && (error.stage === 'tls' || error.stage === 'timeout' || error.stage === 'unknown')) {
       // No CONNECT was ever written: the connection to the proxy itself failed, maybe over and over.
-      const code = this.#lastProxyError ?? 'error';
+      const proxyCode = this.#lastProxyError ?? 'error';
+      if (this.#proxyHttps && CERTIFICATE_CODES.test(proxyCode)) {
+        return new NetworkError(`${what}: ${untrustedProxyCertificate(proxyDisplay, proxyCode)}`, 'tls', false, { cause: error });
+      }
       const tries = this.#proxyConnectErrors > 1 ? `${this.#proxyConnectErrors} times, ` : '';
-      const fix = this.#proxyHttps && /SSL|TLS|CERT/.test(code) ? 'if it is a plain HTTP proxy, write its URL with http://, else trust its CA with --ca-file' : 'check the proxy URL and that the proxy runs';
-      const message = `${call.name} (${call.method} ${call.path}): the connection to the proxy ${proxyDisplay} failed (${code}), ${tries}before any CONNECT; ${fix}`;
+      const fix = this.#proxyHttps && /SSL|TLS/.test(proxyCode) ? 'if it is a plain HTTP proxy, write its URL with http://' : 'check the proxy URL and that the proxy runs';
+      const message = `${what}: the connection to the proxy ${proxyDisplay} failed (${proxyCode}), ${tries}before any CONNECT; ${fix}`;
       return new NetworkError(message, 'proxy', false, { cause: error });
     }
     if (seen.connectsSent === 0 && this.#proxyConnectErrors > 0 && (error.stage === 'dns' || error.stage === 'connect')) {
       // The code names the proxy's failure, not the API host's: say whose it is. The stage stays,
-      // so a refused connection is still retried as one that delivered nothing.
-      const message = `${call.name} (${call.method} ${call.path}): the connection to the proxy ${proxyDisplay} failed (${this.#lastProxyError ?? 'error'}), before any CONNECT to ${call.host}; check the proxy URL and that the proxy runs`;
-      return new NetworkError(message, error.stage, error.maybeDelivered, { cause: error.cause });
+      // so a refused connection is still retried (once: RefusedByProxy) as one that delivered nothing.
+      const message = `${what}: the connection to the proxy ${proxyDisplay} failed (${this.#lastProxyError ?? 'error'}), before any CONNECT to ${call.host}; check the proxy URL and that the proxy runs`;
+      return new RefusedByProxy(message, error.stage, error.maybeDelivered, { cause: error.cause });
     }
     if (error.stage === 'timeout' && seen.proxyConnections === 0) {
-      const message = `${call.name} (${call.method} ${call.path}): no connection to the proxy ${proxyDisplay} completed before the deadline (--timeout); check that the proxy runs and answers${this.#proxyHttps ? ' TLS (or write its URL with http://)' : ''}`;
+      const message = `${what}: no connection to the proxy ${proxyDisplay} completed before the deadline (--timeout); check that the proxy runs and answers${this.#proxyHttps ? ' TLS (or write its URL with http://)' : ''}`;
       return new NetworkError(message, 'proxy', false, { cause: error });
     }
     if (error.stage === 'timeout' && seen.tunnelsUp === 0 && seen.lastAnswer === undefined && seen.connectsSent > 0) {
-      const what = `${call.name} (${call.method} ${call.path})`;
-      const message =
-        seen.proxyConnections > 1
-          ? `${what}: the proxy ${proxyDisplay} dropped the tunnel: it closed the connection ${seen.proxyConnections} times without answering CONNECT ${call.host}; stopped at the --timeout deadline. The proxy cannot reach ${call.host} or refuses it without saying so: check its logs and its allowlist`
-          : `${what}: the proxy ${proxyDisplay} accepted the connection but never answered CONNECT ${call.host} before the deadline (--timeout); check that it is a working HTTP proxy and that it can reach ${call.host}`;
+      const message = `${what}: the proxy ${proxyDisplay} accepted the connection but never answered CONNECT ${call.host} before the deadline (--timeout); check that it is a working HTTP proxy and that it can reach ${call.host}`;
       return new NetworkError(message, 'proxy', false, { cause: error });
+    }
+    return error;
+  }
+
+  /** A SOCKS failure carries check's own words (src/egress/socks-stages.ts); TLS failures pass as they are. */
+  #explainSocks(error: NetworkError, what: string): NetworkError {
+    let current: unknown = error.cause;
+    for (let depth = 0; depth < 6 && current; depth++) {
+      // A StageFailure, recognised by shape so that this module does not load node:tls (stages.ts).
+      const failure = current as Error & { hint?: unknown; step?: unknown };
+      if (failure instanceof Error && typeof failure.hint === 'string' && /^(StageFailure|SocksFailure)$/.test(failure.name)) {
+        const message = `${what}: ${failure.message}; ${failure.hint}`;
+        if (failure.step === 'tcp') return new RefusedByProxy(message, 'connect', false, { cause: failure.cause });
+        return new NetworkError(message, 'proxy', false, { cause: failure });
+      }
+      current = (current as { cause?: unknown }).cause;
     }
     return error;
   }
@@ -134,15 +197,13 @@ export class TunnelWatch implements FailureDiagnosis {
   }
 }
 
-/** undici passes raw headers as [name, value, name, value, ...] Buffers. */
+/** undici passes raw headers as [name, value, name, value, ...] Buffers; repeated names are joined. */
 function rawHeaders(raw: unknown[]): Record<string, string> {
   const out: Record<string, string> = {};
-  for (let i = 0; i + 1 < raw.length; i += 2) out[String(raw[i]).toLowerCase()] = String(raw[i + 1]);
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = String(raw[i]).toLowerCase();
+    const value = String(raw[i + 1]);
+    out[name] = out[name] === undefined ? value : `${out[name]}, ${value}`;
+  }
   return out;
-}
-
-/** The headers that say which policy refused: `x-proxy-error`, `server`, `proxy-authenticate`. */
-export function policyEvidence(headers: Readonly<Record<string, string>>): string | undefined {
-  const parts = ['x-proxy-error', 'proxy-authenticate', 'server'].filter((n) => headers[n] !== undefined).map((n) => `${n}: ${(headers[n] as string).slice(0, 80)}`);
-  return parts.length > 0 ? parts.join(', ') : undefined;
 }
