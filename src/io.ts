@@ -18,6 +18,8 @@ export interface Io {
    * commands register the secrets they learn (a key from .env, a proxy password) into it.
    */
   readonly redactor?: Redactor;
+  /** The command line after `bgprobe`, as typed (`main` sets it): the report shows it, masked. */
+  readonly argv?: readonly string[];
 }
 
 export function processIo(): Io {

@@ -1,4 +1,5 @@
 import type { ApiAnswer } from '../api/client.js';
+import { isPending } from '../api/response.js';
 import type { WatchConfig } from '../config/watch-config.js';
 import { writeJson } from '../console/json.js';
 import { ApiError, errorLine, exitCodeOf } from '../errors.js';
@@ -40,6 +41,8 @@ export async function supervise(session: Session, io: Io, options: SuperviseOpti
     // A create is never cut off mid-flight, so a stop that came meanwhile is honoured here.
     stopper.throwIfStopped();
     const result = await watchToEnd(session, first, watch.pollIntervalSeconds, stopper.signal);
+    // The answer is in hand: a report that could not be written in full ends the run with exit 1, naming the id.
+    if (session.report.failure) throw session.report.failure;
     const summary = runSummary(options, session, result.response, result.polls, result.exitCode);
     if (options.json) writeJson(io.stdout, session.redactor, summary);
     else io.stdout.write(`Report written to: ${session.report.path}\nFinal status: ${result.status}\n`);
@@ -71,6 +74,7 @@ export async function supervise(session: Session, io: Io, options: SuperviseOpti
         reportError = caught;
       }
     }
+    reportError ??= session.report.failure;
     if (reportError !== undefined && errorLine(reportError) !== errorLine(error)) message += `; and ${errorLine(reportError)}`;
     // The id in the resume hint is the server's text too: one line, no escape codes.
     message = oneLine(message);
@@ -78,12 +82,13 @@ export async function supervise(session: Session, io: Io, options: SuperviseOpti
     const summary = runSummary(options, session, progress.lastSeen, progress.polls, exitCode, message);
     if (options.json) writeJson(io.stdout, session.redactor, summary);
     else {
-      if (reportError === undefined) io.stdout.write(`Report written to: ${session.report.path}\n`);
+      if (session.report.complete) io.stdout.write(`Report written to: ${session.report.path}\n`);
       if (stopped && progress.lastSeen?.status) io.stdout.write(`Final status: ${progress.lastSeen.status}\n`);
     }
     return exitCode;
   } finally {
     session.journal.stopLive();
+    session.report.close();
     removeHandlers();
     stopper.dispose();
     await session.client.close();
@@ -97,5 +102,7 @@ export async function supervise(session: Session, io: Io, options: SuperviseOpti
 function resumeHint(session: Session, error: unknown): string {
   const id = session.progress.responseId;
   if (!id || (error instanceof ApiError && error.status === 404)) return '';
+  const status = session.progress.lastSeen?.status;
+  if (status && !isPending(status)) return `; response ${id} ended with status ${status}: see it again with "bgprobe poll ${id}"`;
   return `; response ${id} may still be running: ${resumeCommands(id)}`;
 }

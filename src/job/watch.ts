@@ -5,7 +5,7 @@ import { exitCodeForStatus, resumeCommands, terminalEnding, unfinishedEnding } f
 import { checkedStatus, pollToTerminal } from './poller.js';
 import { elapsedSeconds, noteResponse, type Session } from './session.js';
 import type { ApiAnswer } from '../api/client.js';
-import { ApiError } from '../errors.js';
+import { ApiError, exitCodeOf } from '../errors.js';
 
 export interface WatchResult {
   readonly status: string;
@@ -53,7 +53,7 @@ export async function watchToEnd(session: Session, first: ApiAnswer, intervalSec
   const exitCode = exitCodeForStatus(status);
   session.journal.stopLive();
   session.journal[exitCode === 0 ? 'info' : 'warn'](`Response ${responseId} reached terminal status ${status}`);
-  session.report.finish(terminalEnding(final, { elapsedSeconds: elapsedSeconds(session), polls, finishedAt: session.clock.now() }));
+  session.report.finish({ ...terminalEnding(final, { elapsedSeconds: elapsedSeconds(session), polls, finishedAt: session.clock.now() }), exitCode });
   return { status, exitCode, response: final, polls };
 }
 
@@ -72,7 +72,8 @@ export function recordFailure(session: Session, error: unknown): void {
   if (responseId && !unknown) {
     session.journal.reportOnly('WARN', `Response ${responseId} may still be running: ${resumeCommands(responseId)}`);
   }
-  session.report.finish(unfinishedEnding('error: the run stopped', { elapsedSeconds: elapsedSeconds(session), polls, finishedAt: session.clock.now() }, responseId, lastSeen));
+  const facts = { elapsedSeconds: elapsedSeconds(session), polls, finishedAt: session.clock.now() };
+  session.report.finish({ ...unfinishedEnding('error: the run stopped', facts, responseId, lastSeen), error: message, exitCode: exitCodeOf(error) });
 }
 
 /**
@@ -124,7 +125,7 @@ export async function recordStop(session: Session, stopped: RunStopped, cancelFi
     line += '; no response was created';
   }
   const facts = { elapsedSeconds: elapsedSeconds(session), polls: progress.polls, finishedAt: session.clock.now() };
-  session.report.finish(unfinishedEnding(what, facts, id, progress.lastSeen));
+  session.report.finish({ ...unfinishedEnding(what, facts, id, progress.lastSeen), exitCode: stopped.exitCode });
   return { exitCode: stopped.exitCode, line };
 }
 
