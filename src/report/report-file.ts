@@ -12,6 +12,7 @@ import {
   realpathSync,
   renameSync,
   statSync,
+  type Stats,
   unlinkSync,
   writeSync,
 } from 'node:fs';
@@ -164,7 +165,7 @@ function temporaryOf(target: string): string {
 type OutputKind = 'file' | 'missing' | 'stream';
 
 function outputKind(path: string): OutputKind {
-  let stats;
+  let stats: Stats;
   try {
     stats = statSync(path);
   } catch (error) {

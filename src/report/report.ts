@@ -118,7 +118,7 @@ export class RunReport {
     const duration = Math.round(exchange.durationMs);
     this.#exchanges.push(tableRow([exchange.startedAt.toISOString(), exchange.method, exchange.path, status, duration, exchange.requestId]));
     const requestId = exchange.requestId ? `, ${exchange.requestId}` : '';
-    this.#append(oneLine(`- ${exchange.startedAt.toISOString()} [HTTP] ${exchange.method} ${exchange.path}: ${status} in ${duration} ms${requestId}`) + '\n');
+    this.#append(`${oneLine(`- ${exchange.startedAt.toISOString()} [HTTP] ${exchange.method} ${exchange.path}: ${status} in ${duration} ms${requestId}`)}\n`);
   }
 
   /** Records the response id the moment it is known, so even a killed run names it. */
