@@ -50,10 +50,16 @@ export function openSession(
   const startedAt = clock.monotonic();
   const command = commandLine(io.argv);
   const report = RunReport.open(resolve(io.cwd, outputPath), withWhereItRan(header, command, config), redactor, command);
-  const progress = chooseProgress({ stderr: io.stderr, redactor, options: consoleOptions }, clock, startedAt);
-  const journal = new Journal(progress, report, () => clock.now());
-  const client = createApiClient(config, journal, clock);
-  return { redactor, report, journal, client, clock, startedAt, progress: { responseId: undefined, lastSeen: undefined, polls: 0 } };
+  try {
+    const progress = chooseProgress({ stderr: io.stderr, redactor, options: consoleOptions }, clock, startedAt);
+    const journal = new Journal(progress, report, () => clock.now());
+    const client = createApiClient(config, journal, clock);
+    return { redactor, report, journal, client, clock, startedAt, progress: { responseId: undefined, lastSeen: undefined, polls: 0 } };
+  } catch (error) {
+    // Nothing was sent: let go of the report's lock, so the path is free for the next run.
+    report.close();
+    throw error;
+  }
 }
 
 /**
