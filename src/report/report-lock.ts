@@ -31,8 +31,10 @@ export class ReportLock {
     const holder: LockHolder = { pid: process.pid, host: hostname(), since: new Date().toISOString(), command };
     const content = `${JSON.stringify(holder)}\n`;
     // The lock appears with its content in one step (link), so nobody ever reads a half-made lock as stale.
+    // Made anew ('wx' after removing whatever is there): a symlink planted at that path in a shared folder is never written through.
     const draft = `${lockPath}.${process.pid}.new`;
-    writeFileSync(draft, content, { flag: 'w' });
+    removeQuietly(draft);
+    writeFileSync(draft, content, { flag: 'wx' });
     try {
       for (let attempt = 0; attempt < 5; attempt++) {
         try {

@@ -92,7 +92,7 @@ export class RunReport {
     try {
       file = ReportFile.open(path, [...liveHead(header)].join(''), redactor, oneLine(redactor.apply(command)));
     } catch (error) {
-      throw error instanceof SetupError ? error : unwritable(path, error);
+      throw error instanceof SetupError ? error : unwritable(path, error, false);
     }
     return new RunReport(path, header, file);
   }
@@ -228,20 +228,21 @@ const WHY_UNWRITABLE: Readonly<Record<string, string>> = {
   ELOOP: 'too many levels of symbolic links',
 };
 
-function unwritable(path: string, error: unknown): SetupError {
+function unwritable(path: string, error: unknown, running = true): SetupError {
   const code = (error as NodeJS.ErrnoException).code ?? 'error';
-  const why = code === 'ENOENT' ? whyMissing(path) : WHY_UNWRITABLE[code];
+  const why = code === 'ENOENT' ? whyMissing(path, running) : WHY_UNWRITABLE[code];
   return new SetupError(`the report ${JSON.stringify(path)} cannot be written (${code}${why ? `: ${why}` : ''}); choose another --output`, 'report_unwritable', {
     cause: error,
   });
 }
 
-/** ENOENT: the folder is gone (removed during the run), or exists but takes no new files (/proc). */
-function whyMissing(path: string): string {
+/** ENOENT: at the start, a folder that cannot be made or takes no new files (/proc); later, the report or its folder was removed. */
+function whyMissing(path: string, running: boolean): string {
+  if (running) return 'the report or its folder was removed';
   try {
-    if (statSync(dirname(path)).isDirectory()) return 'no file can be created in that folder, or the report was removed';
+    if (statSync(dirname(path)).isDirectory()) return 'no file can be created in that folder';
   } catch {
     // the folder itself is missing
   }
-  return 'its folder cannot be created there, or was removed';
+  return 'its folder cannot be created there';
 }
