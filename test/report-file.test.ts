@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, watch, writeFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { callsOf, emulatorFor, envFor, runCli, runMain, sections, tempDir } from './helpers.js';
+import { callsOf, emulatorFor, envFor, runCli, runMain, sections, startCli, tempDir } from './helpers.js';
 
 const REPORT_SECTIONS = ['Run Configuration', 'Prompt Used', 'Event Log', 'Outbound Requests', 'Final Status', 'Final Model Output', 'Final Response Payload'];
 
@@ -133,4 +133,30 @@ test('a lock and a temporary file left by a killed run are taken over and cleane
   assert.equal(result.code, 0, result.stderr);
   assert.deepEqual(readdirSync(dir).sort(), ['r.md', 'r.md.999999999.tmp.keep']);
   assert.equal(callsOf(emulator).creates, 1);
+});
+
+test('kill -9 during the final write leaves the live log whole; the next run on that path cleans up what it left', async (t) => {
+  // A 10 MB answer makes the final write last long enough to be caught while its temporary file exists.
+  const emulator = await emulatorFor(t, { pendingPolls: 1, outputText: `${'ten megabytes of answer '.repeat(420_000)}end` });
+  const dir = tempDir(t);
+  const cli = startCli(['run', '--poll-interval', '0.05', '--output', 'r.md'], { cwd: dir, env: envFor(emulator) });
+  t.after(() => cli.child.kill('SIGKILL'));
+  // The live log's first part goes through a temporary file too: the final one is the one made after the last event.
+  const ended = () => existsSync(join(dir, 'r.md')) && readFileSync(join(dir, 'r.md'), 'utf8').includes('reached terminal status');
+  const watcher = watch(dir, (_event, name) => {
+    if (name?.endsWith('.tmp') && existsSync(join(dir, name)) && ended()) cli.child.kill('SIGKILL');
+  });
+  t.after(() => watcher.close());
+  const killed = await cli.done;
+  watcher.close();
+  assert.equal(killed.signal, 'SIGKILL', `the run ended before its final write was caught: ${killed.stdout}`);
+  const id = /Created response (resp_\w+)/.exec(killed.stderr)![1]!;
+  const log = readFileSync(join(dir, 'r.md'), 'utf8');
+  assert.match(log, new RegExp(`- Response id: \`${id}\``));
+  assert.match(log, /reached terminal status completed\n$/, 'every event, up to the last');
+  assert.deepEqual(readdirSync(dir).sort(), ['r.md', `r.md.${cli.child.pid}.tmp`, 'r.md.lock'].sort());
+
+  const next = await runMain(['run', '--quiet', '--poll-interval', '0.05', '--output', 'r.md'], envFor(emulator), dir);
+  assert.equal(next.code, 0, next.stderr);
+  assert.deepEqual(readdirSync(dir), ['r.md'], 'the stray temporary file and the dead run\'s lock are gone');
 });
