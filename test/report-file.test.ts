@@ -5,6 +5,8 @@ import { Socket } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { Redactor } from '../src/redact.js';
+import { RunReport } from '../src/report/report.js';
 import { callsOf, emulatorFor, envFor, runCli, runMain, sections, startCli, tempDir } from './helpers.js';
 
 const REPORT_SECTIONS = ['Run Configuration', 'Prompt Used', 'Event Log', 'Outbound Requests', 'Final Status', 'Final Model Output', 'Final Response Payload'];
@@ -159,4 +161,24 @@ test('kill -9 during the final write leaves the live log whole; the next run on 
   const next = await runMain(['run', '--quiet', '--poll-interval', '0.05', '--output', 'r.md'], envFor(emulator), dir);
   assert.equal(next.code, 0, next.stderr);
   assert.deepEqual(readdirSync(dir), ['r.md'], 'the stray temporary file and the dead run\'s lock are gone');
+});
+
+test('a held report writes nothing until released, then its live log with every line gathered meanwhile', (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'held.md');
+  const header = { title: 'T Report', configuration: [] as [string, string][], prompt: [] };
+  const unknown = RunReport.openHeld(path, header, new Redactor());
+  unknown.addEvent({ time: new Date(0), level: 'INFO', message: 'attaching' });
+  assert.deepEqual(readdirSync(dir), ['held.md.lock'], 'only the lock: a second run on this path is refused meanwhile');
+  unknown.finish({ status: [], summary: { status: 'x', elapsedSeconds: 0, polls: 0, usage: undefined }, outputText: undefined, noOutputNote: '', payload: undefined });
+  assert.deepEqual(readdirSync(dir), [], 'never released: no report, no lock');
+  assert.equal(unknown.complete, false);
+
+  const known = RunReport.openHeld(path, header, new Redactor());
+  known.setResponseId('resp_1');
+  known.addEvent({ time: new Date(0), level: 'INFO', message: 'attaching' });
+  known.release();
+  known.addEvent({ time: new Date(1000), level: 'INFO', message: 'Poll 1' });
+  assert.match(readFileSync(path, 'utf8'), /## Event Log\n\n- Response id: `resp_1`\n- 1970-01-01T00:00:00\.000Z \[INFO\] attaching\n- 1970-01-01T00:00:01\.000Z \[INFO\] Poll 1\n$/);
+  known.close();
 });

@@ -36,18 +36,18 @@ export class ReportFile {
   readonly #target: string;
   readonly #redactor: Redactor;
   readonly #lock: ReportLock | undefined;
-  /** The live log (regular file) or the device or FIFO itself. */
+  /** The live log (regular file, once begun) or the device or FIFO itself. */
   #fd: number | undefined;
   /** Bytes of the live log known to be complete: a failed append is cut back to this. */
   #size = 0;
+  #closed = false;
   readonly #onExit = () => this.close();
 
-  private constructor(target: string, redactor: Redactor, fd: number, lock: ReportLock | undefined, size: number) {
+  private constructor(target: string, redactor: Redactor, fd: number | undefined, lock: ReportLock | undefined) {
     this.#target = target;
     this.#redactor = redactor;
     this.#fd = fd;
     this.#lock = lock;
-    this.#size = size;
     // A second Ctrl-C exits at once (process.exit): the lock and the temporary file go with it.
     process.on('exit', this.#onExit);
   }
@@ -58,32 +58,43 @@ export class ReportFile {
   }
 
   /**
-   * Opens the report at `path` (symlinks followed) and writes `head` as its live log, taking
-   * the lock beside it (refused when another live run holds it) and removing the temporary
-   * files that killed runs left. Throws the file system's error; nothing is written then.
+   * Makes ready to write the report at `path` (symlinks followed): its folders, the lock beside
+   * it (refused when another live run holds it), the temporary files that killed runs left
+   * removed; a device or FIFO is opened. Nothing of the report is written yet (`begin` does).
+   * Throws the file system's error, or the refusal that names the other run.
    */
-  static open(path: string, head: string, redactor: Redactor, command: string): ReportFile {
+  static prepare(path: string, redactor: Redactor, command: string): ReportFile {
     const kind = outputKind(path);
-    if (kind === 'stream') return new ReportFile(path, redactor, openStream(path), undefined, 0);
+    if (kind === 'stream') return new ReportFile(path, redactor, openStream(path), undefined);
     const target = kind === 'missing' ? followDanglingLinks(path) : realpathSync(path);
     makeFolders(dirname(target));
     const lock = ReportLock.acquire(path, `${target}.lock`, command);
     try {
       removeStrayTemporaries(target);
-      const temporary = temporaryOf(target);
-      const fd = createExclusive(temporary);
-      try {
-        const bytes = Buffer.from(redactor.apply(head));
-        writeAll(fd, bytes, 0);
-        renameSync(temporary, target);
-        return new ReportFile(target, redactor, fd, lock, bytes.length);
-      } catch (error) {
-        closeSync(fd);
-        removeQuietly(temporary);
-        throw error;
-      }
     } catch (error) {
       lock.release();
+      throw error;
+    }
+    return new ReportFile(target, redactor, undefined, lock);
+  }
+
+  /**
+   * Starts the live log with `text`, replacing whatever was at the path in one step (a
+   * temporary file renamed over it). A device or FIFO gets nothing now: only the complete document.
+   */
+  begin(text: string): void {
+    if (this.isStream) return;
+    const temporary = temporaryOf(this.#target);
+    const fd = createExclusive(temporary);
+    try {
+      const bytes = Buffer.from(this.#redactor.apply(text));
+      writeAll(fd, bytes, 0);
+      renameSync(temporary, this.#target);
+      this.#fd = fd;
+      this.#size = bytes.length;
+    } catch (error) {
+      closeSync(fd);
+      removeQuietly(temporary);
       throw error;
     }
   }
@@ -91,7 +102,7 @@ export class ReportFile {
   /** Appends to the live log; on failure the log is cut back to its last complete event, and the error thrown. */
   append(text: string): void {
     const fd = this.#fd;
-    if (fd === undefined || this.isStream) return;
+    if (fd === undefined || this.isStream || this.#closed) return;
     // An open file outlives its name: a report removed (or its folder) would take the events nowhere.
     if (fstatSync(fd).nlink === 0) throw Object.assign(new Error(`${this.#target} was removed`), { code: 'ENOENT' });
     const bytes = Buffer.from(this.#redactor.apply(text));
@@ -113,10 +124,9 @@ export class ReportFile {
    * flushed to the disk and renamed over the live log, which stays untouched when this fails.
    */
   replace(pieces: Iterable<string>): void {
-    const fd = this.#fd;
-    if (fd === undefined) throw Object.assign(new Error(`${this.#target} is closed`), { code: 'EBADF' });
+    if (this.#closed) throw Object.assign(new Error(`${this.#target} is closed`), { code: 'EBADF' });
     if (this.isStream) {
-      writePieces(fd, pieces, this.#redactor, null);
+      if (this.#fd !== undefined) writePieces(this.#fd, pieces, this.#redactor, null);
       return;
     }
     const temporary = temporaryOf(this.#target);
@@ -141,6 +151,7 @@ export class ReportFile {
 
   /** Closes the file and releases the lock; never throws (it also runs at process exit). */
   close(): void {
+    this.#closed = true;
     process.off('exit', this.#onExit);
     if (this.#fd !== undefined) {
       try {

@@ -75,6 +75,8 @@ export class RunReport {
   #latest: StatusNote | undefined;
   #failure: SetupError | undefined;
   #complete = false;
+  /** While held (see `openHeld`), the live log's lines gathered for `release()`. */
+  #held: string[] | undefined = [];
 
   private constructor(path: string, header: ReportHeader, file: ReportFile) {
     this.path = path;
@@ -88,13 +90,39 @@ export class RunReport {
    * run in the lock, for a second run's refusal.
    */
   static open(path: string, header: ReportHeader, redactor: Redactor, command = 'bgprobe'): RunReport {
+    const report = RunReport.openHeld(path, header, redactor, command);
+    report.release();
+    if (report.#failure) throw report.#failure;
+    return report;
+  }
+
+  /**
+   * Like `open`, but nothing is written until `release()`: `poll` holds its report until the
+   * API has shown it knows the id, so a mistyped id leaves no report behind (and replaces no
+   * file at that path). The path is checked and locked now, before any request.
+   */
+  static openHeld(path: string, header: ReportHeader, redactor: Redactor, command = 'bgprobe'): RunReport {
     let file: ReportFile;
     try {
-      file = ReportFile.open(path, [...liveHead(header)].join(''), redactor, oneLine(redactor.apply(command)));
+      file = ReportFile.prepare(path, redactor, oneLine(redactor.apply(command)));
     } catch (error) {
       throw error instanceof SetupError ? error : unwritable(path, error, false);
     }
     return new RunReport(path, header, file);
+  }
+
+  /** Writes a held report's live log, with everything gathered so far; from then on, events are appended as they come. */
+  release(): void {
+    if (this.#held === undefined) return;
+    const gathered = this.#held;
+    this.#held = undefined;
+    if (this.#complete || this.#failure) return;
+    try {
+      this.#file.begin([...liveHead(this.#header), ...gathered].join(''));
+    } catch (error) {
+      this.#failure = unwritable(this.path, error, false);
+      this.#file.close();
+    }
   }
 
   /** The first write that failed: the report is then not complete, and nothing more is written. */
@@ -134,9 +162,15 @@ export class RunReport {
     this.#latest = note;
   }
 
-  /** Writes the complete document, once; a run that already ended or can no longer write keeps what it has. */
+  /**
+   * Writes the complete document, once; a run that already ended or can no longer write keeps
+   * what it has, and a report still held is never written.
+   */
   finish(ending: ReportEnding): void {
-    if (this.#complete || this.#failure) return;
+    if (this.#complete || this.#failure || this.#held) {
+      this.#file.close();
+      return;
+    }
     try {
       this.#file.replace(this.#render(ending));
       this.#complete = true;
@@ -152,6 +186,10 @@ export class RunReport {
   }
 
   #append(text: string): void {
+    if (this.#held) {
+      this.#held.push(text);
+      return;
+    }
     if (this.#complete || this.#failure) return;
     try {
       this.#file.append(text);
@@ -240,7 +278,7 @@ function unwritable(path: string, error: unknown, running = true): SetupError {
 function whyMissing(path: string, running: boolean): string {
   if (running) return 'the report or its folder was removed';
   try {
-    if (statSync(dirname(path)).isDirectory()) return 'no file can be created in that folder';
+    if (statSync(dirname(path)).isDirectory()) return 'its folder exists but does not accept new files, like /proc or /sys';
   } catch {
     // the folder itself is missing
   }
