@@ -153,7 +153,7 @@ export class RunReport {
   setResponseId(id: string): void {
     if (this.#responseId === id) return;
     this.#responseId = id;
-    this.#append(`- Response id: \`${oneLine(id).replace(/`/g, "'")}\`\n`);
+    this.#append(`- Response id: \`${idText(id)}\`\n`);
   }
 
   /** A status seen by the create or a poll: the timeline keeps it when it changed (the events already say it). */
@@ -205,7 +205,8 @@ export class RunReport {
     yield `# ${h.title}\n\n`;
     yield summaryTable({ ...ending.summary, responseId: this.#responseId });
     yield* headSections(h);
-    if (this.#responseId !== undefined) yield `Response id: \`${this.#responseId}\`\n\n`;
+    // The id is the server's text: one line, and no backtick that would end the code span.
+    if (this.#responseId !== undefined) yield `Response id: \`${idText(this.#responseId)}\`\n\n`;
     yield* this.#events;
     yield '\n## Outbound Requests\n\n';
     yield table(EXCHANGE_COLUMNS, []);
@@ -229,6 +230,11 @@ export class RunReport {
     if (ending.payload === undefined) yield '_No Response object was received._\n';
     else yield* fencedPieces(() => jsonPieces(ending.payload), 'json');
   }
+}
+
+/** A response id (the server's text) inside a code span: one line, no backtick to end the span. */
+function idText(id: string): string {
+  return oneLine(id).replace(/`/g, "'");
 }
 
 /** The live log's first part: the title, what the file is, the configuration, the prompt, and the Event Log's heading. */
