@@ -1,9 +1,10 @@
 /**
  * `npm run bench`: start-up, time to first request, a whole run against the emulator next to
  * the same flow written with the official `openai` SDK, connections and bytes per poll, poll
- * drift, and memory for a 20 MB answer. Prints Markdown (for docs/performance.md) on stdout.
- * `--quick` runs each case fewer times, for trying the benchmark itself; `--only=startup,first`
- * runs only the named sections (startup, first, run, drift, memory, nodes, stream). Not part of `npm test`.
+ * drift, a long run's report writes and schedule, and memory for a 20 MB answer. Prints Markdown
+ * (for docs/performance.md) on stdout. `--quick` runs each case fewer times, for trying the
+ * benchmark itself; `--only=startup,first` runs only the named sections (startup, first, run,
+ * drift, longrun, memory, nodes, stream). Not part of `npm test`.
  */
 import { createServer } from 'node:http';
 import { cpus, loadavg, release, totalmem, tmpdir } from 'node:os';
@@ -13,6 +14,7 @@ import { bundle } from '../scripts/bundle.js';
 import { measureDrift } from './drift.js';
 import { nodesSection } from './nodes.js';
 import { streamBench } from './stream.js';
+import { measureLongRun } from './long-run.js';
 import { EmulatorProcess, median, timedNode, type Timed } from './measure.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -245,6 +247,33 @@ async function drift(): Promise<void> {
   }
 }
 
+async function longRun(work: string): Promise<void> {
+  const polls = quick ? 500 : 3000;
+  const interval = 0.02;
+  progress(`a long run: ${polls} polls at ${interval} s`);
+  const f = await measureLongRun(BIN, work, KEY, polls, interval);
+  const scheduleMs = polls * interval * 1000;
+  const ratioToReport = f.reportBytesWritten / f.reportBytes;
+  out('## A long run: report writes and schedule');
+  out();
+  out(`\`bgprobe run --poll-interval ${interval}\` against the emulator, which completes the response after ${polls} × ${interval} s = ${scheduleMs / 1000} s.`);
+  out('Bytes written to files: what the process passed to write() (`wchar` of /proc/self/io, read at exit by the preload), less');
+  out('the bytes of its requests (counted by the relay) and its stdout and stderr.');
+  out();
+  out('| polls made / slots | wall (s) | schedule (s) | report (KB) | written to files (KB) | written per poll (bytes) | written / report | target |');
+  out('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  // Kept: the run ends within start-up, one slot and the final report of the schedule's end.
+  const kept = f.wallMs <= scheduleMs + 2000;
+  const fewTimes = ratioToReport <= 3;
+  out(
+    `| ${f.polls} / ${polls + 1} | ${(f.wallMs / 1000).toFixed(1)} | ${(scheduleMs / 1000).toFixed(0)} | ${(f.reportBytes / 1024).toFixed(0)} | ${(f.reportBytesWritten / 1024).toFixed(0)} | ${(f.reportBytesWritten / f.polls).toFixed(0)} | ${ratioToReport.toFixed(2)} × | wall ≤ schedule + 2 s: ${verdict(kept)}; ≤ 3 × the report: ${verdict(fewTimes)} |`,
+  );
+  out();
+  out('Wall time includes start-up and the final report. A slot that a poll overran is skipped (src/job/poller.ts), so on a busy');
+  out('machine fewer polls than slots are made while the run still ends on time.');
+  out();
+}
+
 async function memory(work: string, bundled: string): Promise<void> {
   progress(`a 20 MB answer, ${RUNS.memory} runs each`);
   const contenders = flowContenders(bundled, 'large');
@@ -279,6 +308,7 @@ async function main(): Promise<void> {
     if (wanted('first')) await firstRequest(work, bundled);
     if (wanted('run')) await runComparison(work, bundled);
     if (wanted('drift')) await drift();
+    if (wanted('longrun')) await longRun(work);
     if (wanted('memory')) await memory(work, bundled);
     if (wanted('nodes')) await nodesSection(work, RUNS.flow, out, progress);
     if (wanted('stream')) await streamBench({ work, bin: BIN, key: KEY, runs: RUNS.memory, out, progress });

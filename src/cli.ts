@@ -72,6 +72,7 @@ export async function main(args: readonly string[], given: Io): Promise<ExitCode
   const stdout = redactedSink(given.stdout, redactor);
   const io: Io = {
     ...given,
+    argv: args,
     redactor,
     stdout: {
       isTTY: stdout.isTTY,

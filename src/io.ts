@@ -23,6 +23,8 @@ export interface Io {
    * commands register the secrets they learn (a key from .env, a proxy password) into it.
    */
   readonly redactor?: Redactor;
+  /** The command line after `bgprobe`, as typed (`main` sets it): the report shows it, masked. */
+  readonly argv?: readonly string[];
 }
 
 /** The working folder is gone (deleted under a running shell): nothing relative can be resolved. */

@@ -187,7 +187,8 @@ test('the report never writes through a symlink planted at its temporary path', 
   writeFileSync(victim, 'precious');
   const report = join(dir, 'report.md');
   symlinkSync(victim, `${report}.${process.pid}.tmp`);
-  RunReport.open(report, { title: 'T', configuration: [], prompt: [] }, new Redactor());
+  symlinkSync(victim, `${report}.lock.${process.pid}.new`);
+  RunReport.open(report, { title: 'T', configuration: [], prompt: [] }, new Redactor()).close();
   assert.equal(readFileSync(victim, 'utf8'), 'precious');
   assert.match(readFileSync(report, 'utf8'), /^# T\n/);
   assert.deepEqual(readdirSync(dir).sort(), ['report.md', 'victim.txt']);

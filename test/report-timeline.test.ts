@@ -113,14 +113,19 @@ test('a failed response ends its timeline on failed; a run that never got an ans
   assert.match(between(noKeyReport, 'Report\n\n', '## Run Configuration'), /^\| error: the run stopped \| \d+\.\d s \| 0 \| - \| - \|$/m);
 });
 
-test('while the run goes, the summary says what was last seen, so a killed run still tells its state', (t) => {
+test('while the run goes, the report is a live log: the id and every event appended as they come, no summary yet', (t) => {
   const dir = tempDir(t);
   const path = join(dir, 'live.md');
-  const report = RunReport.open(path, { title: 'T Report', configuration: [], prompt: [] }, new Redactor());
-  assert.match(readFileSync(path, 'utf8'), /^# T Report\n\n\| Status \| Elapsed \| Polls \| Tokens \| Response id \|\n\| --- \| --- \| --- \| --- \| --- \|\n\| starting \| 0\.0 s \| 0 \| - \| - \|\n\n## Run Configuration/);
+  const report = RunReport.open(path, { title: 'T Report', configuration: [['Command', 'run']], prompt: [] }, new Redactor());
+  const head = readFileSync(path, 'utf8');
+  assert.match(head, /^# T Report\n\n_The run is still going, or was stopped before it ended: this is its live log/);
+  assert.deepEqual(sections(head), ['Run Configuration', 'Prompt Used', 'Event Log']);
   report.setResponseId('resp_live');
+  report.addEvent({ time: new Date(0), level: 'INFO', message: 'Poll 3: status in_progress' });
   report.noteStatus({ time: new Date(), elapsedSeconds: 2.04, status: 'in_progress', polls: 3, seenBy: 'poll 3' });
-  assert.match(readFileSync(path, 'utf8'), /^\| running \(last seen in_progress\) \| 2\.0 s \| 3 \| - \| resp_live \|$/m);
+  const live = readFileSync(path, 'utf8');
+  assert.equal(live, `${head}- Response id: \`resp_live\`\n- 1970-01-01T00:00:00.000Z [INFO] Poll 3: status in_progress\n`, 'appended, nothing rewritten');
+  report.close();
 });
 
 test('a status or id with Mermaid syntax in it cannot break the diagram', () => {

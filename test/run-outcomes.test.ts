@@ -73,8 +73,9 @@ test('a model answer containing ``` cannot break the report', async (t) => {
   const output = report.split('## Final Model Output\n\n')[1]!.split('\n## Final Response Payload')[0]!;
   const fence = /^(`+)text\n/.exec(output)?.[1] ?? '';
   assert.ok(fence.length >= 5, 'the fence must be longer than the four backticks in the answer');
-  assert.ok(output.includes(answer), 'the answer is kept verbatim');
-  assert.ok(output.trimEnd().endsWith(fence));
+  assert.ok(output.startsWith(`${fence}text\n${answer}\n${fence}\n`), 'the answer is kept verbatim, fenced');
+  // Below it, the answer rendered as Markdown, in a collapsible section of its own.
+  assert.ok(output.trimEnd().endsWith('\nend\n\n</details>'), output);
   // Every section still parses as a heading: nothing was swallowed by an open fence.
   assert.deepEqual(sections(report).slice(-3), ['Final Status', 'Final Model Output', 'Final Response Payload']);
 });

@@ -41,10 +41,17 @@ export class Journal {
     this.#report?.addExchange(exchange);
   }
 
-  /** A status seen, a poll counted, the next one scheduled: the live line and the report's timeline. */
+  /**
+   * A status seen, a poll counted, the next one scheduled: the live line and the report's
+   * timeline. It is also the run's checkpoint for the report: the answer is in hand and the id
+   * known, so when the report could not be written (its folder removed, the disk full), the
+   * run ends here, with the id, instead of following the response with no report to show.
+   */
   pollState(state: PollState, elapsedSeconds: number): void {
     this.#progress.pollState?.(state);
     this.statusSeen(state.status, state.polls, seenByPoll(state.polls), elapsedSeconds);
+    const failure = this.#report?.failure;
+    if (failure) throw failure;
   }
 
   /** A status an answer showed (a poll's, or a cancel's when a stop cancels the response): the report's timeline. */
@@ -71,6 +78,7 @@ export class Journal {
   #record(level: Level, message: string): void {
     const event = { time: this.#now(), level, message };
     // The report first: whatever the console has shown is then already on disk, even after kill -9.
+    // It never throws: a report that cannot be written must not take an answer's place.
     this.#report?.addEvent(event);
     this.#progress.event(event);
   }

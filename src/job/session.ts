@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { ResponsesClient } from '../api/client.js';
 import type { ResponseObject } from '../api/response.js';
@@ -9,6 +10,7 @@ import { chooseProgress } from '../console/progress.js';
 import { PLAIN_CONSOLE, type ConsoleOptions } from '../console/options.js';
 import type { Io } from '../io.js';
 import { Redactor } from '../redact.js';
+import { commandLine } from '../report/command-line.js';
 import { RunReport, type ReportHeader } from '../report/report.js';
 import { systemClock, type Clock } from './clock.js';
 import { Journal } from './journal.js';
@@ -58,12 +60,36 @@ export function openSession(
   const redactor = (io.redactor ?? new Redactor()).add(config.apiKey);
   for (const secret of config.network.proxy?.secrets ?? []) redactor.add(secret);
   const startedAt = clock.monotonic();
-  const report = (holdReport ? RunReport.openHeld : RunReport.open)(resolve(io.cwd, outputPath), header, redactor);
-  const progress = chooseProgress({ stderr: io.stderr, redactor, options: consoleOptions }, clock, startedAt);
-  const journal = new Journal(progress, report, () => clock.now());
-  const evidence = new EvidenceCollector();
-  const client = createApiClient(config, journal, clock, evidence);
-  return { redactor, baseUrl: config.network.baseUrl.href, report, journal, client, clock, startedAt, progress: { responseId: undefined, lastSeen: undefined, polls: 0 }, evidence };
+  const command = commandLine(io.argv);
+  const report = (holdReport ? RunReport.openHeld : RunReport.open)(resolve(io.cwd, outputPath), withWhereItRan(header, command, config), redactor, command);
+  try {
+    const progress = chooseProgress({ stderr: io.stderr, redactor, options: consoleOptions }, clock, startedAt);
+    const journal = new Journal(progress, report, () => clock.now());
+    const evidence = new EvidenceCollector();
+    const client = createApiClient(config, journal, clock, evidence);
+    return { redactor, baseUrl: config.network.baseUrl.href, report, journal, client, clock, startedAt, progress: { responseId: undefined, lastSeen: undefined, polls: 0 }, evidence };
+  } catch (error) {
+    // Nothing was sent: let go of the report's lock, so the path is free for the next run.
+    report.close();
+    throw error;
+  }
+}
+
+/**
+ * The report's configuration with what a reader needs to repeat the run or tell runs apart:
+ * the command line as typed, the host and Node, and the proxy in effect (the report's redactor
+ * masks any secret in them), right under the `Command` row.
+ */
+function withWhereItRan(header: ReportHeader, command: string, config: ApiConfig): ReportHeader {
+  const rows = [...header.configuration];
+  const added: [string, string][] = [
+    ['Command line', command],
+    ['Host', `${hostname()} (${process.platform} ${process.arch}, Node ${process.version})`],
+  ];
+  if (!rows.some(([label]) => label === 'Proxy')) added.push(['Proxy', config.network.proxyExplanation]);
+  const at = rows.findIndex(([label]) => label === 'Command');
+  rows.splice(at + 1, 0, ...added);
+  return { ...header, configuration: rows };
 }
 
 /** The API client of a command: the endpoint calls, every request a journal row, every retry a journal event. */
@@ -95,7 +121,11 @@ export function elapsedSeconds(session: Session): number {
   return (session.clock.monotonic() - session.startedAt) / 1000;
 }
 
-/** Records the response id the moment it is known: in the report at once, so even `kill -9` leaves it. */
+/**
+ * Records the response id the moment it is known: in the run's progress first (what every
+ * ending reads), then in the report, so even `kill -9` leaves it. Never throws: a report that
+ * cannot be written must not take the place of the answer that carries the id.
+ */
 export function noteResponse(session: Session, response: ResponseObject): void {
   if (session.progress.responseId !== response.id) {
     session.progress.responseId = response.id;

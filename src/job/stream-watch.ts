@@ -6,7 +6,6 @@ import type { StreamEvent } from '../api/sse.js';
 import { ProtocolError } from '../errors.js';
 import { oneLine } from '../text.js';
 import { describeEvent, eventResponse, isTerminalEvent, textDelta } from './stream-events.js';
-import { exitCodeForStatus, terminalEnding } from './outcome.js';
 import { checkedStatus } from './poller.js';
 import { pollToEnd, retrieveOnce } from './stream-fallback.js';
 import { elapsedSeconds, noteResponse, type Session } from './session.js';
@@ -16,7 +15,7 @@ import { errorText, isIdleTimeout, isRefusal, isResumable, withStreamHint } from
 import { StreamConnection } from './stream-connection.js';
 import { CreateUncertainError } from './submit.js';
 import type { CreateTracker } from './supervise.js';
-import type { WatchResult } from './watch.js';
+import { recordTerminal, type WatchResult } from './watch.js';
 
 /**
  * How long bgprobe keeps reading, when asked to stop, for the event after `response.created`:
@@ -181,13 +180,7 @@ export class StreamWatch {
       session.progress.stream = this.stats(final);
       this.#logTiming(session.progress.stream);
     }
-    const status = final.status ?? '';
-    const exitCode = exitCodeForStatus(status);
-    session.journal.stopLive();
-    session.journal[exitCode === 0 ? 'info' : 'warn'](`Response ${id} reached terminal status ${status}`);
-    const ending = terminalEnding(final, { elapsedSeconds: elapsedSeconds(session), polls: session.progress.polls, finishedAt: session.clock.now() });
-    session.report.finish({ ...ending, status: [...ending.status, ...streamRows(session.progress.stream)] });
-    return { status, exitCode, response: final, polls: session.progress.polls };
+    return recordTerminal(session, id, final, session.progress.polls, streamRows(session.progress.stream));
   }
 
   stats(response: ResponseObject | undefined): StreamStats {

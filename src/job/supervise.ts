@@ -96,6 +96,8 @@ export async function supervise(
     stopper.throwIfStopped();
     const result = await (options.follow ?? ((answer, seconds, signal) => watchToEnd(session, answer, seconds, signal)))(first, watch.pollIntervalSeconds, stopper.signal);
     noteRunTotals(session, result.response, result.polls);
+    // The answer is in hand: a report that could not be written in full ends the run with exit 1, naming the id.
+    if (session.report.failure) throw session.report.failure;
     const summary = runSummary(options, session, result.response, result.polls, result.exitCode);
     return { exitCode: result.exitCode, ...(options.json ? { json: summary } : { stdout: summaryLines(session.report.path, result.status) }) };
   } catch (error) {
@@ -126,16 +128,18 @@ export async function supervise(
         reportError = caught;
       }
     }
+    reportError ??= session.report.failure;
     if (reportError !== undefined && errorLine(reportError) !== errorLine(error)) message += `; and ${errorLine(reportError)}`;
     // The id in the resume hint is the server's text too: one line, no escape codes.
     message = oneLine(message);
     const summary = runSummary(options, session, progress.lastSeen, progress.polls, exitCode, { error: message, resume: resumable(session, error, route), control: controlOf(error) });
     if (options.json) return { exitCode, errorLine: message, json: summary };
     // stdout keeps its documented shape: the report (when it was written) and the last status seen.
-    const reportLine = reportError === undefined ? `Report written to: ${oneLine(session.report.path)}\n` : '';
+    const reportLine = session.report.complete ? `Report written to: ${oneLine(session.report.path)}\n` : '';
     return { exitCode, errorLine: message, stdout: `${reportLine}Final status: ${oneLine(progress.lastSeen?.status ?? 'none')}\n` };
   } finally {
     session.journal.stopLive();
+    session.report.close();
     removeHandlers();
     stopper.dispose();
     await session.client.close();
@@ -159,5 +163,7 @@ function resumable(session: Session, error: unknown, route: ResumeRoute): Resume
 function resumeClause(session: Session, error: unknown, route: ResumeRoute): string {
   const id = session.progress.responseId;
   if (!id || leavesNothingToResume(error)) return '';
+  const status = session.progress.lastSeen?.status;
+  if (status && !isPending(status)) return `; response ${id} ended with status ${status}: see it again with ${resumeCommands(id, route).poll}`;
   return `; response ${id} may still be running: ${resumeHint(id, route)}`;
 }

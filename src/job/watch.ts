@@ -7,6 +7,7 @@ import { elapsedSeconds, noteResponse, type Session } from './session.js';
 import type { ApiAnswer } from '../api/client.js';
 import { withEvidence } from '../report/evidence.js';
 import { terminalReason } from './terminal-reason.js';
+import { exitCodeOf } from '../errors.js';
 
 export interface WatchResult {
   readonly status: string;
@@ -50,6 +51,15 @@ export async function watchToEnd(session: Session, first: ApiAnswer, intervalSec
     final = result.response;
     polls = result.polls;
   }
+  return recordTerminal(session, responseId, final, polls);
+}
+
+/**
+ * The one ending of a response that reached a terminal status, polled or streamed: the event
+ * with the API's reason, the warning when the answers were not the API's background mode, and
+ * the report's closing sections (`extraRows`: what the follower adds to Final Status).
+ */
+export function recordTerminal(session: Session, responseId: string, final: ResponseObject, polls: number, extraRows: readonly (readonly [string, string])[] = []): WatchResult {
   const status = final.status ?? '';
   const exitCode = exitCodeForStatus(status);
   session.journal.stopLive();
@@ -57,7 +67,8 @@ export async function watchToEnd(session: Session, first: ApiAnswer, intervalSec
   session.journal[exitCode === 0 ? 'info' : 'warn'](`Response ${responseId} reached terminal status ${status}${reason ? ` (${reason})` : ''}`);
   const evidence = session.evidence.summary();
   if (evidence.warning) session.journal.warn(`Not the OpenAI API's background mode: ${evidence.warning}`);
-  session.report.finish(withEvidence(terminalEnding(final, { elapsedSeconds: elapsedSeconds(session), polls, finishedAt: session.clock.now() }), evidence));
+  const ending = withEvidence(terminalEnding(final, { elapsedSeconds: elapsedSeconds(session), polls, finishedAt: session.clock.now() }), evidence);
+  session.report.finish({ ...ending, status: [...ending.status, ...extraRows], exitCode });
   return { status, exitCode, response: final, polls };
 }
 
@@ -75,7 +86,7 @@ export function recordFailure(session: Session, error: unknown, route: ResumeRou
   if (resumable) session.journal.reportOnly('WARN', `Response ${responseId} may still be running: ${resumeHint(responseId, route)}`);
   const facts = { elapsedSeconds: elapsedSeconds(session), polls, finishedAt: session.clock.now() };
   const ending = unfinishedEnding('error: the run stopped', facts, responseId, lastSeen, resumable ? route : undefined, session.progress.createMayExist);
-  session.report.finish(withEvidence(ending, session.evidence.summary()));
+  session.report.finish({ ...withEvidence(ending, session.evidence.summary()), error: message, exitCode: exitCodeOf(error) });
 }
 
 /**
@@ -127,7 +138,7 @@ export async function recordStop(session: Session, stopped: RunStopped, cancelFi
     line += '; no response was created';
   }
   const facts = { elapsedSeconds: elapsedSeconds(session), polls: progress.polls, finishedAt: session.clock.now() };
-  session.report.finish(withEvidence(unfinishedEnding(what, facts, id, progress.lastSeen, route, progress.createMayExist), session.evidence.summary()));
+  session.report.finish({ ...withEvidence(unfinishedEnding(what, facts, id, progress.lastSeen, route, progress.createMayExist), session.evidence.summary()), exitCode: stopped.exitCode });
   return { exitCode: stopped.exitCode, line };
 }
 
