@@ -5,16 +5,17 @@ import { test } from 'node:test';
 import { ROOT } from './helpers.js';
 
 /**
- * bgprobe loads a few of undici's files by path (src/api/dispatcher.ts) and leaves one out of
+ * bgprobe loads a few of undici's files by path (src/api/dispatcher.ts, and its SOCKS5 client in
+ * src/egress/socks-stages.ts) and leaves one out of
  * its bundles by path (scripts/bundle.ts). An undici update that moves or stops exporting them
  * would make bgprobe fall back to the slow index, or bundle the HTTP/2 client again, silently:
  * these tests make it fail here instead.
  */
-const DISPATCHER_SOURCE = readFileSync(join(ROOT, 'src', 'api', 'dispatcher.ts'), 'utf8');
-const PATHS = [...DISPATCHER_SOURCE.matchAll(/import\('(undici\/[^']+)'\)/g)].map((m) => m[1] as string);
+const SOURCES = [join('src', 'api', 'dispatcher.ts'), join('src', 'egress', 'socks-stages.ts')].map((file) => readFileSync(join(ROOT, file), 'utf8')).join('\n');
+const PATHS = [...SOURCES.matchAll(/import\('(undici\/[^']+)'\)/g)].map((m) => m[1] as string);
 
 test("every undici file bgprobe loads by path is still there, exported, and the very class the index exports", async () => {
-  assert.ok(PATHS.length >= 4, `found ${PATHS.join(', ')}`);
+  assert.ok(PATHS.length >= 5 && PATHS.includes('undici/lib/core/socks5-client.js'), `found ${PATHS.join(', ')}`);
   const index = (await import('undici')) as unknown as Record<string, { prototype: Record<string, unknown> } & object>;
   const sameAs: Record<string, (loaded: unknown) => boolean> = {
     'undici/lib/dispatcher/agent.js': (m) => m === index['Agent'],
@@ -22,6 +23,8 @@ test("every undici file bgprobe loads by path is still there, exported, and the 
     'undici/lib/dispatcher/dispatcher.js': (m) => m === index['Dispatcher'],
     'undici/lib/api/api-request.js': (m) => m === index['Dispatcher']?.prototype['request'],
     'undici/lib/api/api-connect.js': (m) => m === index['Dispatcher']?.prototype['connect'],
+    // No index export to compare with: the class socks-stages.ts drives must still be there.
+    'undici/lib/core/socks5-client.js': (m) => typeof (m as { Socks5Client?: unknown }).Socks5Client === 'function',
   };
   for (const path of PATHS) {
     // ERR_MODULE_NOT_FOUND or ERR_PACKAGE_PATH_NOT_EXPORTED here means the update moved it.

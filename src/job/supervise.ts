@@ -164,6 +164,6 @@ function resumeClause(session: Session, error: unknown, route: ResumeRoute): str
   const id = session.progress.responseId;
   if (!id || leavesNothingToResume(error)) return '';
   const status = session.progress.lastSeen?.status;
-  if (status && !isPending(status)) return `; response ${id} ended with status ${status}: see it again with ${resumeCommands(id, route).poll}`;
+  if (status && !isPending(status)) return `; response ${id} ended with status ${status}: see it again with "${resumeCommands(id, route).poll}"`;
   return `; response ${id} may still be running: ${resumeHint(id, route)}`;
 }
