@@ -144,3 +144,35 @@ function closeHttp(server: import('node:http').Server): Promise<void> {
   server.closeAllConnections();
   return new Promise<void>((resolve) => server.close(() => resolve()));
 }
+
+// Stream mode sends its create through the same client rules: what it may claim follows what was written.
+test('--stream: a create whose TLS handshake never completes was never sent: retried, and nothing "may have been created"', async (t) => {
+  const silent = await rawListener(t, () => {});
+  const dir = tempDir(t);
+  const result = await runMain([...RUN, '--stream', '--timeout', '1', '--max-retries', '1'], { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: `https://127.0.0.1:${silent.port}/v1` }, dir);
+  assert.equal(result.code, 1, result.stderr);
+  assert.equal(silent.accepted(), 2, 'sent again after the first attempt, as an undelivered request');
+  assert.doesNotMatch(result.stderr, /may have been created/);
+  assert.equal((JSON.parse(result.stdout) as Record<string, unknown>)['create_may_exist'], null);
+  assert.match(finalStatus(dir), /\(none: no response was created\)/);
+});
+
+test('--stream: a create reset after the server read it may have created a response: said with the key, never resent', async (t) => {
+  let requests = 0;
+  const server = createHttpServer((req, _res) => {
+    requests += 1;
+    req.resume();
+    req.on('end', () => req.socket.resetAndDestroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => closeHttp(server));
+  const dir = tempDir(t);
+  const result = await runMain([...RUN, '--stream', '--timeout', '5'], { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1` }, dir);
+  assert.equal(result.code, 1, result.stderr);
+  assert.equal(requests, 1, 'never sent again');
+  const key = /Idempotency-Key (bgprobe-[0-9a-f-]{36})/.exec(result.stderr.trim().split('\n').at(-1)!)?.[1];
+  assert.ok(key, result.stderr);
+  assert.match(result.stderr, /may have been created/);
+  assert.deepEqual((JSON.parse(result.stdout) as Record<string, unknown>)['create_may_exist'], { idempotency_key: key });
+  assert.ok(finalStatus(dir).includes(`Idempotency-Key ${key}`), finalStatus(dir));
+});

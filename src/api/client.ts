@@ -221,7 +221,7 @@ export class ResponsesClient {
     const { baseUrl, timeoutMs, maxResponseBytes } = this.#options;
     const path = endpointPath(baseUrl, ep, options.responseId) + (options.query ?? '');
     const what = `${ep.method} ${path}`;
-    const call: CallDescription = { name, method: ep.method, path, route: endpointPath(baseUrl, ep), host: baseUrl.host };
+    const call: CallDescription = { name, method: ep.method, path, route: endpointPath(baseUrl, ep), host: baseUrl.host, baseUrl: baseUrl.href };
     const startedAt = new Date();
     const started = monotonicMs();
     const requestHeaders = { ...this.#headers(options), accept: 'text/event-stream' };
@@ -241,10 +241,12 @@ export class ResponsesClient {
         requestHeaders: maskedHeaders(requestHeaders),
       });
     let res: Dispatcher.ResponseData;
+    // Whether undici wrote the whole request: before that, nothing can have reached the server (as in #send).
+    let written = false;
     try {
       const dispatcher = await this.#pool();
       res = await this.#withDeadline(dispatcher, what, options.signal, (signal) =>
-        dispatcher.request({
+        watchWritten(dispatcher, () => (written = true)).request({
           origin: baseUrl.origin,
           path,
           method: ep.method,
@@ -262,8 +264,9 @@ export class ResponsesClient {
         record(`not awaited: ${error instanceof Error ? error.message : 'the run was stopped'}`);
         throw error;
       }
-      const bare = toNetworkError(error, what, baseUrl.host);
-      const networkError = this.#options.diagnosis?.explain(bare, call) ?? bare;
+      const bare = toNetworkError(error, what, baseUrl.host, written);
+      const diagnosis = this.#options.diagnosis;
+      const networkError = withControl(diagnosis?.explain(bare, call) ?? bare, call, diagnosis?.observations, diagnosis ? 'http' : 'none');
       record(networkError.message);
       throw networkError;
     }
@@ -272,7 +275,7 @@ export class ResponsesClient {
       // An error envelope, a page from something in between, or a server that does not stream.
       try {
         const text = await readCapped(body, maxResponseBytes, `${what} answered HTTP ${status}`, responseHeaders['content-length']);
-        const answer = interpret(what, call, status, responseHeaders, text);
+        const answer = interpret(what, call, status, responseHeaders, text, this.#options.proxied === true);
         record(undefined);
         return { kind: 'json', answer };
       } catch (error) {
@@ -296,7 +299,7 @@ export class ResponsesClient {
           if (event) yield event;
         }
       } catch (error) {
-        const thrown = error instanceof ProtocolError ? error : toNetworkError(error, `${what} (reading its event stream)`, host);
+        const thrown = error instanceof ProtocolError ? error : toNetworkError(error, `${what} (reading its event stream)`, host, true);
         failure = thrown.message;
         throw thrown;
       } finally {
