@@ -84,13 +84,14 @@ function describeHttpFailure(d: HttpFailureDetails): string {
   }
   const id = d.requestId ? ` (x-request-id ${d.requestId})` : '';
   if (d.apiError) {
-    return `${where} failed: HTTP ${d.status} ${d.apiError.type ?? 'error'}: ${clip(d.apiError.message)}${id}`;
+    // Answers that are not the API's get their diagnosis above (src/egress/answer-origin.ts): this one is the API's own.
+    return `${where} failed: the API answered HTTP ${d.status} ${d.apiError.type ?? 'error'}: ${clip(d.apiError.message)}${id}`;
   }
   const body = d.bodySnippet ?? '';
   const kind = body.length === 0 ? 'an empty body' : d.contentType ? `a ${d.contentType.split(';')[0]} body` : 'a body';
   const title = pageTitle(body);
   const titled = title ? ` (page title ${JSON.stringify(title)})` : '';
-  return `${where} failed: HTTP ${d.status} with ${kind}${titled} that is not an OpenAI error envelope, so it did not come from the API itself${id}`;
+  return `${where} failed: HTTP ${d.status} with ${kind}${titled}, not the API's JSON error envelope, though the answer carried the API's marks${id}`;
 }
 
 /** A server's message, cut short: one line of diagnosis, not a page a hostile server chose. */

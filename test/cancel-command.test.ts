@@ -47,7 +47,7 @@ test('cancel retries a transient failure of the cancel call', async (t) => {
   const result = await runCli(['cancel', id], { cwd: tempDir(t), env: envFor(emulator) });
   assert.equal(result.code, 0, result.stderr);
   assert.equal(callsOf(emulator).cancels, 2);
-  assert.match(result.stderr, /Retry 1\/5 in 0\.1 s after: POST \/v1\/responses\/resp_\w+\/cancel failed: HTTP 502/);
+  assert.match(result.stderr, /Retry 1\/5 in 0\.1 s after: POST \/v1\/responses\/resp_\w+\/cancel failed: the API answered HTTP 502/);
 });
 
 test('cancel without a key fails before sending anything', async (t) => {

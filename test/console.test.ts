@@ -86,7 +86,7 @@ test('--quiet prints only the one error line when the run fails, and it still na
   assert.equal(lines.length, 1, result.stderr);
   const id = /resp_\w+/.exec(emulator.requests.find((r) => r.method === 'GET')?.path ?? '')?.[0];
   assert.ok(id, 'a poll was sent');
-  assert.match(lines[0]!, /^bgprobe: GET \/v1\/responses\/resp_\w+ failed: HTTP 401 /);
+  assert.match(lines[0]!, /^bgprobe: GET \/v1\/responses\/resp_\w+ failed: the API answered HTTP 401 /);
   assert.ok(lines[0]!.endsWith(`; response ${id} may still be running: ${resumeHintFor(id, emulator.baseUrl)}`), lines[0]);
   assert.ok(!result.stderr.includes(TEST_KEY));
 });

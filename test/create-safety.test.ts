@@ -15,7 +15,7 @@ test('a create refused with 503 is retried with the same Idempotency-Key, and on
   const keys = creates.map((r) => r.headers['idempotency-key']);
   assert.match(String(keys[0]), /^bgprobe-[0-9a-f-]{36}$/);
   assert.equal(keys[0], keys[1]);
-  assert.match(result.stderr, /Retry 1\/5 in 0\.1 s after: POST \/v1\/responses failed: HTTP 503/);
+  assert.match(result.stderr, /Retry 1\/5 in 0\.1 s after: POST \/v1\/responses failed: the API answered HTTP 503/);
 });
 
 test('a create whose connection drops after sending is not resent: exit 1 says a job may exist', async (t) => {
@@ -72,7 +72,7 @@ test('a 400 on create is not retried and says what the API said', async (t) => {
   const result = await runCli(['run', '--output', 'r.md'], { cwd: tempDir(t), env: envFor(emulator) });
   assert.equal(result.code, 1);
   assert.equal(callsOf(emulator).creates, 1);
-  assert.match(result.stderr.trim().split('\n').at(-1)!, /^bgprobe: POST \/v1\/responses failed: HTTP 400 invalid_request_error: Emulated HTTP 400/);
+  assert.match(result.stderr.trim().split('\n').at(-1)!, /^bgprobe: POST \/v1\/responses failed: the API answered HTTP 400 invalid_request_error: Emulated HTTP 400/);
   assert.doesNotMatch(result.stderr, /may have been created/);
 });
 

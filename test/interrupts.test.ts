@@ -124,7 +124,7 @@ test('a refused --cancel-on-interrupt cancel is reported, and the response is st
   cli.child.kill('SIGINT');
   const result = await cli.done;
   assert.equal(result.code, 130, result.stderr);
-  assert.match(result.stderr, /ERROR Cancel failed: POST \/v1\/responses\/resp_\w+\/cancel failed: HTTP 400/);
+  assert.match(result.stderr, /ERROR Cancel failed: POST \/v1\/responses\/resp_\w+\/cancel failed: the API answered HTTP 400/);
   assert.match(readFileSync(join(dir, 'r.md'), 'utf8'), /\| Status \| interrupted \(SIGINT\); the cancel call failed \(--cancel-on-interrupt\): the response is still running; last seen in_progress \|/);
 });
 

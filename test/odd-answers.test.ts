@@ -148,7 +148,7 @@ test('a server can neither forge log lines, nor send terminal escapes, nor flood
   assert.equal(result.code, 1, result.stderr);
   const lines = errorLines(result.stderr);
   assert.equal(lines.length, 1, result.stderr);
-  assert.match(lines[0]!, /^bgprobe: POST \/v1\/responses failed: HTTP 400 invalid_request_error: \uFFFD\[2J\uFFFD\]0;owned\uFFFDall good 2026-01-01T00:00:00\.000Z INFO {2}Response reached/);
+  assert.match(lines[0]!, /^bgprobe: POST \/v1\/responses failed: the API answered HTTP 400 invalid_request_error: \uFFFD\[2J\uFFFD\]0;owned\uFFFDall good 2026-01-01T00:00:00\.000Z INFO {2}Response reached/);
   assert.match(lines[0]!, /x{300}\.\.\. \(\d+ more characters\)$/);
   assert.ok(lines[0]!.length < 1000);
   for (const [name, text] of everyOutput(result, dir)) {

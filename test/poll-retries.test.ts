@@ -17,7 +17,7 @@ test('a dropped poll and a 503 with Retry-After are retried, logged and listed, 
   const result = await runCli(['run', '--poll-interval', '0.1', '--output', 'r.md'], { cwd: dir, env: envFor(emulator) });
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stderr, /WARN {2}Retry 1\/5 in \d\.\d s after: GET \/v1\/responses\/resp_\w+: the connection to .* failed/);
-  assert.match(result.stderr, /WARN {2}Retry 2\/5 in 0\.1 s after: GET \/v1\/responses\/resp_\w+ failed: HTTP 503/);
+  assert.match(result.stderr, /WARN {2}Retry 2\/5 in 0\.1 s after: GET \/v1\/responses\/resp_\w+ failed: the API answered HTTP 503/);
   const report = readFileSync(join(dir, 'r.md'), 'utf8');
   assert.match(report, /\[WARN\] Retry 1\/5/);
   assert.match(report, /\[WARN\] Retry 2\/5/);
@@ -43,7 +43,7 @@ test('a 404 while polling is not retried: one line names the status and the API 
   assert.equal(callsOf(emulator).polls, 2);
   assert.doesNotMatch(result.stderr, /Retry /);
   const last = result.stderr.trim().split('\n').at(-1)!;
-  assert.match(last, /^bgprobe: GET \/v1\/responses\/resp_\w+ failed: HTTP 404 invalid_request_error: Emulated HTTP 404/);
+  assert.match(last, /^bgprobe: GET \/v1\/responses\/resp_\w+ failed: the API answered HTTP 404 invalid_request_error: Emulated HTTP 404/);
   const id = /Created response (resp_\w+)/.exec(result.stderr)![1]!;
   // The API does not know the id any more: nothing to resume, said the same way on stderr and in the report.
   assert.doesNotMatch(last, /resume with/);

@@ -31,6 +31,6 @@ test('a poll that fails for good: the error and the resume command are said once
   assert.equal(resumeLines(result.stderr, id).length, 1, result.stderr);
   assert.equal(result.stderr.split('\n').filter((line) => line.includes('HTTP 500')).length, 1, result.stderr);
   const report = readFileSync(join(dir, 'r.md'), 'utf8');
-  assert.match(report, /\[ERROR\] GET .* failed: HTTP 500/);
+  assert.match(report, /\[ERROR\] GET .* failed: the API answered HTTP 500/);
   assert.match(report, new RegExp(`\\[WARN\\] Response ${id} may still be running`));
 });

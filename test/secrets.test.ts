@@ -41,7 +41,7 @@ test('a key from --env-file is masked when the API echoes it in an error message
     assert.equal(result.code, 1, result.stderr);
     assert.equal(server.authorizations.at(-1), `Bearer ${TEST_KEY}`, 'the key itself went to the API');
     const [line] = errorLines(result.stderr);
-    assert.equal(line, `bgprobe: POST /v1/responses failed: HTTP 401 invalid_request_error: Incorrect API key provided: ${MASKED}. Your header was: Authorization: Bearer ${MASKED}`);
+    assert.equal(line, `bgprobe: POST /v1/responses failed: the API answered HTTP 401 invalid_request_error: Incorrect API key provided: ${MASKED}. Your header was: Authorization: Bearer ${MASKED}`);
     if (json) assert.equal(JSON.parse(result.stdout).error, line?.slice('bgprobe: '.length));
     assert.match(readFileSync(join(dir, 'r.md'), 'utf8'), /Incorrect API key provided: sk-\.\.\.CRET/);
     assertNoSecret(everyOutput(result, dir), TEST_KEY);

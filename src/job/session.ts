@@ -134,7 +134,7 @@ export function noteResponse(session: Session, response: ResponseObject): void {
   session.progress.lastSeen = response;
 }
 
-/** `Retry 1/5 in 0.4 s after: GET /v1/responses/resp_1 failed: HTTP 503 ...` */
+/** `Retry 1/5 in 0.4 s after: GET /v1/responses/resp_1 failed: the API answered HTTP 503 ...` */
 function retryEvent(notice: RetryNotice): string {
   const why = notice.error instanceof Error ? notice.error.message : String(notice.error);
   return `Retry ${notice.retry}/${notice.maxRetries} in ${(notice.delayMs / 1000).toFixed(1)} s after: ${why}`;
