@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { main } from './cli.js';
+import { writeErrorLine } from './cli/outcome.js';
 import { EXIT } from './exit-codes.js';
 import { NoWorkingFolder, processIo, type ProcessStream } from './io.js';
 
@@ -13,7 +14,7 @@ function start(): void {
   } catch (error) {
     if (!(error instanceof NoWorkingFolder)) throw error;
     process.stderr.on('error', () => {});
-    process.stderr.write(`bgprobe: ${error.message}\n`);
+    writeErrorLine(process.stderr, error.message);
     exitOnceFlushed(EXIT.failure, [process.stderr]);
     return;
   }

@@ -3,19 +3,18 @@ import { nearestName, readCommandLine, type RawFlags } from './cli/flags.js';
 import { errorLine, exitCodeOf, UsageError } from './errors.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { writeJson } from './console/json.js';
-import type { Io } from './io.js';
+import type { GivenIo, Io } from './io.js';
 import { redactedSink, Redactor } from './redact.js';
 import { COMMANDS, GLOBAL_FLAGS, isCommandName, type CommandName } from './cli/commands.js';
 import { helpText, versionText } from './cli/help.js';
 import { quickAnswer } from './cli/quick.js';
-import { isOutcome, type CommandOutcome } from './cli/outcome.js';
-import { oneLine } from './text.js';
+import { writeErrorLine, type CommandOutcome } from './cli/outcome.js';
 
 /** C0 and C1 control characters other than tab and line feed: what oneLine (src/text.ts) folds. */
 const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 
 /** A command's implementation, loaded only when that command runs, so `--help` loads nothing else. */
-type Handler = (args: readonly string[], flags: RawFlags, io: Io) => Promise<ExitCode | CommandOutcome>;
+type Handler = (args: readonly string[], flags: RawFlags, io: Io) => Promise<CommandOutcome>;
 
 /** Each command's implementation, loaded only when that command runs. */
 const HANDLERS: Readonly<Record<CommandName, () => Promise<Handler>>> = {
@@ -34,7 +33,7 @@ function wantsJson(args: readonly string[]): boolean {
 }
 
 /** A command that takes flags only: any argument is a usage error. */
-function withoutArguments(command: string, run: (flags: RawFlags, io: Io) => Promise<ExitCode | CommandOutcome>): Handler {
+function withoutArguments(command: string, run: (flags: RawFlags, io: Io) => Promise<CommandOutcome>): Handler {
   return async (args, flags, io) => {
     if (args.length > 0) throw new UsageError(`${command} takes no arguments, got ${JSON.stringify(args.join(' '))}; see bgprobe ${command} --help`);
     return run(flags, io);
@@ -63,9 +62,9 @@ export function buildParser(): CAC {
  * The whole process: parse, run one command, map any error to one line and an exit code.
  * Nothing below it writes to the process directly or exits.
  */
-export async function main(args: readonly string[], given: Io): Promise<ExitCode> {
-  // One Redactor for the whole process: it starts with the real environment's secrets, commands
-  // add what they learn later (a key from .env), and every byte to stdout or stderr passes it.
+export async function main(args: readonly string[], given: GivenIo): Promise<ExitCode> {
+  // One Redactor for the whole process: it starts with the real environment's secrets, the .env
+  // file's are added when it is read, and every byte to stdout or stderr passes it (here, nowhere else).
   const redactor = (given.redactor ?? new Redactor()).addEnvironment(given.env);
   // With --json, stdout holds exactly one JSON object, even when the run fails before a command could write one.
   let stdoutUsed = false;
@@ -127,17 +126,20 @@ export async function main(args: readonly string[], given: Io): Promise<ExitCode
     }
     const handler = await HANDLERS[command]();
     const ended = await handler(cli.args, line.flags, io);
-    if (!isOutcome(ended)) return ended;
-    // The one place a command's ending is printed: its error line, then stdout.
-    if (ended.errorLine !== undefined) io.stderr.write(`bgprobe: ${oneLine(ended.errorLine)}\n`);
-    if (ended.json !== undefined) writeJson(io.stdout, redactor, ended.json);
-    else if (ended.stdout !== undefined) io.stdout.write(ended.stdout);
+    // The one place a command's ending is printed: its error line, then stdout. The sinks mask secrets.
+    if (ended.errorLine !== undefined) writeErrorLine(io.stderr, ended.errorLine);
+    if (ended.json !== undefined) writeJson(io.stdout, ended.json);
+    else if (ended.stdout !== undefined) {
+      if (ended.stdoutStyled === true && io.stdout.writeStyled) io.stdout.writeStyled(ended.stdout);
+      else io.stdout.write(ended.stdout);
+    }
+    if (ended.note !== undefined) writeErrorLine(io.stderr, ended.note);
     return ended.exitCode;
   } catch (error) {
     const message = errorLine(error);
-    io.stderr.write(`bgprobe: ${message}\n`);
+    writeErrorLine(io.stderr, message);
     const exitCode = exitCodeOf(error);
-    if (wantsJson(args) && !stdoutUsed) writeJson(io.stdout, redactor, { error: message, exit_code: exitCode });
+    if (wantsJson(args) && !stdoutUsed) writeJson(io.stdout, { error: message, exit_code: exitCode });
     return exitCode;
   }
 }

@@ -19,12 +19,19 @@ export interface Io {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
   /**
-   * The process's one Redactor. `main` always sets it (and routes stdout and stderr through it);
-   * commands register the secrets they learn (a key from .env, a proxy password) into it.
+   * The process's one Redactor. `main` makes it (or takes the one given), registers the
+   * environment's and `--proxy`'s secrets, and routes stdout and stderr through it; the .env
+   * file's secrets are added where the file is read (src/config/environment.ts). Commands pass
+   * it on to the report, the other place output leaves the process; they never apply it.
    */
-  readonly redactor?: Redactor;
+  readonly redactor: Redactor;
   /** The command line after `bgprobe`, as typed (`main` sets it): the report shows it, masked. */
   readonly argv?: readonly string[];
+}
+
+/** What `main` is given (by src/bin.ts or a test): the process's streams, before main masks them. */
+export interface GivenIo extends Omit<Io, 'redactor'> {
+  readonly redactor?: Redactor | undefined;
 }
 
 /** The working folder is gone (deleted under a running shell): nothing relative can be resolved. */
@@ -34,7 +41,7 @@ export class NoWorkingFolder extends Error {
   }
 }
 
-export function processIo(): Io {
+export function processIo(): GivenIo {
   let cwd: string;
   try {
     cwd = process.cwd();

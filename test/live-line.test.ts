@@ -6,10 +6,10 @@ import { resolveConsoleOptions } from '../src/console/options.js';
 import { formatDuration, styleFor } from '../src/console/format.js';
 import type { Io } from '../src/io.js';
 import { nextPollDue } from '../src/job/watch.js';
-import { Redactor } from '../src/redact.js';
+import { redactedSink, Redactor } from '../src/redact.js';
 
 function ioWith(isTTY: boolean, env: Record<string, string> = {}): Io {
-  return { stdout: { write: () => true }, stderr: { write: () => true, isTTY }, env, cwd: '/' };
+  return { stdout: { write: () => true }, stderr: { write: () => true, isTTY }, env, cwd: '/', redactor: new Redactor() };
 }
 
 test('colour and the live line follow the terminal, NO_COLOR, --no-color, TERM=dumb and --quiet', () => {
@@ -74,7 +74,8 @@ test('the live line prints events above itself, never wraps, and stop() clears i
     },
   };
   let now = 0;
-  const progress = liveProgress({ stderr, redactor: new Redactor().add('sk-secret-value-1234'), options: { verbosity: 'normal', live: true, color: false } }, { monotonic: () => now }, 0);
+  // main's stderr masks secrets on the way out; the live line writes through it.
+  const progress = liveProgress({ stderr: redactedSink(stderr, new Redactor().add('sk-secret-value-1234')), options: { verbosity: 'normal', live: true, color: false } }, { monotonic: () => now }, 0);
   progress.pollState?.({ status: 'in_progress', polls: 2, nextPollAt: 1000 });
   now = 400;
   progress.event({ time: new Date(0), level: 'INFO', message: 'Poll 2 with sk-secret-value-1234' });

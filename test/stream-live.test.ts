@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { liveProgress } from '../src/console/live-line.js';
-import { Redactor } from '../src/redact.js';
 
 /** A terminal of 40 columns that keeps everything written to it. */
 function terminal() {
@@ -18,7 +17,7 @@ function terminal() {
 
 test("on a colour terminal, stream mode shows the tail of the model's text under the status line; stop clears both lines", () => {
   const stderr = terminal();
-  const progress = liveProgress({ stderr, redactor: new Redactor(), options: { verbosity: 'normal', live: true, color: true } }, { monotonic: () => 0 }, 0);
+  const progress = liveProgress({ stderr, options: { verbosity: 'normal', live: true, color: true } }, { monotonic: () => 0 }, 0);
   progress.pollState?.({ status: 'in_progress', polls: 0, nextPollAt: undefined });
   progress.outputDelta?.('Hello, ');
   progress.outputDelta?.('world.\nA second \u001b[31mline');
@@ -31,7 +30,7 @@ test("on a colour terminal, stream mode shows the tail of the model's text under
 
 test('without colour the live line shows no text preview, so it still writes no escape sequence', () => {
   const stderr = terminal();
-  const progress = liveProgress({ stderr, redactor: new Redactor(), options: { verbosity: 'normal', live: true, color: false } }, { monotonic: () => 0 }, 0);
+  const progress = liveProgress({ stderr, options: { verbosity: 'normal', live: true, color: false } }, { monotonic: () => 0 }, 0);
   progress.pollState?.({ status: 'in_progress', polls: 0, nextPollAt: undefined });
   assert.equal(progress.outputDelta, undefined);
   progress.stop?.();

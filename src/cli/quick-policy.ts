@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_BASE_URL } from '../api/endpoints.js';
-import { parseBaseUrl } from '../config/values.js';
+import { chooseBaseUrl } from '../config/base-url.js';
 import { policyFor, policyJson, renderPolicy } from '../egress/policy.js';
 
 /**
@@ -14,11 +13,10 @@ import { policyFor, policyJson, renderPolicy } from '../egress/policy.js';
 export function quickPolicy(args: readonly string[], env: Readonly<Record<string, string | undefined>>, cwd: string): string | undefined {
   if (args[0] !== 'policy' || args.length > 2 || (args.length === 2 && args[1] !== '--json')) return undefined;
   if (existsSync(join(cwd, '.env'))) return undefined;
-  // As src/config/environment.ts reads a variable: a blank value is no value.
-  const raw = env['OPENAI_BASE_URL'];
   let baseUrl: URL;
   try {
-    baseUrl = raw === undefined || raw.trim() === '' ? new URL(DEFAULT_BASE_URL) : parseBaseUrl('OPENAI_BASE_URL', raw.trim());
+    // The program's own rule (src/config/base-url.ts), with no --base-url: only the environment decides here.
+    baseUrl = chooseBaseUrl(undefined, env['OPENAI_BASE_URL']).url;
   } catch {
     return undefined;
   }

@@ -5,14 +5,13 @@ import { loadEnvironment } from '../config/environment.js';
 import { resolveApiConfig, type RawFlags } from '../config/run-config.js';
 import { parseResponseId } from '../config/values.js';
 import { lineProgress } from '../console/progress.js';
-import { writeJson } from '../console/json.js';
 import { ApiError, exitCodeOf, SetupError, UsageError } from '../errors.js';
-import { EXIT, type ExitCode } from '../exit-codes.js';
+import { EXIT } from '../exit-codes.js';
+import type { CommandOutcome } from '../cli/outcome.js';
 import type { Io } from '../io.js';
 import { Journal } from '../job/journal.js';
 import { checkedStatus } from '../job/poller.js';
-import { createApiClient } from '../job/session.js';
-import { Redactor } from '../redact.js';
+import { createApiClient } from '../job/api-client.js';
 import { isUnknownResponse } from '../api/answer.js';
 import { envFileOf } from './shared.js';
 
@@ -28,7 +27,7 @@ interface CancelOutcome {
  * and "cancelled now" can be told apart, then sends the cancel call when it is still running.
  * Exit 0 when the response is now cancelled or had already ended; 1 for any error.
  */
-export async function cancelCommand(args: readonly string[], flags: RawFlags, io: Io): Promise<ExitCode> {
+export async function cancelCommand(args: readonly string[], flags: RawFlags, io: Io): Promise<CommandOutcome> {
   if (args.length > 1) throw new UsageError(`cancel takes one response id, got ${args.length}: ${JSON.stringify(args.join(' '))}`);
   const id = parseResponseId('cancel', args[0]);
   const json = flags['json'] === true;
@@ -37,20 +36,15 @@ export async function cancelCommand(args: readonly string[], flags: RawFlags, io
   if (api.apiKey === undefined) {
     throw new SetupError('OPENAI_API_KEY is not set; export it or put it in .env (cancel needs the key of the project that created the response)', 'missing_key');
   }
-  const redactor = (io.redactor ?? new Redactor()).add(api.apiKey);
-  for (const secret of api.network.proxy?.secrets ?? []) redactor.add(secret);
-  const client = createApiClient(api, new Journal(lineProgress(io.stderr, redactor), undefined));
+  const client = createApiClient(api, new Journal(lineProgress(io.stderr), undefined));
   try {
     const outcome = await cancelResponse(client, id);
-    if (json) writeJson(io.stdout, redactor, { id, status: outcome.status, was_terminal: outcome.wasTerminal, exit_code: EXIT.ok });
-    else io.stdout.write(redactor.apply(`${outcome.line}\nFinal status: ${outcome.status}\n`));
-    return EXIT.ok;
+    if (json) return { exitCode: EXIT.ok, json: { id, status: outcome.status, was_terminal: outcome.wasTerminal, exit_code: EXIT.ok } };
+    return { exitCode: EXIT.ok, stdout: `${outcome.line}\nFinal status: ${outcome.status}\n` };
   } catch (error) {
     const message = describeFailure(error, id, api.network.baseUrl.href);
     const exitCode = exitCodeOf(error);
-    io.stderr.write(redactor.apply(`bgprobe: ${message}\n`));
-    if (json) writeJson(io.stdout, redactor, { id, status: null, was_terminal: null, exit_code: exitCode, error: message });
-    return exitCode;
+    return { exitCode, errorLine: message, ...(json ? { json: { id, status: null, was_terminal: null, exit_code: exitCode, error: message } } : {}) };
   } finally {
     await client.close();
   }

@@ -1,20 +1,20 @@
-import { ResponsesClient, type Exchange } from '../api/client.js';
-import { createDispatcher } from '../api/dispatcher.js';
+import type { Exchange } from '../api/client.js';
+import type { CommandOutcome } from '../cli/outcome.js';
+import { createResponsesClient } from '../job/api-client.js';
 import { loadEnvironment } from '../config/environment.js';
 import { resolveApiConfig, type RawFlags } from '../config/run-config.js';
-import { writeJson } from '../console/json.js';
 import { runStages } from '../egress/check-stages.js';
 import { renderCheck, type CheckResult } from '../egress/check-text.js';
-import { checkUsesColour, writeCheckText } from '../egress/check-style.js';
+import { checkText, checkUsesColour } from '../egress/check-style.js';
 import { controlOfCheck, targetOf } from '../egress/control-evidence.js';
 import { notProbed, probeEndpoints, type EndpointResult } from '../egress/probes.js';
 import { TunnelWatch } from '../egress/tunnel-watch.js';
 import { endOfLifeNote, envProxySwitch, nodeOffers } from '../egress/node-advice.js';
-import { EXIT, type ExitCode } from '../exit-codes.js';
+import { EXIT } from '../exit-codes.js';
 import type { Io } from '../io.js';
 import type { NetworkSettings } from '../api/dispatcher.js';
 import type { StageReport } from '../egress/check-stages.js';
-import { maskSecret, Redactor } from '../redact.js';
+import { maskSecret } from '../redact.js';
 import { envFileOf } from './shared.js';
 
 /** check answers in seconds: a black-holed host must give a verdict quickly, not after a run's 60 s. */
@@ -25,12 +25,10 @@ export const CHECK_TIMEOUT_SECONDS = 5;
  * the same client and dispatcher a run uses. Spends no tokens. Exit 0 only when every required
  * endpoint is `ok`.
  */
-export async function checkCommand(flags: RawFlags, io: Io): Promise<ExitCode> {
+export async function checkCommand(flags: RawFlags, io: Io): Promise<CommandOutcome> {
   const env = await loadEnvironment({ processEnv: io.env, ...envFileOf(flags, io), redactor: io.redactor });
   const config = resolveApiConfig(flags, env, CHECK_TIMEOUT_SECONDS);
   const network = config.network;
-  const redactor = (io.redactor ?? new Redactor()).add(config.apiKey);
-  for (const secret of network.proxy?.secrets ?? []) redactor.add(secret);
 
   const { stages, failure, observation } = await runStages(network, env);
   let endpoints: EndpointResult[];
@@ -40,21 +38,10 @@ export async function checkCommand(flags: RawFlags, io: Io): Promise<ExitCode> {
   } else {
     const exchanges: Exchange[] = [];
     const watch = network.proxy ? new TunnelWatch(network.proxy) : undefined;
-    const client = new ResponsesClient({
-      baseUrl: network.baseUrl,
-      apiKey: config.apiKey,
-      organization: config.organization,
-      project: config.project,
-      timeoutMs: network.timeoutMs,
-      maxResponseBytes: network.maxResponseBytes,
-      createDispatcher: () => createDispatcher(network),
-      diagnosis: watch,
-      proxied: network.proxy !== undefined,
-      onExchange: (exchange) => {
-        exchanges.push(exchange);
-        if (exchange.status !== undefined) answers.set(exchange.endpoint, { status: exchange.status, headers: exchange.responseHeaders });
-      },
-    });
+    const client = createResponsesClient(config, (exchange) => {
+      exchanges.push(exchange);
+      if (exchange.status !== undefined) answers.set(exchange.endpoint, { status: exchange.status, headers: exchange.responseHeaders });
+    }, watch);
     try {
       endpoints = await probeEndpoints(client, exchanges, network.baseUrl, config.apiKey !== undefined, watch);
     } finally {
@@ -73,9 +60,9 @@ export async function checkCommand(flags: RawFlags, io: Io): Promise<ExitCode> {
     endpoints,
     control: controlOfCheck({ stage: observation, endpoints, answers }, targetOf(network.baseUrl.host, network.baseUrl.protocol === 'https:' ? 443 : 80)) ?? null,
   };
-  if (flags['json'] === true) writeJson(io.stdout, redactor, result);
-  else writeCheckText(io, redactor, renderCheck(result), result.ok, checkUsesColour(flags, io));
-  return result.ok ? EXIT.ok : EXIT.failure;
+  const exitCode = result.ok ? EXIT.ok : EXIT.failure;
+  if (flags['json'] === true) return { exitCode, json: result };
+  return { exitCode, ...checkText(renderCheck(result), result.ok, checkUsesColour(flags, io)) };
 }
 
 /** Facts about the environment that explain a verdict or prevent the next surprise. */

@@ -6,13 +6,18 @@ import { stringFlag } from '../config/run-config.js';
 import { isLoopbackHost, parseSeconds, parseText, parseWholeNumber } from '../config/values.js';
 import { EMULATOR_DEFAULTS, startEmulator, type Emulator, type ServedRequest } from '../emulator/server.js';
 import { oneLine } from '../text.js';
-import { EXIT, type ExitCode } from '../exit-codes.js';
+import { EXIT } from '../exit-codes.js';
+import type { CommandOutcome } from '../cli/outcome.js';
 import { SetupError, UsageError } from '../errors.js';
 import { parseFaults, type Fault } from '../emulator/faults.js';
 import type { Io } from '../io.js';
 
-/** `bgprobe emulate`: serve the emulator until SIGINT or SIGTERM. */
-export async function emulateCommand(flags: RawFlags, io: Io): Promise<ExitCode> {
+/**
+ * `bgprobe emulate`: serve the emulator until SIGINT or SIGTERM. Long-running, so what it says
+ * while serving (the address on stdout, the request log on stderr) is written as it happens;
+ * its outcome is its exit once it has stopped.
+ */
+export async function emulateCommand(flags: RawFlags, io: Io): Promise<CommandOutcome> {
   const port = stringFlag(flags, 'port', '--port');
   const host = stringFlag(flags, 'host', '--host');
   const queued = stringFlag(flags, 'queuedSeconds', '--queued-seconds');
@@ -46,7 +51,7 @@ export async function emulateCommand(flags: RawFlags, io: Io): Promise<ExitCode>
   const signal = await Promise.race([once(process, 'SIGINT').then(() => 'SIGINT'), once(process, 'SIGTERM').then(() => 'SIGTERM')]);
   await emulator.close();
   io.stderr.write(`Emulator stopped (${signal}); it served ${emulator.requests.length} requests.\n`);
-  return EXIT.ok;
+  return { exitCode: EXIT.ok };
 }
 
 /** `2026-11-26T08:53:30.146Z POST /v1/responses -> 200 in 3 ms`: one line per request, as an access log has. */

@@ -1,6 +1,7 @@
 import { buildCreateBody } from '../api/create-body.js';
 import { loadEnvironment } from '../config/environment.js';
 import { resolveRunConfig, type RawFlags, type RunConfig } from '../config/run-config.js';
+import { deepFreeze } from '../config/freeze.js';
 import type { Emulator } from '../emulator/server.js';
 import { SetupError } from '../errors.js';
 import type { CommandOutcome } from '../cli/outcome.js';
@@ -29,11 +30,11 @@ export async function runCommand(flags: RawFlags, io: Io): Promise<CommandOutcom
     // Loaded only here: a run against the API has no use for a server.
     const { startEmulator } = await import('../emulator/server.js');
     emulator = await startEmulator();
-    config = Object.freeze({
+    config = deepFreeze({
       ...config,
       apiKey: EMULATOR_KEY,
       // The in-process emulator is on loopback: no proxy stands between bgprobe and it.
-      network: Object.freeze({ ...config.network, baseUrl: new URL(emulator.baseUrl), proxy: undefined, proxyExplanation: 'direct (built-in emulator)' }),
+      network: { ...config.network, baseUrl: new URL(emulator.baseUrl), proxy: undefined, proxyExplanation: 'direct (built-in emulator)' },
       baseUrlSource: env.get('OPENAI_BASE_URL') === undefined ? '--emulator: the built-in emulator' : '--emulator: the built-in emulator; OPENAI_BASE_URL ignored',
     });
   }

@@ -17,7 +17,7 @@ export interface EnvironmentOptions {
   /** The flag that named it (`--dotenv` or `--env-file`), for messages. */
   readonly envFileFlag?: string | undefined;
   /** Learns the secrets the file holds (its API key, proxy passwords) before anything can print them. */
-  readonly redactor?: Redactor | undefined;
+  readonly redactor: Redactor;
 }
 
 /**
@@ -27,7 +27,7 @@ export interface EnvironmentOptions {
 export async function loadEnvironment(options: EnvironmentOptions): Promise<Environment> {
   const fromFile = await readEnvFile(options.envFile, options.envFileExplicit, options.envFileFlag ?? '--dotenv');
   // main registered the real environment; the file's key is a secret even when a real one overrides it.
-  options.redactor?.addEnvironment(fromFile);
+  options.redactor.addEnvironment(fromFile);
   const real = options.processEnv;
   const present = (value: string | undefined): value is string => value !== undefined && value.trim() !== '';
   return {

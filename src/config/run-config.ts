@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DEFAULT_BASE_URL } from '../api/endpoints.js';
+import { chooseBaseUrl } from './base-url.js';
+import { deepFreeze } from './freeze.js';
 import type { NetworkSettings } from '../api/dispatcher.js';
 import { stringFlag, type RawFlags } from '../cli/flags.js';
 import { UsageError } from '../errors.js';
@@ -10,7 +11,7 @@ import { DEFAULTS, DEFAULT_INSTRUCTIONS, DEFAULT_PROMPT, REASONING_EFFORTS, VERB
 import type { Environment } from './environment.js';
 import { readRegularTextFile, UnreadableFile } from './files.js';
 import { resolveWatchConfig, type WatchConfig } from './watch-config.js';
-import { parseBaseUrl, parseChoice, parseSeconds, parseText, parseWholeNumber, requireSafeTransport } from './values.js';
+import { parseChoice, parseSeconds, parseText, parseWholeNumber, requireSafeTransport } from './values.js';
 
 /** More retries than this only hides a problem that will not pass. */
 const MAX_RETRIES = 50;
@@ -48,13 +49,9 @@ const MAX_RESPONSE_BYTES = 512 * 1024 * 1024;
 
 /** The API's base URL and where it came from: --base-url over OPENAI_BASE_URL over the default. Shared by every command, policy included. */
 export function resolveBaseUrl(flags: RawFlags, env: Environment): { url: URL; source: string; setting: '--base-url' | 'OPENAI_BASE_URL' | undefined } {
-  const baseFlag = stringFlag(flags, 'baseUrl', '--base-url');
-  if (baseFlag !== undefined) return { url: parseBaseUrl('--base-url', baseFlag), source: '--base-url', setting: '--base-url' };
-  const baseEnv = env.get('OPENAI_BASE_URL');
-  if (baseEnv !== undefined) {
-    return { url: parseBaseUrl('OPENAI_BASE_URL', baseEnv), source: `OPENAI_BASE_URL (${env.sourceOf('OPENAI_BASE_URL')})`, setting: 'OPENAI_BASE_URL' };
-  }
-  return { url: new URL(DEFAULT_BASE_URL), source: 'default', setting: undefined };
+  const { url, setting } = chooseBaseUrl(stringFlag(flags, 'baseUrl', '--base-url'), env.get('OPENAI_BASE_URL'));
+  const source = setting === 'OPENAI_BASE_URL' ? `OPENAI_BASE_URL (${env.sourceOf('OPENAI_BASE_URL')})` : setting ?? 'default';
+  return { url, source, setting };
 }
 
 export function resolveApiConfig(flags: RawFlags, env: Environment, defaultTimeoutSeconds: number = DEFAULTS.timeoutSeconds): ApiConfig {
@@ -69,8 +66,8 @@ export function resolveApiConfig(flags: RawFlags, env: Environment, defaultTimeo
   const caFile = stringFlag(flags, 'caFile', '--ca-file');
   const trust = resolveTrust(caFile === undefined ? undefined : parseText('--ca-file', caFile), flags['systemCa'] === true, env);
   const retriesRaw = stringFlag(flags, 'maxRetries', '--max-retries');
-  return Object.freeze({
-    network: Object.freeze({
+  return deepFreeze({
+    network: {
       baseUrl,
       timeoutMs: Math.round(timeoutSeconds * 1000),
       maxResponseBytes:
@@ -78,7 +75,7 @@ export function resolveApiConfig(flags: RawFlags, env: Environment, defaultTimeo
       proxy,
       proxyExplanation: explanation,
       trust,
-    }),
+    },
     apiKey: env.get('OPENAI_API_KEY'),
     organization: env.get('OPENAI_ORG_ID'),
     project: env.get('OPENAI_PROJECT_ID'),
@@ -103,7 +100,7 @@ export function resolveRunConfig(flags: RawFlags, env: Environment, cwd: string 
   const effort = stringFlag(flags, 'reasoningEffort', '--reasoning-effort');
   const verbosity = stringFlag(flags, 'verbosity', '--verbosity');
   const model = stringFlag(flags, 'model', '--model');
-  return Object.freeze({
+  return deepFreeze({
     ...api,
     ...resolveWatchConfig(flags, emulator),
     model: model === undefined ? DEFAULTS.model : parseText('--model', model).trim(),

@@ -2,6 +2,7 @@ import { UsageError } from '../errors.js';
 import { DEFAULTS } from './defaults.js';
 import { stringFlag, type RawFlags } from '../cli/flags.js';
 import { parseSeconds, parseText } from './values.js';
+import { deepFreeze } from './freeze.js';
 
 /** How a command follows a response to its end: the settings `run` and `poll` share. */
 export interface WatchConfig {
@@ -13,6 +14,7 @@ export interface WatchConfig {
   readonly cancelOnInterrupt: boolean;
 }
 
+/** Resolved once and frozen, as the rest of the configuration. */
 export function resolveWatchConfig(flags: RawFlags, emulator: boolean): WatchConfig {
   const pollRaw = stringFlag(flags, 'pollInterval', '--poll-interval');
   const maxWaitRaw = stringFlag(flags, 'maxWait', '--max-wait');
@@ -21,7 +23,7 @@ export function resolveWatchConfig(flags: RawFlags, emulator: boolean): WatchCon
   if (cancelOnTimeout && maxWaitRaw === undefined) {
     throw new UsageError('--cancel-on-timeout needs --max-wait SECONDS; without a deadline there is no timeout to cancel on');
   }
-  return {
+  return deepFreeze({
     pollIntervalSeconds:
       pollRaw !== undefined
         ? parseSeconds('--poll-interval', pollRaw)
@@ -32,5 +34,5 @@ export function resolveWatchConfig(flags: RawFlags, emulator: boolean): WatchCon
     maxWaitSeconds: maxWaitRaw === undefined ? undefined : parseSeconds('--max-wait', maxWaitRaw),
     cancelOnTimeout,
     cancelOnInterrupt: flags['cancelOnInterrupt'] === true,
-  };
+  });
 }

@@ -1,10 +1,9 @@
 import type { TextSink } from '../io.js';
-import type { Redactor } from '../redact.js';
 
 /**
- * `--json`: exactly one JSON object on stdout and nothing else there. Every command that
- * supports it builds its summary object and hands it here, redacted like any other output.
+ * `--json`: exactly one JSON object on stdout and nothing else there. Only `main` calls it, with
+ * the command's outcome or its own error object; main's stdout masks secrets like any output.
  */
-export function writeJson(stdout: TextSink, redactor: Redactor, value: unknown): void {
-  stdout.write(`${redactor.apply(JSON.stringify(value, null, 2))}\n`);
+export function writeJson(stdout: TextSink, value: unknown): void {
+  stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }

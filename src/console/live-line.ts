@@ -24,7 +24,7 @@ type Segment = readonly [text: string, show: (text: string) => string];
  * clears it and the line.
  */
 export function liveProgress(context: ProgressContext, clock: Pick<Clock, 'monotonic'>, startedAt: number): Progress {
-  const { stderr, redactor, options } = context;
+  const { stderr, options } = context;
   const style = styleFor(options.color);
   let state: PollState | undefined;
   let frame = 0;
@@ -50,11 +50,11 @@ export function liveProgress(context: ProgressContext, clock: Pick<Clock, 'monot
     const segments = fitted(statusSegments(state, frame, (clock.monotonic() - startedAt) / 1000, clock.monotonic(), style), width);
     const plain = segments.map(([text]) => text).join('');
     const pad = ' '.repeat(Math.max(0, shownWidth - plain.length));
-    stderr.write(redactor.apply(`\r${segments.map(([text, show]) => show(text)).join('')}${pad}`));
+    stderr.write(`\r${segments.map(([text, show]) => show(text)).join('')}${pad}`);
     shownWidth = plain.length;
     if (preview !== '') {
       const line = preview.slice(-width);
-      stderr.write(redactor.apply(`\n\r${style.dim(line)}${' '.repeat(Math.max(0, previewWidth - line.length))}${CURSOR_UP}\r`));
+      stderr.write(`\n\r${style.dim(line)}${' '.repeat(Math.max(0, previewWidth - line.length))}${CURSOR_UP}\r`);
       previewWidth = line.length;
     }
   };
@@ -68,7 +68,7 @@ export function liveProgress(context: ProgressContext, clock: Pick<Clock, 'monot
   };
   const above = (text: string) => {
     clear();
-    stderr.write(redactor.apply(text));
+    stderr.write(text);
     draw();
     ensureTimer();
   };

@@ -1,7 +1,6 @@
 import type { Exchange } from '../api/client.js';
 import type { TextSink } from '../io.js';
 import type { Clock } from '../job/clock.js';
-import type { Redactor } from '../redact.js';
 import type { LogEvent } from '../report/report.js';
 import { formatEvent, formatExchange, styleFor } from './format.js';
 import { liveProgress } from './live-line.js';
@@ -33,8 +32,8 @@ export interface Progress {
 }
 
 export interface ProgressContext {
+  /** main's stderr, which masks secrets on the way out. */
   readonly stderr: TextSink;
-  readonly redactor: Redactor;
   readonly options: ConsoleOptions;
 }
 
@@ -42,14 +41,14 @@ export interface ProgressContext {
  * Plain timestamped lines. process.stderr writes synchronously to files and pipes on POSIX,
  * so each line is out before the next step starts, with no flag like Python's -u.
  */
-export function lineProgress(stderr: TextSink, redactor: Redactor, options: Pick<ConsoleOptions, 'verbosity'> = { verbosity: 'normal' }): Progress {
+export function lineProgress(stderr: TextSink, options: Pick<ConsoleOptions, 'verbosity'> = { verbosity: 'normal' }): Progress {
   const style = styleFor(false);
   const progress: Progress = {
     event(event) {
-      stderr.write(redactor.apply(formatEvent(event, style)));
+      stderr.write(formatEvent(event, style));
     },
   };
-  if (options.verbosity === 'verbose') progress.exchange = (exchange) => stderr.write(redactor.apply(formatExchange(exchange, style)));
+  if (options.verbosity === 'verbose') progress.exchange = (exchange) => stderr.write(formatExchange(exchange, style));
   return progress;
 }
 
@@ -58,8 +57,8 @@ export const quietProgress: Progress = Object.freeze({ event() {} });
 
 /** The Progress a run gets: silent with --quiet, a live status line on a terminal, plain lines otherwise. */
 export function chooseProgress(context: ProgressContext, clock: Pick<Clock, 'monotonic'>, startedAt: number): Progress {
-  const { stderr, redactor, options } = context;
+  const { stderr, options } = context;
   if (options.verbosity === 'quiet') return quietProgress;
   if (options.live) return liveProgress(context, clock, startedAt);
-  return lineProgress(stderr, redactor, options);
+  return lineProgress(stderr, options);
 }

@@ -1,19 +1,18 @@
 import type { RawFlags } from '../config/run-config.js';
 import { styleFor, type Style } from '../console/format.js';
 import type { Io } from '../io.js';
-import type { Redactor } from '../redact.js';
 
 /** C0 and C1 control characters other than line feed, as main() replaces them on stdout. */
 const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 
 /**
- * Writes `check`'s text to stdout, coloured when `checkUsesColour` says so. The text's own
- * control characters (a server's words) are replaced first, so only our colour codes remain.
+ * `check`'s text for stdout, coloured when `checkUsesColour` says so. The text's own control
+ * characters (a server's words) are replaced first, so only our colour codes remain; main
+ * writes it (src/cli/outcome.ts's `stdoutStyled`), masked like every output.
  */
-export function writeCheckText(io: Io, redactor: Redactor, text: string, ok: boolean, colour: boolean): void {
+export function checkText(text: string, ok: boolean, colour: boolean): { stdout: string; stdoutStyled: boolean } {
   const safe = text.replace(CONTROL_CHARACTERS, '\uFFFD');
-  if (colour && io.stdout.writeStyled) io.stdout.writeStyled(redactor.apply(colourCheckText(safe, styleFor(true), ok)));
-  else io.stdout.write(redactor.apply(safe));
+  return colour ? { stdout: colourCheckText(safe, styleFor(true), ok), stdoutStyled: true } : { stdout: safe, stdoutStyled: false };
 }
 
 /** Marks and verdicts that start a stage or endpoint line of `check`'s text, by how they read. */

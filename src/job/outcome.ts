@@ -40,6 +40,11 @@ export function resumeHint(id: string, route: ResumeRoute): string {
   return `resume with "${poll}", cancel with "${cancel}"${proxyNote}`;
 }
 
+/** `response <id> may still be running: resume with ...`: the clause every ending that leaves a response running uses. */
+export function mayStillRun(id: string, route: ResumeRoute, noun: 'response' | 'Response' = 'response'): string {
+  return `${noun} ${id} may still be running: ${resumeHint(id, route)}`;
+}
+
 /** The API's own 404 for the id (a wrong id, another project, or expired; answer.ts's rule): nothing to resume. A 404 from anything else says nothing about the response. */
 export function leavesNothingToResume(error: unknown): boolean {
   return isUnknownResponse(error);

@@ -1,26 +1,21 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { ResponsesClient } from '../api/client.js';
 import type { ResponseObject } from '../api/response.js';
-import { createDispatcher } from '../api/dispatcher.js';
-import { DEFAULT_RETRY_POLICY } from '../api/retry.js';
-import { RetryingClient, type RetryNotice } from '../api/retrying-client.js';
+import type { RetryingClient } from '../api/retrying-client.js';
+import { createApiClient } from './api-client.js';
 import type { ApiConfig } from '../config/run-config.js';
 import { chooseProgress } from '../console/progress.js';
 import { PLAIN_CONSOLE, type ConsoleOptions } from '../console/options.js';
 import type { Io } from '../io.js';
-import { Redactor } from '../redact.js';
 import { commandLine } from '../report/command-line.js';
 import { RunReport, type ReportHeader } from '../report/report.js';
 import { systemClock, type Clock } from './clock.js';
 import { Journal } from './journal.js';
-import { TunnelWatch } from '../egress/tunnel-watch.js';
 import { EvidenceCollector } from './evidence.js';
 import type { StreamStats } from './stream-timing.js';
 
 /** What a reporting command (run, poll) works with: one report, one journal, one client, one clock. */
 export interface Session {
-  readonly redactor: Redactor;
   /** The API base URL the calls go to, as the --json summary names it. */
   readonly baseUrl: string;
   readonly report: RunReport;
@@ -57,17 +52,18 @@ export function openSession(
   /** Write the report only on `report.release()` (poll: once the API knows the id). */
   holdReport = false,
 ): Session {
-  const redactor = (io.redactor ?? new Redactor()).add(config.apiKey);
-  for (const secret of config.network.proxy?.secrets ?? []) redactor.add(secret);
+  // The report is the other place output leaves the process: it masks with the process's
+  // Redactor, which learnt the key and proxy credentials where they entered (main, the .env file).
+  const { redactor } = io;
   const startedAt = clock.monotonic();
   const command = commandLine(io.argv);
   const report = (holdReport ? RunReport.openHeld : RunReport.open)(resolve(io.cwd, outputPath), withWhereItRan(header, command, config), redactor, command);
   try {
-    const progress = chooseProgress({ stderr: io.stderr, redactor, options: consoleOptions }, clock, startedAt);
+    const progress = chooseProgress({ stderr: io.stderr, options: consoleOptions }, clock, startedAt);
     const journal = new Journal(progress, report, () => clock.now());
     const evidence = new EvidenceCollector();
     const client = createApiClient(config, journal, clock, evidence);
-    return { redactor, baseUrl: config.network.baseUrl.href, report, journal, client, clock, startedAt, progress: { responseId: undefined, lastSeen: undefined, polls: 0 }, evidence };
+    return { baseUrl: config.network.baseUrl.href, report, journal, client, clock, startedAt, progress: { responseId: undefined, lastSeen: undefined, polls: 0 }, evidence };
   } catch (error) {
     // Nothing was sent: let go of the report's lock, so the path is free for the next run.
     report.close();
@@ -92,31 +88,6 @@ function withWhereItRan(header: ReportHeader, command: string, config: ApiConfig
   return { ...header, configuration: rows };
 }
 
-/** The API client of a command: the endpoint calls, every request a journal row, every retry a journal event. */
-export function createApiClient(config: ApiConfig, journal: Journal, clock: Clock = systemClock, evidence?: EvidenceCollector): RetryingClient {
-  const http = new ResponsesClient({
-    baseUrl: config.network.baseUrl,
-    apiKey: config.apiKey,
-    organization: config.organization,
-    project: config.project,
-    timeoutMs: config.network.timeoutMs,
-    maxResponseBytes: config.network.maxResponseBytes,
-    createDispatcher: () => createDispatcher(config.network),
-    diagnosis: config.network.proxy ? new TunnelWatch(config.network.proxy) : undefined,
-    proxied: config.network.proxy !== undefined,
-    onExchange: (exchange) => {
-      evidence?.noteExchange(exchange);
-      journal.exchange(exchange);
-    },
-  });
-  return new RetryingClient(http, {
-    policy: { ...DEFAULT_RETRY_POLICY, maxRetries: config.maxRetries },
-    sleep: (ms, signal) => clock.sleep(ms, signal),
-    now: () => clock.now(),
-    onRetry: (notice) => journal.warn(retryEvent(notice)),
-  });
-}
-
 export function elapsedSeconds(session: Session): number {
   return (session.clock.monotonic() - session.startedAt) / 1000;
 }
@@ -132,10 +103,4 @@ export function noteResponse(session: Session, response: ResponseObject): void {
     session.report.setResponseId(response.id);
   }
   session.progress.lastSeen = response;
-}
-
-/** `Retry 1/5 in 0.4 s after: GET /v1/responses/resp_1 failed: the API answered HTTP 503 ...` */
-function retryEvent(notice: RetryNotice): string {
-  const why = notice.error instanceof Error ? notice.error.message : String(notice.error);
-  return `Retry ${notice.retry}/${notice.maxRetries} in ${(notice.delayMs / 1000).toFixed(1)} s after: ${why}`;
 }

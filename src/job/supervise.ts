@@ -2,12 +2,12 @@ import { isPending } from '../api/response.js';
 import type { ApiAnswer } from '../api/client.js';
 import type { WatchConfig } from '../config/watch-config.js';
 import { errorLine, exitCodeOf } from '../errors.js';
-import type { CommandOutcome } from '../cli/outcome.js';
+import { writeErrorLine, type CommandOutcome } from '../cli/outcome.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
 import type { Session } from './session.js';
 import { handleInterrupts, RunStopped, Stopper } from './stop.js';
-import { leavesNothingToResume, resumeCommands, resumeHint, type ResumeCommands, type ResumeRoute } from './outcome.js';
+import { leavesNothingToResume, mayStillRun, resumeCommands, type ResumeCommands, type ResumeRoute } from './outcome.js';
 import { runSummary } from './summary.js';
 import { noteRunTotals } from './run-summary-line.js';
 import { UnknownResponseError } from './unknown-response.js';
@@ -58,7 +58,7 @@ export async function supervise(
   const say = (line: string) => {
     const text = oneLine(line);
     session.journal.reportOnly('WARN', text);
-    io.stderr.write(session.redactor.apply(`bgprobe: ${text}\n`));
+    writeErrorLine(io.stderr, text);
   };
   const removeHandlers = handleInterrupts(stopper, {
     onFirstInterrupt: (signal) => {
@@ -71,7 +71,7 @@ export async function supervise(
     },
     onSecondInterrupt: (signal) => {
       const id = progress.responseId;
-      if (id !== undefined) say(`${signal} again: exiting at once; response ${id} may still be running: ${resumeHint(id, route)}`);
+      if (id !== undefined) say(`${signal} again: exiting at once; ${mayStillRun(id, route)}`);
       else if (createKey !== undefined && (createInFlight || stopper.signal.aborted)) {
         const { poll } = resumeCommands('RESPONSE_ID', route);
         say(
@@ -165,5 +165,5 @@ function resumeClause(session: Session, error: unknown, route: ResumeRoute): str
   if (!id || leavesNothingToResume(error)) return '';
   const status = session.progress.lastSeen?.status;
   if (status && !isPending(status)) return `; response ${id} ended with status ${status}: see it again with "${resumeCommands(id, route).poll}"`;
-  return `; response ${id} may still be running: ${resumeHint(id, route)}`;
+  return `; ${mayStillRun(id, route)}`;
 }

@@ -1,7 +1,7 @@
 import { isPending, type ResponseObject } from '../api/response.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { RunStopped } from './stop.js';
-import { exitCodeForStatus, leavesNothingToResume, resumeHint, terminalEnding, unfinishedEnding, type ResumeRoute } from './outcome.js';
+import { exitCodeForStatus, leavesNothingToResume, mayStillRun, resumeHint, terminalEnding, unfinishedEnding, type ResumeRoute } from './outcome.js';
 import { checkedStatus, pollToTerminal } from './poller.js';
 import { elapsedSeconds, noteResponse, type Session } from './session.js';
 import type { ApiAnswer } from '../api/client.js';
@@ -83,7 +83,7 @@ export function recordFailure(session: Session, error: unknown, route: ResumeRou
   // The command's own `bgprobe: ...` line says this on stderr, resume hint included.
   session.journal.reportOnly('ERROR', message);
   const resumable = responseId !== undefined && !leavesNothingToResume(error);
-  if (resumable) session.journal.reportOnly('WARN', `Response ${responseId} may still be running: ${resumeHint(responseId, route)}`);
+  if (resumable) session.journal.reportOnly('WARN', mayStillRun(responseId, route, 'Response'));
   const facts = { elapsedSeconds: elapsedSeconds(session), polls, finishedAt: session.clock.now() };
   const ending = unfinishedEnding('error: the run stopped', facts, responseId, lastSeen, resumable ? route : undefined, session.progress.createMayExist);
   session.report.finish({ ...withEvidence(ending, session.evidence.summary()), error: message, exitCode: exitCodeOf(error) });
