@@ -27,7 +27,7 @@ test('cancel: a key that only .env holds, echoed by the API, is masked in the on
     assert.equal(result.code, 1, result.stderr);
     const lines = errorLines(result.stderr);
     assert.equal(lines.length, 1, result.stderr);
-    assert.equal(lines[0], `bgprobe: GET /v1/responses/resp_abc failed: HTTP 401 invalid_request_error: Incorrect API key provided: ${MASKED}. Your header was: Authorization: Bearer ${MASKED}`);
+    assert.equal(lines[0], `bgprobe: GET /v1/responses/resp_abc failed: the API answered HTTP 401 invalid_request_error: Incorrect API key provided: ${MASKED}. Your header was: Authorization: Bearer ${MASKED}`);
     if (json) {
       const out = JSON.parse(result.stdout) as Record<string, unknown>;
       assert.deepEqual(out, { id: 'resp_abc', status: null, was_terminal: null, exit_code: 1, error: lines[0]?.slice('bgprobe: '.length) });
