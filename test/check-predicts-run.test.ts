@@ -87,7 +87,7 @@ test('the emulator at the right base URL: check ok, and the run completes with t
   assert.equal(evidence['with_api_marks'], evidence['answers']);
   assert.equal(evidence['openai_version'], '2020-10-01');
   assert.deepEqual(evidence['create'], { background: true, status: 'queued', model: 'gpt-5.2', model_asked: 'gpt-5.2', model_matches: true });
-  assert.doesNotMatch(run.stderr, /Not the OpenAI API/);
+  assert.doesNotMatch(run.stderr, /not the OpenAI API's background mode/i);
   assert.match(run.report, /\| Evidence \| the answers carried the OpenAI API's marks, and the create came back as a background response \|/);
   assert.match(run.report, /\| openai-version seen \| 2020-10-01 \|/);
 });
@@ -136,7 +136,11 @@ test('a spec-shaped stub that is not the API: check says wrong-server and cancel
   assert.equal(evidence.with_api_marks, 0);
   assert.match(evidence.warning, /none of the 1 answers carried the OpenAI API's marks .*did not come from the OpenAI API/);
   assert.match(evidence.warning, /not a background response of the model asked for \(background: false; status completed .*; model "gpt-4\.1-2025-04-14" where "gpt-5\.2" was asked for\)/);
-  assert.match(run.stderr, /WARN.*Not the OpenAI API's background mode: none of the 1 answers/);
+  // On stderr as bgprobe's own line, so --quiet keeps it too.
+  assert.match(run.stderr, /^bgprobe: warning: not the OpenAI API's background mode: none of the 1 answers/m);
+  const quiet = await runMain(['run', '--quiet', '--poll-interval', '0.05', '--output', 'q.md'], { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: `${stub.origin}/v1` }, tempDir(t));
+  assert.equal(quiet.code, 0);
+  assert.match(quiet.stderr, /^bgprobe: warning: not the OpenAI API's background mode: /m);
   assert.match(run.report, /\| Evidence \| none of the 1 answers carried the OpenAI API's marks/);
 });
 

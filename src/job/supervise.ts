@@ -13,7 +13,7 @@ import { noteRunTotals } from './run-summary-line.js';
 import { UnknownResponseError } from './unknown-response.js';
 import { controlOf } from '../egress/control-evidence.js';
 import { oneLine } from '../text.js';
-import { recordFailure, recordStop, watchToEnd, type WatchResult } from './watch.js';
+import { NOT_THE_API, recordFailure, recordStop, watchToEnd, type WatchResult } from './watch.js';
 
 export interface SuperviseOptions {
   readonly watch: WatchConfig;
@@ -99,7 +99,9 @@ export async function supervise(
     // The answer is in hand: a report that could not be written in full ends the run with exit 1, naming the id.
     if (session.report.failure) throw session.report.failure;
     const summary = runSummary(options, session, result.response, result.polls, result.exitCode);
-    return { exitCode: result.exitCode, ...(options.json ? { json: summary } : { stdout: summaryLines(session.report.path, result.status) }) };
+    const warning = session.evidence.summary().warning;
+    const note = warning ? `${NOT_THE_API} ${warning}` : undefined;
+    return { exitCode: result.exitCode, note, ...(options.json ? { json: summary } : { stdout: summaryLines(session.report.path, result.status) }) };
   } catch (error) {
     // An id the API does not know: nothing started, so main prints the one line, and no report is left.
     if (error instanceof UnknownResponseError) throw error;

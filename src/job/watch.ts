@@ -54,6 +54,9 @@ export async function watchToEnd(session: Session, first: ApiAnswer, intervalSec
   return recordTerminal(session, responseId, final, polls);
 }
 
+/** How a run whose answers lacked the API's marks (or its background mode) says so, in the report and on stderr. */
+export const NOT_THE_API = "warning: not the OpenAI API's background mode:";
+
 /**
  * The one ending of a response that reached a terminal status, polled or streamed: the event
  * with the API's reason, the warning when the answers were not the API's background mode, and
@@ -66,7 +69,8 @@ export function recordTerminal(session: Session, responseId: string, final: Resp
   const reason = exitCode === 0 ? undefined : terminalReason(final);
   session.journal[exitCode === 0 ? 'info' : 'warn'](`Response ${responseId} reached terminal status ${status}${reason ? ` (${reason})` : ''}`);
   const evidence = session.evidence.summary();
-  if (evidence.warning) session.journal.warn(`Not the OpenAI API's background mode: ${evidence.warning}`);
+  // On stderr as main's note (src/job/supervise.ts), so that even --quiet shows it; here for the report's event log.
+  if (evidence.warning) session.journal.reportOnly('WARN', `${NOT_THE_API} ${evidence.warning}`);
   const ending = withEvidence(terminalEnding(final, { elapsedSeconds: elapsedSeconds(session), polls, finishedAt: session.clock.now() }), evidence);
   session.report.finish({ ...ending, status: [...ending.status, ...extraRows], exitCode });
   return { status, exitCode, response: final, polls };
