@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import { apiCa, apiEnv, authorityOf, bgprobe, httpsEmulatorFor, proxyCa, stage, verdicts, type CheckJson } from './egress-fixtures.js';
-import { runCli, tempDir, TEST_KEY } from './helpers.js';
+import { runInstalled, tempDir, TEST_KEY } from './helpers.js';
 import { startConnectProxy, startInterceptingProxy, startSilentListener } from './proxies.js';
 
 async function check(t: TestContext, args: string[], env: Record<string, string>): Promise<{ code: number | null; json: CheckJson; stderr: string }> {
@@ -14,7 +14,7 @@ async function check(t: TestContext, args: string[], env: Record<string, string>
 test('check direct: every stage passes, the API answers every probe, and a missing key is "key not checked"', async (t) => {
   const emulator = await httpsEmulatorFor(t);
   // A real process, so that Node itself reads NODE_EXTRA_CA_CERTS at start-up.
-  const spawned = await runCli(['check', '--json'], { cwd: tempDir(t), env: apiEnv(emulator, { NODE_EXTRA_CA_CERTS: apiCa.certPath }) });
+  const spawned = await runInstalled(['check', '--json'], { cwd: tempDir(t), env: apiEnv(emulator, { NODE_EXTRA_CA_CERTS: apiCa.certPath }) });
   const code = spawned.code;
   const json = JSON.parse(spawned.stdout) as CheckJson;
   assert.equal(code, 0);
@@ -29,7 +29,7 @@ test('check direct: every stage passes, the API answers every probe, and a missi
   assert.equal(creates[0]!.body, '{}');
 
   // --ca-file adds a CA; it does not replace the store, so NODE_EXTRA_CA_CERTS still counts.
-  const added = await runCli(['check', '--json', '--ca-file', proxyCa.certPath], { cwd: tempDir(t), env: apiEnv(emulator, { NODE_EXTRA_CA_CERTS: apiCa.certPath }) });
+  const added = await runInstalled(['check', '--json', '--ca-file', proxyCa.certPath], { cwd: tempDir(t), env: apiEnv(emulator, { NODE_EXTRA_CA_CERTS: apiCa.certPath }) });
   const addedJson = JSON.parse(added.stdout) as CheckJson;
   assert.equal(added.code, 0, added.stdout);
   assert.match(stage(addedJson, 'tls').trusted_by ?? '', /NODE_EXTRA_CA_CERTS/);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { emulatorFor, hasScript, resumeHintFor, runCli, runCliInPty, tempDir, TEST_KEY } from './helpers.js';
+import { emulatorFor, hasScript, resumeHintFor, runCli, runCliInPty, runInstalled, tempDir, TEST_KEY } from './helpers.js';
 
 /** A carriage return that is not part of a terminal's \r\n: the mark of a line redrawn in place. */
 const REDRAW = /\r(?!\n)/;
@@ -20,7 +20,8 @@ async function fastRun(t: import('node:test').TestContext, extraArgs: string[] =
 
 test('through a pipe, progress is plain timestamped lines: no escape codes, no carriage returns', async (t) => {
   const { dir, args, env } = await fastRun(t);
-  const result = await runCli(args, { cwd: dir, env });
+  // A child process, so that stderr is a real pipe.
+  const result = await runInstalled(args, { cwd: dir, env });
   assert.equal(result.code, 0, result.stderr);
   assert.ok(!result.stderr.includes(ESCAPE), 'no escape codes');
   assert.ok(!result.stderr.includes('\r'), 'no carriage returns');

@@ -2,27 +2,37 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { parseFaults } from '../src/emulator/faults.js';
 import { callsOf, emulatorFor, envFor, resumeHintFor, runCli, tempDir } from './helpers.js';
 
+/**
+ * The emulator answers the first poll and holds every later one for a minute, so when --max-wait
+ * passes the run is known to be waiting on poll 2, however slow the machine: counted polls, not a
+ * race between the deadline and the schedule. --max-wait stays well above a create and one poll.
+ */
+const HELD_AFTER_ONE_POLL = { queuedMs: 50, neverFinish: true, faults: parseFaults('poll2+=slow:60000') };
+
 test('--max-wait passing before a terminal status exits 4 with the id and the resume command; the response keeps running', async (t) => {
-  const emulator = await emulatorFor(t, { queuedMs: 50, neverFinish: true });
+  const emulator = await emulatorFor(t, HELD_AFTER_ONE_POLL);
   const dir = tempDir(t);
-  const result = await runCli(['run', '--poll-interval', '0.1', '--max-wait', '0.6', '--output', 'r.md'], { cwd: dir, env: envFor(emulator) });
+  const result = await runCli(['run', '--poll-interval', '0.1', '--max-wait', '2', '--output', 'r.md'], { cwd: dir, env: envFor(emulator) });
   assert.equal(result.code, 4, result.stderr);
   const id = /Created response (resp_\w+)/.exec(result.stderr)![1]!;
+  assert.match(result.stderr, / Poll 1: status (queued|in_progress)/);
+  assert.doesNotMatch(result.stderr, / Poll 2:/, 'the deadline ended the held second poll');
   const last = result.stderr.trim().split('\n').at(-1)!;
-  assert.equal(last, `bgprobe: --max-wait 0.6 s passed before a terminal status; response ${id} is still running: ${resumeHintFor(id, emulator.baseUrl)}`);
+  assert.equal(last, `bgprobe: --max-wait 2 s passed before a terminal status; response ${id} is still running: ${resumeHintFor(id, emulator.baseUrl)}`);
   assert.equal(callsOf(emulator).cancels, 0);
   const report = readFileSync(join(dir, 'r.md'), 'utf8');
-  assert.match(report, /\| Status \| stopped: --max-wait 0\.6 s passed before a terminal status: the response is still running; last seen (queued|in_progress) \|/);
+  assert.match(report, /\| Status \| stopped: --max-wait 2 s passed before a terminal status: the response is still running; last seen (queued|in_progress) \|/);
   assert.match(report, new RegExp(`\\| Resume \\| bgprobe poll ${id} --base-url \\S+ \\|`));
   assert.match(result.stdout, /Final status: (queued|in_progress)\n$/);
 });
 
 test('--cancel-on-timeout sends the cancel first and reports its answer', async (t) => {
-  const emulator = await emulatorFor(t, { queuedMs: 50, neverFinish: true });
+  const emulator = await emulatorFor(t, HELD_AFTER_ONE_POLL);
   const dir = tempDir(t);
-  const result = await runCli(['run', '--poll-interval', '0.1', '--max-wait', '0.5', '--cancel-on-timeout', '--output', 'r.md', '--json'], { cwd: dir, env: envFor(emulator) });
+  const result = await runCli(['run', '--poll-interval', '0.1', '--max-wait', '2', '--cancel-on-timeout', '--output', 'r.md', '--json'], { cwd: dir, env: envFor(emulator) });
   assert.equal(result.code, 4, result.stderr);
   assert.equal(callsOf(emulator).cancels, 1);
   assert.match(result.stderr, /Cancel answered HTTP 200: response resp_\w+ is now cancelled/);

@@ -85,12 +85,12 @@ test('who answered: the API by its envelope and headers, a proxy by its policy h
 });
 
 test('trust: no option keeps Node\'s default store; --ca-file adds to the bundled roots instead of replacing them', () => {
-  assert.equal(caOption(resolveTrust(undefined, false, envOf({})), rootCertificates), undefined, 'no `ca` option at all: Node keeps its store and NODE_EXTRA_CA_CERTS');
-  const ca = caOption(resolveTrust(proxyCa.certPath, false, envOf({})), rootCertificates);
+  assert.equal(caOption(resolveTrust(undefined, false, envOf({}), '/'), rootCertificates), undefined, 'no `ca` option at all: Node keeps its store and NODE_EXTRA_CA_CERTS');
+  const ca = caOption(resolveTrust(proxyCa.certPath, false, envOf({}), '/'), rootCertificates);
   assert.equal(ca?.length, rootCertificates.length + 1);
   assert.ok(rootCertificates.every((root) => ca?.includes(root)));
   assert.ok(ca?.includes(proxyCa.cert.trim()));
-  const both = resolveTrust(proxyCa.certPath, true, envOf({ SSL_CERT_FILE: proxyCa.certPath, NODE_EXTRA_CA_CERTS: proxyCa.certPath }));
+  const both = resolveTrust(proxyCa.certPath, true, envOf({ SSL_CERT_FILE: proxyCa.certPath, NODE_EXTRA_CA_CERTS: proxyCa.certPath }), '/');
   assert.deepEqual(both.extra.map((s) => s.option), ['NODE_EXTRA_CA_CERTS', '--ca-file', '--system-ca']);
-  assert.throws(() => resolveTrust(undefined, true, envOf({ SSL_CERT_FILE: '/nonexistent.pem' })), /--system-ca: \/nonexistent\.pem holds no readable PEM certificate/);
+  assert.throws(() => resolveTrust(undefined, true, envOf({ SSL_CERT_FILE: '/nonexistent.pem' }), '/'), /--system-ca: \/nonexistent\.pem holds no readable PEM certificate/);
 });

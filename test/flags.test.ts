@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { COMMANDS } from '../src/cli/commands.js';
 import { helpText } from '../src/cli/help.js';
-import { callsOf, emulatorFor, envFor, runCli, runMain, singleJsonObject, tempDir, TEST_KEY } from './helpers.js';
+import { callsOf, emulatorFor, envFor, runInstalled, runMain, singleJsonObject, tempDir, TEST_KEY } from './helpers.js';
 
 test('a switch typed twice means the same as once: --emulator --emulator stays offline, --json --json prints JSON', async (t) => {
   // A real key and base URL are set: reading the doubled switch as off would send a paid create there.
@@ -89,11 +89,11 @@ test('a FIFO or a device where a file is read is refused in one line, without ha
 
 test('the installed command reads --dotenv itself on every Node: a missing file is bgprobe\'s own line, exit 2', async (t) => {
   const dir = tempDir(t);
-  const missing = await runCli(['policy', '--dotenv', 'missing.env'], { cwd: dir });
+  const missing = await runInstalled(['policy', '--dotenv', 'missing.env'], { cwd: dir });
   assert.equal(missing.code, 2, missing.stderr);
   assert.equal(missing.stderr, `bgprobe: --dotenv "${join(dir, 'missing.env')}" cannot be read (ENOENT); give a readable file\n`);
   writeFileSync(join(dir, 'other.env'), 'OPENAI_BASE_URL=http://127.0.0.1:8787/v1\n');
-  const read = await runCli(['policy', '--dotenv', 'other.env', '--json'], { cwd: dir });
+  const read = await runInstalled(['policy', '--dotenv', 'other.env', '--json'], { cwd: dir });
   assert.equal(read.code, 0, read.stderr);
   assert.equal(singleJsonObject(read.stdout)['port'], 8787);
 });

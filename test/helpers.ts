@@ -45,9 +45,37 @@ export interface CliOptions {
   readonly timeoutMs?: number;
 }
 
-/** Runs the built CLI in a child process with a clean environment and collects its output. */
+/**
+ * Runs the CLI's `main` in this process with the test's environment (PATH and `env` only, as a
+ * child would have), working folder and captured streams: the default for every test whose
+ * subject is not the process itself. Standard input is not the test's to give: a run that reads
+ * it (`--prompt-file -`) must use runInstalled or startCli.
+ */
 export function runCli(args: readonly string[], options: CliOptions): Promise<CliResult> {
+  return runInProcess(args, options);
+}
+
+/** The installed command (build/bgprobe.cjs) in a child process: for tests whose subject is the process. */
+export function runInstalled(args: readonly string[], options: CliOptions): Promise<CliResult> {
   return runNodeScript(BIN, args, options);
+}
+
+/** `main` in this process, shaped like a child's result (signal always null); see runCli. */
+export async function runInProcess(args: readonly string[], options: CliOptions): Promise<CliResult> {
+  const dash = args.indexOf('--prompt-file');
+  if (dash !== -1 && args[dash + 1] === '-') throw new Error('--prompt-file - reads standard input: run it with runInstalled or startCli');
+  const env = { PATH: process.env['PATH'] ?? '', ...options.env };
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  let timer: NodeJS.Timeout | undefined;
+  const overdue = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`bgprobe ${args.join(' ')} still running after ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    const { code, stdout, stderr } = await Promise.race([runMain(args, env, options.cwd), overdue]);
+    return { code, signal: null, stdout, stderr };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The `## Name` headings of a Markdown report, in order. */

@@ -10,7 +10,7 @@ import { CODE_CACHE_FILE, LAUNCHER_FILE, PROGRAM_FILE } from '../src/cli/program
 import { VERSION } from '../src/version.js';
 import { baselineWasmFlag } from '../src/api/wasm-tier.js';
 import { apiCa, httpsEmulatorFor, authorityOf } from './egress-fixtures.js';
-import { BIN, emulatorFor, ROOT, runCli, runMain, runNodeScript, tempDir, TEST_KEY } from './helpers.js';
+import { BIN, emulatorFor, ROOT, runInstalled, runMain, runNodeScript, tempDir, TEST_KEY } from './helpers.js';
 import { startConnectProxy } from './proxies.js';
 import { bundle } from '../scripts/bundle.js';
 
@@ -47,13 +47,13 @@ const withoutTrailingSpaces = (text: string) => text.replace(/ +$/gm, '');
 test('the installed command prints, for every way of asking for help, the help cac renders from the parser declarations', async (t) => {
   const cwd = tempDir(t);
   for (const args of HELP_FORMS) {
-    const result = await runCli(args, { cwd });
+    const result = await runInstalled(args, { cwd });
     assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
     assert.equal(result.stderr, '');
     assert.equal(result.stdout, withoutTrailingSpaces(cacHelp(args)), `bgprobe ${args.join(' ')}`);
   }
   for (const args of [['--version'], ['-v'], ['run', '--version']]) {
-    const result = await runCli(args, { cwd });
+    const result = await runInstalled(args, { cwd });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, `bgprobe/${VERSION} ${process.platform}-${process.arch} node-${process.version}\n`, `bgprobe ${args.join(' ')}`);
   }

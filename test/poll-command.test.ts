@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { parseFaults } from '../src/emulator/faults.js';
 import { callsOf, createResponseOn, emulatorFor, envFor, runCli, sections, singleJsonObject, tempDir, TEST_KEY } from './helpers.js';
 
 test('poll attaches to a response made elsewhere and follows it to completed, with the report run writes', async (t) => {
@@ -43,13 +44,16 @@ test('poll --json prints the same object as run', async (t) => {
 });
 
 test('poll --max-wait exits 4 and says how to resume; --base-url wins over the environment', async (t) => {
-  const emulator = await emulatorFor(t, { queuedMs: 50, neverFinish: true });
+  // The attach and poll 1 are answered and every later GET held, so --max-wait ends a known wait (counted polls, not a race).
+  const emulator = await emulatorFor(t, { queuedMs: 50, neverFinish: true, faults: parseFaults('poll3+=slow:60000') });
   const id = await createResponseOn(emulator);
-  const result = await runCli(['poll', id, '--poll-interval', '0.1', '--max-wait', '0.4', '--base-url', emulator.baseUrl], {
+  const result = await runCli(['poll', id, '--poll-interval', '0.1', '--max-wait', '2', '--base-url', emulator.baseUrl], {
     cwd: tempDir(t),
     env: { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' },
   });
   assert.equal(result.code, 4, result.stderr);
+  assert.match(result.stderr, / Poll 1: status in_progress/);
+  assert.doesNotMatch(result.stderr, / Poll 2:/, 'the deadline ended the held poll');
   assert.match(result.stderr, new RegExp(`resume with "bgprobe poll ${id} --base-url [^"]+"`));
 });
 

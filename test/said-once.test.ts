@@ -11,14 +11,15 @@ function resumeLines(stderr: string, id: string): string[] {
 }
 
 test('--max-wait: the resume command is said once on stderr (the final bgprobe line) and kept in the report', async (t) => {
-  const emulator = await emulatorFor(t, { queuedMs: 50, neverFinish: true });
+  // Poll 1 is answered and every later poll held, so --max-wait ends a known wait (counted polls, not a race).
+  const emulator = await emulatorFor(t, { queuedMs: 50, neverFinish: true, faults: parseFaults('poll2+=slow:60000') });
   const dir = tempDir(t);
-  const result = await runCli(['run', '--poll-interval', '0.1', '--max-wait', '0.4', '--output', 'r.md'], { cwd: dir, env: envFor(emulator) });
+  const result = await runCli(['run', '--poll-interval', '0.1', '--max-wait', '2', '--output', 'r.md'], { cwd: dir, env: envFor(emulator) });
   assert.equal(result.code, 4, result.stderr);
   const id = /Created response (resp_\w+)/.exec(result.stderr)![1]!;
   const lines = resumeLines(result.stderr, id);
   assert.equal(lines.length, 1, result.stderr);
-  assert.match(lines[0]!, /^bgprobe: --max-wait 0\.4 s passed/);
+  assert.match(lines[0]!, /^bgprobe: --max-wait 2 s passed/);
   assert.match(readFileSync(join(dir, 'r.md'), 'utf8'), new RegExp(`\\[WARN\\] Response ${id} is still running: resume with "bgprobe poll ${id} --base-url [^"]+"`));
 });
 

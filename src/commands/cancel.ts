@@ -32,7 +32,7 @@ export async function cancelCommand(args: readonly string[], flags: RawFlags, io
   const id = parseResponseId('cancel', args[0]);
   const json = flags['json'] === true;
   const env = await loadEnvironment({ processEnv: io.env, ...envFileOf(flags, io), redactor: io.redactor });
-  const api = resolveApiConfig(flags, env);
+  const api = resolveApiConfig(flags, env, io.cwd);
   if (api.apiKey === undefined) {
     throw new SetupError('OPENAI_API_KEY is not set; export it or put it in .env (cancel needs the key of the project that created the response)', 'missing_key');
   }

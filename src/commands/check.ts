@@ -27,7 +27,7 @@ export const CHECK_TIMEOUT_SECONDS = 5;
  */
 export async function checkCommand(flags: RawFlags, io: Io): Promise<CommandOutcome> {
   const env = await loadEnvironment({ processEnv: io.env, ...envFileOf(flags, io), redactor: io.redactor });
-  const config = resolveApiConfig(flags, env, CHECK_TIMEOUT_SECONDS);
+  const config = resolveApiConfig(flags, env, io.cwd, CHECK_TIMEOUT_SECONDS);
   const network = config.network;
 
   const { stages, failure, observation } = await runStages(network, env);

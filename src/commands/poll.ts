@@ -25,7 +25,7 @@ export async function pollCommand(args: readonly string[], flags: RawFlags, io: 
   if (args.length > 1) throw new UsageError(`poll takes one response id, got ${args.length}: ${JSON.stringify(args.join(' '))}`);
   const id = parseResponseId('poll', args[0]);
   const env = await loadEnvironment({ processEnv: io.env, ...envFileOf(flags, io), redactor: io.redactor });
-  const api = resolveApiConfig(flags, env);
+  const api = resolveApiConfig(flags, env, io.cwd);
   const watch = resolveWatchConfig(flags, false);
   // Not run's default report: attaching must never overwrite the report of the run that made the response.
   const outputPath = flags['output'] === undefined ? defaultPollReport(id) : watch.outputPath;

@@ -54,7 +54,8 @@ export function resolveBaseUrl(flags: RawFlags, env: Environment): { url: URL; s
   return { url, source, setting };
 }
 
-export function resolveApiConfig(flags: RawFlags, env: Environment, defaultTimeoutSeconds: number = DEFAULTS.timeoutSeconds): ApiConfig {
+/** `cwd` is the folder relative paths (--ca-file) start from: the command's, not necessarily the process's. */
+export function resolveApiConfig(flags: RawFlags, env: Environment, cwd: string, defaultTimeoutSeconds: number = DEFAULTS.timeoutSeconds): ApiConfig {
   const base = resolveBaseUrl(flags, env);
   const baseUrl = base.url;
   requireSafeTransport(base.setting ?? 'OPENAI_BASE_URL', baseUrl, flags['allowInsecureHttp'] === true);
@@ -64,7 +65,7 @@ export function resolveApiConfig(flags: RawFlags, env: Environment, defaultTimeo
   const proxyFlag = stringFlag(flags, 'proxy', '--proxy');
   const { proxy, explanation } = resolveProxy(baseUrl, proxyFlag === undefined ? undefined : parseText('--proxy', proxyFlag), env);
   const caFile = stringFlag(flags, 'caFile', '--ca-file');
-  const trust = resolveTrust(caFile === undefined ? undefined : parseText('--ca-file', caFile), flags['systemCa'] === true, env);
+  const trust = resolveTrust(caFile === undefined ? undefined : parseText('--ca-file', caFile), flags['systemCa'] === true, env, cwd);
   const retriesRaw = stringFlag(flags, 'maxRetries', '--max-retries');
   return deepFreeze({
     network: {
@@ -90,7 +91,7 @@ export function resolveRunConfig(flags: RawFlags, env: Environment, cwd: string 
   if (emulator) refuseWithEmulator(flags);
   // The emulator's address replaces any base URL: an OPENAI_BASE_URL exported for other tools is
   // not read at all (run.ts says so in the report), so it cannot make an offline demo fail.
-  const api = resolveApiConfig(flags, emulator ? withoutVariable(env, 'OPENAI_BASE_URL') : env);
+  const api = resolveApiConfig(flags, emulator ? withoutVariable(env, 'OPENAI_BASE_URL') : env, cwd);
   const promptFlag = stringFlag(flags, 'prompt', '--prompt');
   const promptFile = stringFlag(flags, 'promptFile', '--prompt-file');
   if (promptFlag !== undefined && promptFile !== undefined) {

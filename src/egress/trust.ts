@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Environment } from '../config/environment.js';
 import { readRegularTextFile, UnreadableFile } from '../config/files.js';
 import { UsageError } from '../errors.js';
@@ -65,13 +66,14 @@ function readPems(path: string): string[] {
   }
 }
 
-export function resolveTrust(caFile: string | undefined, systemCa: boolean, env: Environment): TrustSettings {
+/** `cwd` is the folder a relative --ca-file starts from: the command's, not necessarily the process's. */
+export function resolveTrust(caFile: string | undefined, systemCa: boolean, env: Environment, cwd: string): TrustSettings {
   const added: CaSource[] = [];
   if (caFile !== undefined) {
     let text: string;
     try {
       // A FIFO or a device is refused, not read: it would block or never end.
-      text = readRegularTextFile(caFile);
+      text = readRegularTextFile(resolve(cwd, caFile));
     } catch (error) {
       const reason = error instanceof UnreadableFile ? error.reason : ((error as NodeJS.ErrnoException).code ?? 'error');
       throw new UsageError(`--ca-file ${JSON.stringify(caFile)} cannot be read (${reason}); give a readable PEM file of CA certificates`);
