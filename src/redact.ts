@@ -34,9 +34,8 @@ export class Redactor {
    * alone (not inside a longer word or number), so a one-letter proxy password cannot blank
    * every `a` of the output; inside a URL's userinfo or a Basic token it is masked regardless.
    */
-  add(secret: string | undefined): this {
+  add(secret: string | undefined, mask: string = maskSecret(secret ?? '')): this {
     if (secret === undefined || secret.length === 0) return this;
-    const mask = maskSecret(secret);
     this.#secrets.set(secret, mask);
     // The same secret inside a JSON string (a --json object, a report payload) is escaped.
     const escaped = JSON.stringify(secret).slice(1, -1);
@@ -63,9 +62,11 @@ export class Redactor {
     const password = userinfo.slice(colon + 1);
     if (password === '') return this;
     const decoded = safeDecode(password);
-    for (const form of new Set([password, decoded, encodeURIComponent(decoded)])) this.add(form);
+    // Masked whole: a password's first and last characters (or a Basic token's, which decode to
+    // the password's last bytes) would tell too much; only the API key shows its tail, to tell keys apart.
+    for (const form of new Set([password, decoded, encodeURIComponent(decoded)])) this.add(form, '***');
     for (const name of new Set([user, safeDecode(user)])) {
-      for (const secret of new Set([password, decoded])) this.add(Buffer.from(`${name}:${secret}`).toString('base64'));
+      for (const secret of new Set([password, decoded])) this.add(Buffer.from(`${name}:${secret}`).toString('base64'), '***');
     }
     return this;
   }

@@ -51,3 +51,12 @@ test('the model asked for, or a dated snapshot of it', () => {
   assert.equal(isModelOrSnapshot('gpt-5.2-pro', 'gpt-5.2'), false);
   assert.equal(isModelOrSnapshot('gpt-4.1-2025-04-14', 'gpt-5.2'), false);
 });
+
+test("a proxy's 407 to the API's call gets the advice a 407 to CONNECT gets: the scheme, missing or rejected credentials", () => {
+  const ntlm = { 'proxy-authenticate': 'NTLM, Negotiate' };
+  const line = notFromApi(CALL, 407, whoAnswered(407, ntlm, ''), '(empty body)', false, ntlm);
+  assert.match(line, /HTTP 407 .*it asks for NTLM, Negotiate .*which credentials in a proxy URL cannot satisfy.*px or cntlm/);
+  const basic = { 'proxy-authenticate': 'Basic realm="corp"' };
+  assert.match(notFromApi(CALL, 407, whoAnswered(407, basic, ''), '(empty body)', false, basic), /wants credentials and it asks for Basic .*put them in the proxy URL/);
+  assert.match(notFromApi({ ...CALL, proxyCredentials: true }, 407, whoAnswered(407, basic, ''), '(empty body)', false, basic), /rejected the credentials in the proxy URL/);
+});

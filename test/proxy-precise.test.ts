@@ -82,7 +82,7 @@ test("a CONNECT refusal shows the proxy's own reason: X-Squid-Error and the page
   assert.equal(code, 1);
   const detail = stage(json, 'connect').detail;
   assert.match(detail, /x-squid-error: ERR_ACCESS_DENIED 0/);
-  assert.ok(detail.includes('"ERROR: The requested URL could not be retrieved Access Denied Access control configuration prevents your request & this host."'), detail);
+  assert.ok(detail.includes('"ERROR: The requested URL could not be retrieved: Access Denied Access control configuration prevents your request & this host."'), detail);
   assert.doesNotMatch(detail, /<|color: red/);
   assert.equal(verdicts(json)['create'], 'blocked');
   const run = await bgprobe(t, RUN, apiEnv(emulator, { OPENAI_API_KEY: TEST_KEY, HTTPS_PROXY: squid.url }));

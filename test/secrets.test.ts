@@ -110,9 +110,10 @@ test('the Redactor masks keys, bearer tokens and proxy credentials in any text',
     [JSON.stringify({ authorization: `Bearer ${TEST_KEY}` }), `{"authorization":"Bearer ${MASKED}"}`],
     ['Authorization: Bearer abcdefghijklmnopqrstuvwxyz0123', 'Authorization: Bearer ab...0123'],
     ['via http://alice:s3cr%40t-proxy-pass@proxy.internal:3128', 'via http://alice:***@proxy.internal:3128'],
-    ['decoded s3cr@t-proxy-pass', 'decoded s3...pass'],
-    [`Proxy-Authorization: Basic ${Buffer.from('alice:s3cr@t-proxy-pass').toString('base64')}`, 'Proxy-Authorization: Basic YW...c3M='],
-    ['password hunter2-longer leaked', 'password hu...nger leaked'],
+    // A proxy password and its Basic token are masked whole: no first or last characters.
+    ['decoded s3cr@t-proxy-pass', 'decoded ***'],
+    [`Proxy-Authorization: Basic ${Buffer.from('alice:s3cr@t-proxy-pass').toString('base64')}`, 'Proxy-Authorization: Basic ***'],
+    ['password hunter2-longer leaked', 'password *** leaked'],
     ['a short one: https://u:pw@host/path', 'a short one: https://u:***@host/path'],
     ['nothing secret here: https://api.openai.com/v1', 'nothing secret here: https://api.openai.com/v1'],
   ];

@@ -105,7 +105,7 @@ export function interpret(what: string, call: CallDescription, status: number, h
     const words = answerWords(text, contentType);
     let diagnosis: string | undefined;
     // A redirect keeps its own message (where it points); every other answer not from the API gets its origin's diagnosis.
-    if (origin.by !== 'api' && (status < 300 || status >= 400)) diagnosis = notFromApi(call, status, origin, words, html);
+    if (origin.by !== 'api' && (status < 300 || status >= 400)) diagnosis = notFromApi(call, status, origin, words, html, headers);
     else if (origin.by === 'api' && status === 404 && /^Invalid URL\b/i.test(apiError?.message ?? '')) {
       diagnosis = `${what} failed: HTTP 404 from the API: ${words}; ${baseUrlAdvice(call)}`;
     }

@@ -43,6 +43,8 @@ export interface ClientOptions {
   readonly diagnosis?: FailureDiagnosis | undefined;
   /** A proxy is configured: an answer without the API's marks is then the proxy's (src/egress/answer-origin.ts). */
   readonly proxied?: boolean | undefined;
+  /** The configured proxy's URL carries credentials (a proxy's 407 then means they were rejected). */
+  readonly proxyCredentials?: boolean | undefined;
   /** Told about every request, answered or not, the moment it ends. */
   readonly onExchange?: (exchange: Exchange) => void;
 }
@@ -142,7 +144,7 @@ export class ResponsesClient {
     const { baseUrl, timeoutMs } = this.#options;
     const path = endpointPath(baseUrl, ep, options.responseId);
     const what = `${ep.method} ${path}`;
-    const call: CallDescription = { name, method: ep.method, path, route: endpointPath(baseUrl, ep), host: baseUrl.host, baseUrl: baseUrl.href };
+    const call: CallDescription = { name, method: ep.method, path, route: endpointPath(baseUrl, ep), host: baseUrl.host, baseUrl: baseUrl.href, proxyCredentials: this.#options.proxyCredentials };
     const startedAt = new Date();
     const started = monotonicMs();
     let status: number | undefined;
@@ -221,7 +223,7 @@ export class ResponsesClient {
     const { baseUrl, timeoutMs, maxResponseBytes } = this.#options;
     const path = endpointPath(baseUrl, ep, options.responseId) + (options.query ?? '');
     const what = `${ep.method} ${path}`;
-    const call: CallDescription = { name, method: ep.method, path, route: endpointPath(baseUrl, ep), host: baseUrl.host, baseUrl: baseUrl.href };
+    const call: CallDescription = { name, method: ep.method, path, route: endpointPath(baseUrl, ep), host: baseUrl.host, baseUrl: baseUrl.href, proxyCredentials: this.#options.proxyCredentials };
     const startedAt = new Date();
     const started = monotonicMs();
     const requestHeaders = { ...this.#headers(options), accept: 'text/event-stream' };

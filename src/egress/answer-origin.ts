@@ -1,4 +1,6 @@
 import { pageTitle } from '../errors.js';
+import { htmlText } from './page-text.js';
+import { proxyAuthAdvice } from './proxy-answers.js';
 /**
  * Who answered an HTTP request: the OpenAI API, a proxy, or another server (a wrong base URL,
  * a mock, a captive portal, a static file server). A status code alone cannot tell: the API
@@ -103,23 +105,6 @@ function envelopeMessage(body: string): string | undefined {
   }
 }
 
-/** An HTML page's visible text: scripts, styles and tags dropped, common entities decoded. */
-export function htmlText(html: string): string {
-  const title = pageTitle(html);
-  const body = html
-    .replace(/<(script|style|head)\b[\s\S]*?<\/\1\s*>/gi, ' ')
-    .replace(/<[^>]*>/g, ' ')
-    .replace(/&nbsp;/g, ' ')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&amp;/g, '&')
-    .replace(/\s+/g, ' ')
-    .trim();
-  if (!title) return body;
-  return body.startsWith(title) ? body : `${title}: ${body}`;
-}
 
 /** The names a diagnosis uses for the three calls. */
 export interface CallDescription {
@@ -132,16 +117,18 @@ export interface CallDescription {
   readonly host: string;
   /** The base URL the call was sent to, for advice about a wrong one. */
   readonly baseUrl?: string | undefined;
+  /** Whether the configured proxy's URL carries credentials: a 407 then means they were rejected. */
+  readonly proxyCredentials?: boolean | undefined;
 }
 
 /**
  * The one-line diagnosis of an answer that did not come from the API: who sent it, its own
  * words, and the fix that fits who it was (a proxy's policy, a page in between, a wrong base URL).
  */
-export function notFromApi(call: CallDescription, status: number, origin: AnswerOrigin, words: string, html: boolean): string {
+export function notFromApi(call: CallDescription, status: number, origin: AnswerOrigin, words: string, html: boolean, headers: Readonly<Record<string, string>> = {}): string {
   const said = `: "${words}"`;
   if (origin.by === 'proxy') {
-    if (status >= 400 && status < 500) return `${blockedByIntermediary(call, status, origin.evidence)}; the proxy said${said}`;
+    if (status >= 400 && status < 500) return `${blockedByIntermediary(call, status, origin.evidence, headers)}; the proxy said${said}`;
     if (status >= 500) return `${call.name} (${call.method} ${call.path}) got HTTP ${status} from a proxy (${origin.evidence}), not from the API${said}; the proxy could not reach ${call.host} or gave up on it`;
     return `${call.name} (${call.method} ${call.path}) was answered HTTP ${status} by the proxy (${origin.evidence}), not by the API${said}; the proxy answers in the API's place (a captive portal or a login page): sign in, or ask for ${call.host} to be allowed`;
   }
@@ -171,22 +158,8 @@ export function baseUrlAdvice(call: CallDescription): string {
 }
 
 /** `create was blocked by a proxy, HTTP 403 (...), not an answer from the API: the egress policy must allow POST /v1/responses on api.openai.com` */
-export function blockedByIntermediary(call: CallDescription, status: number, evidence: string): string {
-  if (status === 407) {
-    return `${call.name} was refused by a proxy that wants credentials, HTTP 407 (${evidence}), not an answer from the API: put them in the proxy URL (http://user:password@proxy:port)`;
-  }
+export function blockedByIntermediary(call: CallDescription, status: number, evidence: string, headers: Readonly<Record<string, string>>): string {
+  // A 407 gets the same advice as one to CONNECT: missing or rejected credentials, and the scheme asked for.
+  if (status === 407) return `${call.name} was refused by a proxy, HTTP 407 (${evidence}), not an answer from the API: ${proxyAuthAdvice(headers, call.proxyCredentials === true)}`;
   return `${call.name} was blocked by a proxy, HTTP ${status} (${evidence}), not an answer from the API: the egress policy must allow ${call.method} ${call.route} on ${call.host}`;
-}
-
-/** The proxy refused the CONNECT tunnel itself: the host is not on its allowlist, or it wants credentials. */
-export function tunnelRefused(call: CallDescription, status: number, evidence: string | undefined): string {
-  const why = evidence ? ` (${evidence})` : '';
-  if (status === 407) {
-    return `${call.name} was refused by the proxy at CONNECT, HTTP 407${why}, not an answer from the API: the proxy wants credentials; put them in the proxy URL (http://user:password@proxy:port)`;
-  }
-  return `${call.name} was blocked by the proxy at CONNECT, HTTP ${status}${why}, not an answer from the API: the egress policy must allow ${call.host} (port ${portOf(call.host)})`;
-}
-
-function portOf(host: string): string {
-  return /:(\d+)$/.exec(host)?.[1] ?? '443';
 }

@@ -1,5 +1,6 @@
 import { oneLine } from '../text.js';
 import type { CallDescription } from './answer-origin.js';
+import { htmlText } from './page-text.js';
 
 /**
  * What a proxy said when it refused a tunnel, in its own words, and what to do about it. Shared
@@ -39,19 +40,9 @@ export function proxyAuthAdvice(headers: Readonly<Record<string, string>>, crede
   return `the proxy wants credentials and ${named}: put them in the proxy URL (http://user:password@proxy:port)`;
 }
 
-/** A page reduced to its text: tags, scripts and styles gone, entities decoded, one line, capped. */
+/** A page reduced to its text (answer-origin.ts's one rule), as one line, capped. */
 export function pageText(body: string): string {
-  const text = body
-    .replace(/<(script|style)\b[\s\S]*?<\/\1\s*>/gi, ' ')
-    .replace(/<!--[\s\S]*?-->/g, ' ')
-    .replace(/<[^>]*>/g, ' ')
-    .replace(/&nbsp;/gi, ' ')
-    .replace(/&lt;/gi, '<')
-    .replace(/&gt;/gi, '>')
-    .replace(/&quot;/gi, '"')
-    .replace(/&#39;|&apos;/gi, "'")
-    .replace(/&amp;/gi, '&');
-  const line = oneLine(text.replace(/\s+/g, ' ')).trim();
+  const line = oneLine(htmlText(body.slice(0, 65_536))).replace(/\s+/g, ' ').trim();
   return line.length > QUOTE_CAP ? `${line.slice(0, QUOTE_CAP - 3)}...` : line;
 }
 

@@ -28,6 +28,7 @@ export function createResponsesClient(
     createDispatcher: () => createDispatcher(config.network),
     diagnosis,
     proxied: config.network.proxy !== undefined,
+    proxyCredentials: config.network.proxy !== undefined && (config.network.proxy.url.username !== '' || config.network.proxy.url.password !== ''),
     onExchange,
   });
 }
