@@ -27,7 +27,8 @@ test('a create whose connection drops after sending is not resent: exit 1 says a
   const last = result.stderr.trim().split('\n').at(-1)!;
   assert.match(last, /^bgprobe: POST \/v1\/responses: .*failed.*A background response may have been created anyway/);
   assert.match(last, /dashboard/);
-  assert.match(last, /bgprobe poll <response_id>/);
+  // The follow-up command carries this run's options, so it reaches the same API typed as printed.
+  assert.match(last, /follow it with "bgprobe poll RESPONSE_ID --base-url http:\/\/127\.0\.0\.1:\d+\/v1", RESPONSE_ID being its id/);
   const summary = JSON.parse(result.stdout);
   assert.equal(summary.exit_code, 1);
   assert.match(summary.error, /may have been created/);

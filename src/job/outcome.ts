@@ -3,6 +3,8 @@ import { EXIT, type ExitCode } from '../exit-codes.js';
 import { isUnknownResponse } from '../api/answer.js';
 import type { ReportEnding } from '../report/report.js';
 import { oneLine } from '../text.js';
+import { errorLine } from '../errors.js';
+import { CreateUncertainError } from './submit.js';
 
 /**
  * How to reach the API again the same way: the options a resume or cancel command must carry
@@ -43,6 +45,12 @@ export function resumeHint(id: string, route: ResumeRoute): string {
 /** `response <id> may still be running: resume with ...`: the clause every ending that leaves a response running uses. */
 export function mayStillRun(id: string, route: ResumeRoute, noun: 'response' | 'Response' = 'response'): string {
   return `${noun} ${id} may still be running: ${resumeHint(id, route)}`;
+}
+
+/** The one line of a failed run: the error's words, a create that may exist with the follow-up command as this run types it. */
+export function failureLine(error: unknown, route: ResumeRoute): string {
+  if (error instanceof CreateUncertainError) return oneLine(error.withFollowUp(resumeCommands('RESPONSE_ID', route).poll));
+  return errorLine(error);
 }
 
 /** The API's own 404 for the id (a wrong id, another project, or expired; answer.ts's rule): nothing to resume. A 404 from anything else says nothing about the response. */

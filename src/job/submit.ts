@@ -12,17 +12,28 @@ import { noteResponse, type Session } from './session.js';
  */
 export class CreateUncertainError extends BgprobeError {
   override name = 'CreateUncertainError';
-  constructor(cause: unknown, idempotencyKey: string) {
+  readonly #what: string;
+  constructor(
+    cause: unknown,
+    readonly idempotencyKey: string,
+  ) {
     const what = cause instanceof Error ? cause.message : String(cause);
-    super(
-      `${what}. A background response may have been created anyway: bgprobe did not resend the create, so as not to start a second job. ` +
-        `The account's dashboard (Logs, Responses) can tell; if one exists, follow it with "bgprobe poll <response_id>" ` +
-        `(the request carried Idempotency-Key ${idempotencyKey})`,
-      'create_uncertain',
-      EXIT.failure,
-      { cause },
-    );
+    super(uncertainText(what, idempotencyKey, 'bgprobe poll RESPONSE_ID'), 'create_uncertain', EXIT.failure, { cause });
+    this.#what = what;
   }
+
+  /** The same words with the follow-up command as the run would type it (its --base-url, --proxy, ...). */
+  withFollowUp(poll: string): string {
+    return uncertainText(this.#what, this.idempotencyKey, poll);
+  }
+}
+
+function uncertainText(what: string, idempotencyKey: string, poll: string): string {
+  return (
+    `${what}. A background response may have been created anyway: bgprobe did not resend the create, so as not to start a second job. ` +
+    `The account's dashboard (Logs, Responses) can tell; if one exists, follow it with "${poll}", RESPONSE_ID being its id ` +
+    `(the request carried Idempotency-Key ${idempotencyKey})`
+  );
 }
 
 /**

@@ -7,7 +7,7 @@ import type { ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
 import type { Session } from './session.js';
 import { handleInterrupts, RunStopped, Stopper } from './stop.js';
-import { leavesNothingToResume, mayStillRun, resumeCommands, type ResumeCommands, type ResumeRoute } from './outcome.js';
+import { failureLine, leavesNothingToResume, mayStillRun, resumeCommands, type ResumeCommands, type ResumeRoute } from './outcome.js';
 import { runSummary } from './summary.js';
 import { noteRunTotals } from './run-summary-line.js';
 import { UnknownResponseError } from './unknown-response.js';
@@ -123,7 +123,7 @@ export async function supervise(
       }
     } else {
       exitCode = exitCodeOf(error);
-      message = errorLine(error) + resumeClause(session, error, route);
+      message = failureLine(error, route) + resumeClause(session, error, route);
       try {
         recordFailure(session, error, route);
       } catch (caught) {

@@ -1,7 +1,7 @@
 import { isPending, type ResponseObject } from '../api/response.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { RunStopped } from './stop.js';
-import { exitCodeForStatus, leavesNothingToResume, mayStillRun, resumeHint, terminalEnding, unfinishedEnding, type ResumeRoute } from './outcome.js';
+import { exitCodeForStatus, failureLine, leavesNothingToResume, mayStillRun, resumeHint, terminalEnding, unfinishedEnding, type ResumeRoute } from './outcome.js';
 import { checkedStatus, pollToTerminal } from './poller.js';
 import { elapsedSeconds, noteResponse, type Session } from './session.js';
 import type { ApiAnswer } from '../api/client.js';
@@ -82,11 +82,12 @@ export function recordTerminal(session: Session, responseId: string, final: Resp
  */
 export function recordFailure(session: Session, error: unknown, route: ResumeRoute): void {
   const { responseId, lastSeen, polls } = session.progress;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = failureLine(error, route);
   session.journal.stopLive();
   // The command's own `bgprobe: ...` line says this on stderr, resume hint included.
   session.journal.reportOnly('ERROR', message);
-  const resumable = responseId !== undefined && !leavesNothingToResume(error);
+  // A response that already ended is not "still running": its rows and the stderr line say so too.
+  const resumable = responseId !== undefined && !leavesNothingToResume(error) && (lastSeen?.status === undefined || isPending(lastSeen.status));
   if (resumable) session.journal.reportOnly('WARN', mayStillRun(responseId, route, 'Response'));
   const facts = { elapsedSeconds: elapsedSeconds(session), polls, finishedAt: session.clock.now() };
   const ending = unfinishedEnding('error: the run stopped', facts, responseId, lastSeen, resumable ? route : undefined, session.progress.createMayExist);
