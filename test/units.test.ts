@@ -77,3 +77,8 @@ test("emulate's usage line suggests a command that bgprobe accepts, wherever the
     assert.doesNotThrow(() => requireSafeTransport('OPENAI_BASE_URL', suggested, allowed), baseUrl);
   }
 });
+
+test("emulate's usage line quotes a certificate path the way a shell reads it", () => {
+  const line = howToUse('https://127.0.0.1:8443/v1', "/tmp/it's dir/c.pem");
+  assert.ok(line.includes(`--ca-file '/tmp/it'\\''s dir/c.pem'`), line);
+});

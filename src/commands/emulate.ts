@@ -5,7 +5,7 @@ import type { RawFlags } from '../config/run-config.js';
 import { stringFlag } from '../config/run-config.js';
 import { isLoopbackHost, parseSeconds, parseText, parseWholeNumber } from '../config/values.js';
 import { EMULATOR_DEFAULTS, startEmulator, type Emulator, type ServedRequest } from '../emulator/server.js';
-import { oneLine } from '../text.js';
+import { oneLine, shellWord } from '../text.js';
 import { EXIT } from '../exit-codes.js';
 import type { CommandOutcome } from '../cli/outcome.js';
 import { SetupError, UsageError } from '../errors.js';
@@ -118,7 +118,7 @@ export function howToUse(baseUrl: string, certPath?: string): string {
   const url = new URL(baseUrl);
   const plain = url.protocol === 'http:';
   // A self-signed certificate is its own CA; one signed by a CA needs that CA's file instead.
-  const trust = certPath === undefined ? '' : ` --ca-file ${certPath}`;
+  const trust = certPath === undefined ? '' : ` --ca-file ${shellWord(certPath)}`;
   const trustNote = certPath === undefined ? '' : ' (--ca-file: the certificate itself when it is self-signed, else the CA that signed it)';
   const command = (base: string, extra = '') => `OPENAI_BASE_URL=${base} OPENAI_API_KEY=sk-any bgprobe run --poll-interval 1${trust}${extra}`;
   if (url.hostname === '0.0.0.0' || url.hostname === '[::]') {

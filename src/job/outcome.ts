@@ -2,7 +2,7 @@ import { extractOutputText, isPending, KNOWN_TERMINAL_STATUSES, summarizeUsage, 
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { isUnknownResponse } from '../api/answer.js';
 import type { ReportEnding } from '../report/report.js';
-import { oneLine } from '../text.js';
+import { oneLine, shellWord } from '../text.js';
 import { errorLine } from '../errors.js';
 import { CreateUncertainError } from './submit.js';
 
@@ -58,10 +58,6 @@ export function leavesNothingToResume(error: unknown): boolean {
   return isUnknownResponse(error);
 }
 
-/** A word as a POSIX shell reads it: left bare when it is plainly safe, else single-quoted. */
-export function shellWord(word: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
 
 /** 0 for completed, 3 for every other terminal status, known or not. */
 export function exitCodeForStatus(status: string): ExitCode {

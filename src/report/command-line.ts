@@ -1,3 +1,5 @@
+import { shellWord } from '../text.js';
+
 /**
  * The command line as the user typed it, for the report and a second run's refusal: each word
  * shell-quoted where it needs to be, so it can be read (and typed) again. Secrets in it (a
@@ -6,9 +8,4 @@
 export function commandLine(argv: readonly string[] | undefined): string {
   if (argv === undefined) return 'bgprobe';
   return ['bgprobe', ...argv].map(shellWord).join(' ');
-}
-
-function shellWord(word: string): string {
-  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
-  return `'${word.replace(/'/g, `'\\''`)}'`;
 }
