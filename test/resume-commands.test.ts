@@ -84,3 +84,18 @@ test('the commands also carry --system-ca and --allow-insecure-http when the run
   assert.equal(summary['resume_command'], `bgprobe poll ${summary['id']} --base-url ${emulator.baseUrl} --system-ca --allow-insecure-http`);
   assert.equal(summary['cancel_command'], `bgprobe cancel ${summary['id']} --base-url ${emulator.baseUrl} --system-ca --allow-insecure-http`);
 });
+
+test('run --emulator stopped early prints no command for the emulator that stopped with it, and says why', async (t) => {
+  const dir = tempDir(t);
+  // The built-in emulator takes about 3 s to finish a response: --max-wait 1 stops the run while it is in progress.
+  const result = await runMain(['run', '--emulator', '--max-wait', '1', '--poll-interval', '0.2', '--output', 'r.md', '--json'], {}, dir);
+  assert.equal(result.code, 4, result.stderr);
+  const line = result.stderr.trim().split('\n').at(-1)!;
+  assert.match(line, /^bgprobe: --max-wait 1 s passed .*; response resp_\w+ ended with the built-in emulator \(--emulator\), which stopped with this run: nothing to resume or cancel$/);
+  assert.doesNotMatch(result.stderr, /bgprobe poll|bgprobe cancel/);
+  const summary = singleJsonObject(result.stdout);
+  assert.equal(summary['resume_command'], null);
+  assert.equal(summary['cancel_command'], null);
+  const report = readFileSync(join(dir, 'r.md'), 'utf8');
+  assert.doesNotMatch(report, /\| Resume \||bgprobe poll resp_/);
+});

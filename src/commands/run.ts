@@ -39,7 +39,9 @@ export async function runCommand(flags: RawFlags, io: Io): Promise<CommandOutcom
     });
   }
   try {
-    return await submitAndWatch(config, consoleOptions, flags, io, resumeRoute(flags, config, io));
+    const route = resumeRoute(flags, config, io);
+    // The in-process emulator stops with bgprobe: a printed command could not reach it.
+    return await submitAndWatch(config, consoleOptions, flags, io, emulator ? { ...route, endsWithRun: 'the built-in emulator (--emulator)' } : route);
   } finally {
     await emulator?.close();
   }

@@ -15,6 +15,8 @@ export interface ResumeRoute {
   readonly args: readonly string[];
   /** The --proxy URL among the args has its password replaced by `***`: the user types it in. */
   readonly maskedProxyPassword: boolean;
+  /** Where the response lived when that ends with this run (the built-in emulator): then no command can follow it. */
+  readonly endsWithRun?: string | undefined;
 }
 
 /** A run whose options need nothing beyond the defaults. */
@@ -37,6 +39,7 @@ export function resumeCommands(id: string, route: ResumeRoute): ResumeCommands {
  * stderr, in the report and after a second Ctrl-C.
  */
 export function resumeHint(id: string, route: ResumeRoute): string {
+  if (route.endsWithRun !== undefined) return `nothing to resume or cancel: it lived in ${route.endsWithRun}, which stopped with this run`;
   const { poll, cancel } = resumeCommands(id, route);
   const proxyNote = route.maskedProxyPassword ? ' (the proxy password is shown as ***: type it in its place)' : '';
   return `resume with "${poll}", cancel with "${cancel}"${proxyNote}`;
@@ -44,6 +47,7 @@ export function resumeHint(id: string, route: ResumeRoute): string {
 
 /** `response <id> may still be running: resume with ...`: the clause every ending that leaves a response running uses. */
 export function mayStillRun(id: string, route: ResumeRoute, noun: 'response' | 'Response' = 'response'): string {
+  if (route.endsWithRun !== undefined) return `${noun} ${id} ended with ${route.endsWithRun}, which stopped with this run: nothing to resume or cancel`;
   return `${noun} ${id} may still be running: ${resumeHint(id, route)}`;
 }
 
@@ -116,7 +120,7 @@ export function unfinishedEnding(
     ['Polls', String(facts.polls)],
   ];
   // Resume and cancel only make sense while the response may still run (not after a cancel took).
-  if (responseId && route && (lastSeen?.status === undefined || isPending(lastSeen.status))) {
+  if (responseId && route && route.endsWithRun === undefined && (lastSeen?.status === undefined || isPending(lastSeen.status))) {
     const commands = resumeCommands(responseId, route);
     rows.push(['Resume', commands.poll], ['Cancel', commands.cancel]);
     if (route.maskedProxyPassword) rows.push(['Proxy password', 'shown as *** in the commands above: type it in its place']);

@@ -157,7 +157,7 @@ function summaryLines(reportPath: string, status: string): string {
 function resumable(session: Session, error: unknown, route: ResumeRoute): ResumeCommands | undefined {
   const id = session.progress.responseId;
   const status = session.progress.lastSeen?.status;
-  if (id === undefined || leavesNothingToResume(error) || (status !== undefined && !isPending(status))) return undefined;
+  if (id === undefined || leavesNothingToResume(error) || route.endsWithRun !== undefined || (status !== undefined && !isPending(status))) return undefined;
   return resumeCommands(id, route);
 }
 
@@ -166,6 +166,6 @@ function resumeClause(session: Session, error: unknown, route: ResumeRoute): str
   const id = session.progress.responseId;
   if (!id || leavesNothingToResume(error)) return '';
   const status = session.progress.lastSeen?.status;
-  if (status && !isPending(status)) return `; response ${id} ended with status ${status}: see it again with "${resumeCommands(id, route).poll}"`;
+  if (status && !isPending(status) && route.endsWithRun === undefined) return `; response ${id} ended with status ${status}: see it again with "${resumeCommands(id, route).poll}"`;
   return `; ${mayStillRun(id, route)}`;
 }

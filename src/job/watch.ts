@@ -131,7 +131,10 @@ export async function recordStop(session: Session, stopped: RunStopped, cancelFi
   const status = progress.lastSeen?.status;
   const running = id !== undefined && (status === undefined || isPending(status));
   let line = stopped.message;
-  if (id && running) {
+  if (id && running && route.endsWithRun !== undefined) {
+    what += `: the response ended with ${route.endsWithRun}`;
+    line += `; ${mayStillRun(id, route)}`;
+  } else if (id && running) {
     what += ': the response is still running';
     line += `; response ${id} is still running: ${resumeHint(id, route)}`;
     // The command's `bgprobe: ...` line (the returned `line`) says this on stderr, as for a failure.
