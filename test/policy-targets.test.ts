@@ -69,6 +69,8 @@ test('squid: acl lines and an http_access allow line that uses only the acls it 
   assert.deepEqual(lines, ['acl bgprobe_api dstdomain api.openai.com', 'acl bgprobe_port port 443', 'http_access allow CONNECT bgprobe_api bgprobe_port']);
   const http = await policy(t, ['--for', 'squid', '--base-url', 'http://127.0.0.1:8080/v1']);
   assert.match(http.stdout, /^acl bgprobe_methods method POST GET$/m, 'plain HTTP: squid sees the methods');
+  // bgprobe tunnels plain http through CONNECT as well (undici's ProxyAgent), so the CONNECT rule is there too.
+  assert.match(http.stdout, /^http_access allow CONNECT bgprobe_api bgprobe_port$/m);
 });
 
 test('no-proxy: the lines add the host to NO_PROXY and no_proxy, keep what was there, and make bgprobe go direct', async (t) => {

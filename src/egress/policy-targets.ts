@@ -70,9 +70,16 @@ export function snippetFor(name: TargetName, policy: Policy): TargetSnippet {
         `# bgprobe: ${METHODS_NOTE(policy)} (${policy.endpoints.map((e) => e.name).join(', ')}). Above the first "http_access deny" line.`,
         acl,
         `acl bgprobe_port port ${port}`,
-        ...(https ? [`http_access allow CONNECT bgprobe_api bgprobe_port`] : [`acl bgprobe_methods method ${methodsOf(policy).join(' ')}`, 'http_access allow bgprobe_api bgprobe_port bgprobe_methods']),
+        // bgprobe (undici's ProxyAgent) tunnels plain http through CONNECT too; the method rule serves clients that forward it.
+        `http_access allow CONNECT bgprobe_api bgprobe_port`,
+        ...(https ? [] : [`acl bgprobe_methods method ${methodsOf(policy).join(' ')}`, 'http_access allow bgprobe_api bgprobe_port bgprobe_methods']),
       ];
-      const note = https && port !== 443 ? `squid's default configuration also denies CONNECT to ports outside SSL_ports: add "acl SSL_ports port ${port}" above it` : 'over HTTPS squid sees only the CONNECT, not the methods; a method rule needs ssl_bump';
+      const note =
+        port !== 443
+          ? `squid's default configuration also denies CONNECT to ports outside SSL_ports: add "acl SSL_ports port ${port}" above it`
+          : https
+            ? 'over HTTPS squid sees only the CONNECT, not the methods; a method rule needs ssl_bump'
+            : 'bgprobe sends plain http through a CONNECT tunnel as well, so squid sees only the CONNECT';
       return { target: name, place, text: `${lines.join('\n')}\n`, data: { acl: lines.slice(1) }, note };
     }
     case 'no-proxy': {
