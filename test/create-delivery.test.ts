@@ -81,7 +81,8 @@ async function assertMayExist(t: TestContext, baseUrl: string, seen: () => numbe
   assert.doesNotMatch(report, /no response was created/);
 }
 
-test('a create reset after the server read it may have created a response: said with the key, never resent', async (t) => {
+/** An HTTP server that reads each request whole, then resets the connection: the request was delivered. */
+async function resettingAfterRead(t: TestContext): Promise<{ baseUrl: string; requests: () => number }> {
   let requests = 0;
   const server = createHttpServer((req, _res) => {
     requests += 1;
@@ -90,7 +91,12 @@ test('a create reset after the server read it may have created a response: said 
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(() => closeHttp(server));
-  await assertMayExist(t, `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, () => requests, /^bgprobe: POST \/v1\/responses: the connection to 127\.0\.0\.1:\d+ failed \((ECONNRESET|UND_ERR_SOCKET)/);
+  return { baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, requests: () => requests };
+}
+
+test('a create reset after the server read it may have created a response: said with the key, never resent', async (t) => {
+  const server = await resettingAfterRead(t);
+  await assertMayExist(t, server.baseUrl, server.requests, /^bgprobe: POST \/v1\/responses: the connection to 127\.0\.0\.1:\d+ failed \((ECONNRESET|UND_ERR_SOCKET)/);
 });
 
 test('a create answered 200 whose body is cut off may have created a response: never "other side closed" alone, never "no response was created"', async (t) => {
@@ -158,18 +164,11 @@ test('--stream: a create whose TLS handshake never completes was never sent: ret
 });
 
 test('--stream: a create reset after the server read it may have created a response: said with the key, never resent', async (t) => {
-  let requests = 0;
-  const server = createHttpServer((req, _res) => {
-    requests += 1;
-    req.resume();
-    req.on('end', () => req.socket.resetAndDestroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => closeHttp(server));
+  const server = await resettingAfterRead(t);
   const dir = tempDir(t);
-  const result = await runMain([...RUN, '--stream', '--timeout', '5'], { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1` }, dir);
+  const result = await runMain([...RUN, '--stream', '--timeout', '5'], { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: server.baseUrl }, dir);
   assert.equal(result.code, 1, result.stderr);
-  assert.equal(requests, 1, 'never sent again');
+  assert.equal(server.requests(), 1, 'never sent again');
   const key = /Idempotency-Key (bgprobe-[0-9a-f-]{36})/.exec(result.stderr.trim().split('\n').at(-1)!)?.[1];
   assert.ok(key, result.stderr);
   assert.match(result.stderr, /may have been created/);
