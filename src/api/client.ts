@@ -3,7 +3,7 @@ import { ApiError, BgprobeError, NetworkError, ProtocolError, SetupError } from 
 import { maskSecret } from '../redact.js';
 import { monotonicMs } from '../monotonic.js';
 import { USER_AGENT } from '../version.js';
-import { endpoint, endpointPath, type EndpointName } from './endpoints.js';
+import { endpoint, endpointPath, type Endpoint, type EndpointName } from './endpoints.js';
 import { innerTimeout } from './dispatcher.js';
 import type { ResponseObject } from './response.js';
 import { flattenHeaders, interpret, readCapped } from './answer.js';
@@ -137,18 +137,57 @@ export class ResponsesClient {
     return this.#dispatcher;
   }
 
+  /** The endpoint, its path (with the stream query, if any) and the names a diagnosis uses for it. */
+  #describe(name: EndpointName, options: SendOptions): { ep: Endpoint; path: string; what: string; call: CallDescription } {
+    const { baseUrl, proxyCredentials } = this.#options;
+    const ep = endpoint(name);
+    const path = endpointPath(baseUrl, ep, options.responseId) + (options.query ?? '');
+    const call: CallDescription = { name, method: ep.method, path, route: endpointPath(baseUrl, ep), host: baseUrl.host, baseUrl: baseUrl.href, proxyCredentials };
+    return { ep, path, what: `${ep.method} ${path}`, call };
+  }
+
+  /** undici's request options: both clocks of --timeout inside the hard deadline. */
+  #requestOptions(method: string, path: string, headers: Record<string, string>, options: SendOptions, signal: AbortSignal): Dispatcher.RequestOptions {
+    const { baseUrl, timeoutMs } = this.#options;
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    return { origin: baseUrl.origin, path, method: method as Dispatcher.HttpMethod, headers, body, signal, headersTimeout: innerTimeout(timeoutMs), bodyTimeout: innerTimeout(timeoutMs) };
+  }
+
+  /** A failure before any answer: what it was (sent or not, by `written`), explained by what the proxy did, and the control it names. */
+  #unanswered(error: unknown, call: CallDescription, what: string, written: boolean): NetworkError {
+    const bare = toNetworkError(error, what, this.#options.baseUrl.host, written);
+    const diagnosis = this.#options.diagnosis;
+    return withControl(diagnosis?.explain(bare, call) ?? bare, call, diagnosis?.observations, diagnosis ? 'http' : 'none');
+  }
+
+  /** Tells `onExchange` about one request, answered or not, the moment it ends; the key masked. */
+  #record(
+    seen: { startedAt: Date; started: number; call: CallDescription; status: number | undefined; responseHeaders: Record<string, string>; requestHeaders: Record<string, string> },
+    failure: string | undefined,
+  ): void {
+    const { startedAt, started, call, status, responseHeaders, requestHeaders } = seen;
+    this.#options.onExchange?.({
+      startedAt,
+      endpoint: call.name as EndpointName,
+      method: call.method,
+      path: call.path,
+      status,
+      durationMs: monotonicMs() - started,
+      requestId: responseHeaders['x-request-id'],
+      error: failure,
+      responseHeaders,
+      requestHeaders: maskedHeaders(requestHeaders),
+    });
+  }
+
   async #send(name: EndpointName, options: SendOptions): Promise<ApiAnswer> {
     // Nothing is sent once the run is ending; the reason (a deadline, an interrupt) propagates.
     if (options.signal?.aborted) throw options.signal.reason;
-    const ep = endpoint(name);
-    const { baseUrl, timeoutMs } = this.#options;
-    const path = endpointPath(baseUrl, ep, options.responseId);
-    const what = `${ep.method} ${path}`;
-    const call: CallDescription = { name, method: ep.method, path, route: endpointPath(baseUrl, ep), host: baseUrl.host, baseUrl: baseUrl.href, proxyCredentials: this.#options.proxyCredentials };
+    const { baseUrl } = this.#options;
+    const { ep, path, what, call } = this.#describe(name, options);
     const startedAt = new Date();
     const started = monotonicMs();
     let status: number | undefined;
-    let requestId: string | undefined;
     let responseHeaders: Record<string, string> = {};
     let failure: string | undefined;
     const requestHeaders = this.#headers(options);
@@ -158,19 +197,9 @@ export class ResponsesClient {
     try {
       const dispatcher = await this.#pool();
       const answer = await this.#withDeadline(dispatcher, what, stop, async (signal) => {
-        const res = await watchWritten(dispatcher, () => (written = true)).request({
-          origin: baseUrl.origin,
-          path,
-          method: ep.method,
-          headers: requestHeaders,
-          body: options.body === undefined ? undefined : JSON.stringify(options.body),
-          signal,
-          headersTimeout: innerTimeout(timeoutMs),
-          bodyTimeout: innerTimeout(timeoutMs),
-        });
+        const res = await watchWritten(dispatcher, () => (written = true)).request(this.#requestOptions(ep.method, path, requestHeaders, options, signal));
         status = res.statusCode;
         responseHeaders = flattenHeaders(res.headers);
-        requestId = responseHeaders['x-request-id'];
         const text = await readCapped(res.body, this.#options.maxResponseBytes, `${what} answered HTTP ${res.statusCode}`, responseHeaders['content-length']);
         return { statusCode: res.statusCode, text };
       });
@@ -181,9 +210,7 @@ export class ResponsesClient {
         throw error;
       }
       if (status === undefined) {
-        const bare = toNetworkError(error, what, baseUrl.host, written);
-        const diagnosis = this.#options.diagnosis;
-        const networkError = withControl(diagnosis?.explain(bare, call) ?? bare, call, diagnosis?.observations, diagnosis ? 'http' : 'none');
+        const networkError = this.#unanswered(error, call, what, written);
         failure = networkError.message;
         throw networkError;
       }
@@ -197,18 +224,7 @@ export class ResponsesClient {
       failure = cut.message;
       throw cut;
     } finally {
-      this.#options.onExchange?.({
-        startedAt,
-        endpoint: name,
-        method: ep.method,
-        path,
-        status,
-        durationMs: monotonicMs() - started,
-        requestId,
-        error: failure,
-        responseHeaders,
-        requestHeaders: maskedHeaders(requestHeaders),
-      });
+      this.#record({ startedAt, started, call, status, responseHeaders, requestHeaders }, failure);
     }
   }
 
@@ -219,45 +235,21 @@ export class ResponsesClient {
    */
   async #openStream(name: EndpointName, options: SendOptions): Promise<StreamAnswer> {
     if (options.signal?.aborted) throw options.signal.reason;
-    const ep = endpoint(name);
-    const { baseUrl, timeoutMs, maxResponseBytes } = this.#options;
-    const path = endpointPath(baseUrl, ep, options.responseId) + (options.query ?? '');
-    const what = `${ep.method} ${path}`;
-    const call: CallDescription = { name, method: ep.method, path, route: endpointPath(baseUrl, ep), host: baseUrl.host, baseUrl: baseUrl.href, proxyCredentials: this.#options.proxyCredentials };
+    const { baseUrl, maxResponseBytes } = this.#options;
+    const { ep, path, what, call } = this.#describe(name, options);
     const startedAt = new Date();
     const started = monotonicMs();
     const requestHeaders = { ...this.#headers(options), accept: 'text/event-stream' };
     let status: number | undefined;
     let responseHeaders: Record<string, string> = {};
-    const record = (failure: string | undefined) =>
-      this.#options.onExchange?.({
-        startedAt,
-        endpoint: name,
-        method: ep.method,
-        path,
-        status,
-        durationMs: monotonicMs() - started,
-        requestId: responseHeaders['x-request-id'],
-        error: failure,
-        responseHeaders,
-        requestHeaders: maskedHeaders(requestHeaders),
-      });
+    const record = (failure: string | undefined) => this.#record({ startedAt, started, call, status, responseHeaders, requestHeaders }, failure);
     let res: Dispatcher.ResponseData;
     // Whether undici wrote the whole request: before that, nothing can have reached the server (as in #send).
     let written = false;
     try {
       const dispatcher = await this.#pool();
       res = await this.#withDeadline(dispatcher, what, options.signal, (signal) =>
-        watchWritten(dispatcher, () => (written = true)).request({
-          origin: baseUrl.origin,
-          path,
-          method: ep.method,
-          headers: requestHeaders,
-          body: options.body === undefined ? undefined : JSON.stringify(options.body),
-          signal,
-          headersTimeout: innerTimeout(timeoutMs),
-          bodyTimeout: innerTimeout(timeoutMs),
-        }),
+        watchWritten(dispatcher, () => (written = true)).request(this.#requestOptions(ep.method, path, requestHeaders, options, signal)),
       );
       status = res.statusCode;
       responseHeaders = flattenHeaders(res.headers);
@@ -266,9 +258,7 @@ export class ResponsesClient {
         record(`not awaited: ${error instanceof Error ? error.message : 'the run was stopped'}`);
         throw error;
       }
-      const bare = toNetworkError(error, what, baseUrl.host, written);
-      const diagnosis = this.#options.diagnosis;
-      const networkError = withControl(diagnosis?.explain(bare, call) ?? bare, call, diagnosis?.observations, diagnosis ? 'http' : 'none');
+      const networkError = this.#unanswered(error, call, what, written);
       record(networkError.message);
       throw networkError;
     }
