@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { Duplex } from 'node:stream';
 import { test } from 'node:test';
 import { maskSecret } from '../src/redact.js';
 import { runMain, tempDir, TEST_KEY } from './helpers.js';
+import { startEchoingRefusalProxy } from './proxies.js';
 import { errorLines } from './outputs.js';
 import { answer, scriptedServer } from './scripted-server.js';
 
@@ -37,15 +35,7 @@ test('cancel: a key that only .env holds, echoed by the API, is masked in the on
 });
 
 test('cancel and check behind a proxy from .env that echoes Proxy-Authorization: one error line, one JSON object, no password in any form', async (t) => {
-  const proxy = createServer();
-  proxy.on('connect', (req: IncomingMessage, socket: Duplex) => {
-    const echo = Object.entries(req.headers).map(([name, value]) => `${name}: ${String(value)}`).join('<br>');
-    const body = `<html><head><title>Denied</title></head><body>${echo}</body></html>`;
-    socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-type: text/html\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
-  });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  t.after(() => proxy.close());
-  const port = (proxy.address() as AddressInfo).port;
+  const port = await startEchoingRefusalProxy(t);
   const password = 'dotenv-proxy-s3cret';
   const token = Buffer.from(`alice:${password}`).toString('base64');
   const dir = tempDir(t);

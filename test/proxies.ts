@@ -203,3 +203,19 @@ export async function startSilentListener(t: TestContext): Promise<{ readonly po
   state.port = await listen(t, server);
   return state;
 }
+
+/**
+ * A proxy that refuses every CONNECT with a page echoing the request's headers (as some do), so
+ * a test can check that the credentials bgprobe sent (Proxy-Authorization) never reach the output.
+ */
+export async function startEchoingRefusalProxy(t: TestContext): Promise<number> {
+  const proxy = createHttpServer();
+  proxy.on('connect', (req: IncomingMessage, socket: Socket) => {
+    const echo = Object.entries(req.headers).map(([name, value]) => `${name}: ${String(value)}`).join('<br>');
+    const body = `<html><head><title>Denied</title></head><body>${echo}</body></html>`;
+    socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-type: text/html\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  t.after(() => proxy.close());
+  return (proxy.address() as AddressInfo).port;
+}

@@ -3,10 +3,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { maskSecret, redactedSink, Redactor } from '../src/redact.js';
-import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
 import { emulatorFor, runCli, runMain, tempDir, TEST_KEY } from './helpers.js';
+import { startEchoingRefusalProxy } from './proxies.js';
 import { assertNoSecret, errorLines, everyOutput } from './outputs.js';
 import { afterCreate, answer, scriptedServer } from './scripted-server.js';
 
@@ -157,15 +155,7 @@ test('a very short key echoed by the server is masked too', async (t) => {
 
 test('--proxy credentials are masked in every form: a password with an unencoded "/", and the Basic token a proxy echoes', async (t) => {
   // A proxy that refuses every CONNECT with a page echoing the request's headers, as some do.
-  const proxy = createServer();
-  proxy.on('connect', (req: IncomingMessage, socket: Duplex) => {
-    const echo = Object.entries(req.headers).map(([name, value]) => `${name}: ${String(value)}`).join('<br>');
-    const body = `<html><head><title>Denied</title></head><body>${echo}</body></html>`;
-    socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-type: text/html\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
-  });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  t.after(() => proxy.close());
-  const port = (proxy.address() as AddressInfo).port;
+  const port = await startEchoingRefusalProxy(t);
   const dir = tempDir(t);
   const password = 'pa/ss:w0rd';
   const token = Buffer.from(`alice:${password}`).toString('base64');
