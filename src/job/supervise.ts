@@ -10,6 +10,7 @@ import { commandsOf, failureLine, resumeAfter, resumeCommands, withResumeClause,
 import { runSummary } from './summary.js';
 import { noteRunTotals } from './run-summary-line.js';
 import { UnknownResponseError } from './unknown-response.js';
+import type { CreateTracker } from './submit.js';
 import { controlOf } from '../egress/control-evidence.js';
 import { oneLine } from '../text.js';
 import { NOT_THE_API, recordFailure, recordStop, watchToEnd, type WatchResult } from './watch.js';
@@ -25,12 +26,6 @@ export interface SuperviseOptions {
   readonly timeoutSeconds: number;
   /** Follows the response from its first answer instead of polling (stream mode: src/job/stream-watch.ts). */
   readonly follow?: (first: ApiAnswer, intervalSeconds: number, signal: AbortSignal) => Promise<WatchResult>;
-}
-
-/** What `start` tells the supervisor about a create: from when it is sent to when it is answered or failed. */
-export interface CreateTracker {
-  sending(idempotencyKey: string): void;
-  settled(): void;
 }
 
 /**
