@@ -1,4 +1,5 @@
 import type { ApiAnswer, StreamAnswer } from '../api/client.js';
+import type { StreamCounts } from '../console/progress.js';
 import type { ResponseObject } from '../api/response.js';
 import type { StreamEvent } from '../api/sse.js';
 import { ProtocolError } from '../errors.js';
@@ -64,6 +65,11 @@ export class StreamReader {
     this.#connection = undefined;
   }
 
+  /** Events received and reconnects so far: what the live line shows in stream mode. */
+  counts(): StreamCounts {
+    return { events: this.timing.count, reconnects: this.timing.reconnects };
+  }
+
   stats(response: ResponseObject | undefined): StreamStats {
     return this.timing.stats(response);
   }
@@ -118,8 +124,12 @@ export class StreamReader {
         throw new ProtocolError(`the event stream of response ${this.id} carried response ${JSON.stringify(response.id)}; is a proxy or cache mixing up answers?`);
       }
       noteResponse(session, response);
-      const status = typeof response.status === 'string' ? response.status : '';
-      if (status !== '') session.journal.streamState({ status, polls: session.progress.polls, nextPollAt: undefined }, `stream event ${event.sequenceNumber ?? '?'}`, elapsedSeconds(session));
+    }
+    const status = response ? (typeof response.status === 'string' ? response.status : '') : (session.progress.lastSeen?.status ?? '');
+    if (status !== '') {
+      const state = { status, polls: session.progress.polls, nextPollAt: undefined, stream: this.counts() };
+      if (response) session.journal.streamState(state, `stream event ${event.sequenceNumber ?? '?'}`, elapsedSeconds(session));
+      else session.journal.liveState(state);
     }
     const delta = textDelta(event);
     if (delta !== undefined) session.journal.outputDelta(delta);

@@ -64,7 +64,7 @@ export class StreamWatch {
       if (isIdleTimeout(error)) answer = await this.#lookAfterSilence(id, signal);
       else {
         reader.close('dropped');
-        answer = await retrieveOnce(this.#session, id, signal);
+        answer = await retrieveOnce(this.#session, id, signal, reader.counts());
       }
       if (isPending(answer.response.status ?? '')) {
         reader.opening(true);
@@ -80,7 +80,7 @@ export class StreamWatch {
     if (first === undefined || eventResponse(first) === undefined) {
       // A stream that starts without a Response: learn the status by a retrieve, then read on.
       if (first) reader.note(first);
-      return retrieveOnce(this.#session, id, signal);
+      return retrieveOnce(this.#session, id, signal, reader.counts());
     }
     const answer = reader.answerOf(first, opened, 'Attached to');
     reader.note(first);
@@ -133,7 +133,7 @@ export class StreamWatch {
       } else if (read.kind === 'ended') {
         journal.warn(`The event stream ended after event ${reader.cursor ?? '(none)'} without a terminal event; a stream that ends is not a completion: retrieving response ${id} to learn its status`);
         reader.close('ended');
-        latest = await retrieveOnce(this.#session, id, signal);
+        latest = await retrieveOnce(this.#session, id, signal, reader.counts());
         if (!isPending(latest.response.status ?? '')) return latest.response;
       } else reader.close('dropped');
       const error = read.kind === 'dropped' && !silent ? read.error : undefined;
@@ -167,7 +167,7 @@ export class StreamWatch {
   async #lookAfterSilence(id: string, signal: AbortSignal): Promise<ApiAnswer> {
     this.#reader.close('idle');
     const closedAtSeconds = this.#session.clock.now().getTime() / 1000;
-    const answer = await retrieveOnce(this.#session, id, signal);
+    const answer = await retrieveOnce(this.#session, id, signal, this.#reader.counts());
     // Held back only when the server stamped its completion well before the silent stream was closed,
     // never for one that ended in the moment between the close and the retrieve.
     const completedAt = (answer.response as { completed_at?: unknown }).completed_at;
