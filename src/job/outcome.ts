@@ -115,7 +115,7 @@ export function withResumeClause(line: string, resume: Resume, ending: 'stopped'
 export function resumeEvent(resume: Resume, ending: 'stopped' | 'failed'): string | undefined {
   if (resume.kind !== 'running' && resume.kind !== 'gone') return undefined;
   const clause = resumeClause(resume, ending);
-  return `R${clause.slice(1)}`;
+  return `${clause.charAt(0).toUpperCase()}${clause.slice(1)}`;
 }
 
 /** How a stopped run's Final Status row ends: what became of the response. */
