@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { liveProgress } from '../src/console/live-line.js';
+import { liveProgress, statusSegments } from '../src/console/live-line.js';
+import { styleFor } from '../src/console/format.js';
+import { parseFaults } from '../src/emulator/faults.js';
+import { emulatorFor, hasScript, runCliInPty, tempDir, TEST_KEY } from './helpers.js';
 
 /** A terminal of 40 columns that keeps everything written to it. */
 function terminal() {
@@ -35,4 +38,24 @@ test('without colour the live line shows no text preview, so it still writes no 
   assert.equal(progress.outputDelta, undefined);
   progress.stop?.();
   assert.ok(!stderr.written.includes('\u001b'));
+});
+
+test('in stream mode the status line counts events received, and reconnects once a stream broke, instead of polls it does not send', () => {
+  const plain = (stream: { events: number; reconnects: number }) =>
+    statusSegments({ status: 'in_progress', polls: 0, nextPollAt: undefined, stream }, 0, 12.34, 0, styleFor(false))
+      .map(([text]) => text)
+      .join('');
+  assert.equal(plain({ events: 7, reconnects: 0 }), '⠋ in_progress  elapsed 12.3s  events 7');
+  assert.equal(plain({ events: 31, reconnects: 2 }), '⠋ in_progress  elapsed 12.3s  events 31  reconnects 2');
+});
+
+test('run --stream on a terminal: the live line shows the events as they come and the reconnect after a drop, never a poll count', { skip: !hasScript() && 'util-linux script is not installed' }, async (t) => {
+  const emulator = await emulatorFor(t, { queuedMs: 200, inProgressMs: 800, faults: parseFaults('stream1=drop-after:6') });
+  const dir = tempDir(t);
+  const { code, output } = await runCliInPty(['run', '--stream', '--output', 'r.md'], { cwd: dir, env: { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: emulator.baseUrl } });
+  assert.equal(code, 0, output);
+  const plain = output.replace(/\x1b\[\d+m/g, '');
+  assert.match(plain, /(queued|in_progress) {2}elapsed \d+\.\ds {2}events [1-9]\d*(\s|$)/, 'events counted before the drop');
+  assert.match(plain, /in_progress {2}elapsed \d+\.\ds {2}events \d+ {2}reconnects 1/, 'the reconnect shown after the drop');
+  assert.doesNotMatch(plain, / {2}polls \d/);
 });

@@ -18,7 +18,7 @@ type Segment = readonly [text: string, show: (text: string) => string];
 
 /**
  * The status line of a terminal: spinner, status, elapsed time, poll count and seconds to the
- * next poll, redrawn in place with a carriage return. Events still print as whole lines above
+ * next poll (in stream mode: events received and reconnects), redrawn in place with a carriage return. Events still print as whole lines above
  * it. It pads with spaces instead of using erase sequences, so without colour it writes no
  * escape codes at all. The timer is unref'd (it never keeps the process alive) and `stop`
  * clears it and the line.
@@ -113,7 +113,11 @@ export function statusSegments(state: PollState | undefined, frame: number, elap
     [status, (text) => (state ? styleStatus(style, text) : text)],
     [`  elapsed ${formatDuration(elapsedSeconds)}`, style.dim],
   ];
-  if (state) segments.push([`  polls ${state.polls}`, style.dim]);
+  // Stream mode sends no polls: it shows the events received, and the reconnects once a stream broke.
+  if (state?.stream) {
+    segments.push([`  events ${state.stream.events}`, style.dim]);
+    if (state.stream.reconnects > 0) segments.push([`  reconnects ${state.stream.reconnects}`, style.dim]);
+  } else if (state) segments.push([`  polls ${state.polls}`, style.dim]);
   if (state?.nextPollAt !== undefined) {
     const seconds = Math.max(0, (state.nextPollAt - now) / 1000);
     const countdown = seconds < 0.05 ? 'polling now' : `next poll in ${seconds < 10 ? seconds.toFixed(1) : Math.ceil(seconds)}s`;

@@ -12,6 +12,14 @@ export interface PollState {
   readonly polls: number;
   /** Monotonic milliseconds at which the next poll is due; undefined once the status is terminal. */
   readonly nextPollAt: number | undefined;
+  /** Stream mode, while it reads events: what it has instead of polls. */
+  readonly stream?: StreamCounts | undefined;
+}
+
+/** What a followed event stream has done so far: events received, and streams opened again after a break. */
+export interface StreamCounts {
+  readonly events: number;
+  readonly reconnects: number;
 }
 
 /**

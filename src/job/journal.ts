@@ -65,6 +65,11 @@ export class Journal {
     this.statusSeen(state.status, state.polls, seenBy, elapsedSeconds);
   }
 
+  /** The live line only: stream mode's counts moved between status changes (the report's timeline keeps status changes). */
+  liveState(state: PollState): void {
+    this.#progress.pollState?.(state);
+  }
+
   /** Text the model is writing (stream mode): live on a terminal only; the report shows the final answer. */
   outputDelta(text: string): void {
     this.#progress.outputDelta?.(text);

@@ -19,9 +19,6 @@ export interface ResumeRoute {
   readonly endsWithRun?: string | undefined;
 }
 
-/** A run whose options need nothing beyond the defaults. */
-export const DEFAULT_ROUTE: ResumeRoute = Object.freeze({ args: [], maskedProxyPassword: false });
-
 /** The exact commands that follow or cancel a response, shell-quoted: `poll` and `cancel`. */
 export interface ResumeCommands {
   readonly poll: string;
@@ -35,20 +32,105 @@ export function resumeCommands(id: string, route: ResumeRoute): ResumeCommands {
 }
 
 /**
- * How to follow or stop a response that may still run: the words every ending uses, on
- * stderr, in the report and after a second Ctrl-C.
+ * What an ending that came before a terminal status can say about the response: the one
+ * decision whether it can still be followed or cancelled, which stderr, the report and --json
+ * all read (`resumeAfter`).
  */
-export function resumeHint(id: string, route: ResumeRoute): string {
-  if (route.endsWithRun !== undefined) return `nothing to resume or cancel: it lived in ${route.endsWithRun}, which stopped with this run`;
-  const { poll, cancel } = resumeCommands(id, route);
-  const proxyNote = route.maskedProxyPassword ? ' (the proxy password is shown as ***: type it in its place)' : '';
-  return `resume with "${poll}", cancel with "${cancel}"${proxyNote}`;
+export type Resume =
+  /** No response id: none was created, or (`createMayExist`: the create's Idempotency-Key) one may have been, its id unknown. */
+  | { readonly kind: 'none'; readonly createMayExist: string | undefined }
+  /** The API itself answered 404 for the id (wrong id, another project, expired): nothing to resume. */
+  | { readonly kind: 'unknown'; readonly id: string }
+  /** A terminal status was seen: nothing runs any more; `poll` shows it again, when a command can reach it. */
+  | { readonly kind: 'ended'; readonly id: string; readonly status: string; readonly poll: string | undefined }
+  /** It lived in a server that stopped with this run (the built-in emulator): no command can follow it. */
+  | { readonly kind: 'gone'; readonly id: string; readonly where: string }
+  /** It may still run: the commands to follow or cancel it. `seen`: a pending status was seen (not only the id). */
+  | { readonly kind: 'running'; readonly id: string; readonly seen: boolean; readonly commands: ResumeCommands; readonly maskedProxyPassword: boolean };
+
+/** What the run knows of its response when it ends (the session's RunProgress). */
+export interface KnownOfResponse {
+  readonly responseId: string | undefined;
+  readonly lastSeen: ResponseObject | undefined;
+  readonly createMayExist?: string | undefined;
 }
 
-/** `response <id> may still be running: resume with ...`: the clause every ending that leaves a response running uses. */
-export function mayStillRun(id: string, route: ResumeRoute, noun: 'response' | 'Response' = 'response'): string {
-  if (route.endsWithRun !== undefined) return `${noun} ${id} ended with ${route.endsWithRun}, which stopped with this run: nothing to resume or cancel`;
-  return `${noun} ${id} may still be running: ${resumeHint(id, route)}`;
+/**
+ * The one rule for whether a response can be resumed once the run ends without a terminal
+ * status: from the id, the last status seen, what ended the run (`error`: the failure, or the
+ * stop) and the route the commands would take.
+ */
+export function resumeAfter(known: KnownOfResponse, error: unknown, route: ResumeRoute): Resume {
+  const id = known.responseId;
+  if (id === undefined) return { kind: 'none', createMayExist: known.createMayExist };
+  // answer.ts's rule: the API's own 404 for the id. A 404 from anything else says nothing about the response.
+  if (isUnknownResponse(error)) return { kind: 'unknown', id };
+  const status = known.lastSeen?.status;
+  if (status !== undefined && !isPending(status)) return { kind: 'ended', id, status, poll: route.endsWithRun === undefined ? resumeCommands(id, route).poll : undefined };
+  if (route.endsWithRun !== undefined) return { kind: 'gone', id, where: route.endsWithRun };
+  return { kind: 'running', id, seen: status !== undefined, commands: resumeCommands(id, route), maskedProxyPassword: route.maskedProxyPassword };
+}
+
+/** The commands --json and the report's Final Status carry: only while the response may still run. */
+export function commandsOf(resume: Resume): ResumeCommands | undefined {
+  return resume.kind === 'running' ? resume.commands : undefined;
+}
+
+/**
+ * What the ending says of the response, appended to its one stderr line and kept in the report:
+ * the same words on every ending, except that a stop after a pending status was seen says the
+ * response "is" still running (it was when bgprobe stopped following it), where after a
+ * failure, or before any status was seen, it "may" be; and that a failure with no id says
+ * nothing more (its error line, `failureLine`, already says whether a create may have started one).
+ */
+export function resumeClause(resume: Resume, ending: 'stopped' | 'failed'): string {
+  switch (resume.kind) {
+    case 'none':
+      if (ending === 'failed') return '';
+      return resume.createMayExist === undefined
+        ? 'no response was created'
+        : `no response id is known, but a response may have been created (the create carried Idempotency-Key ${resume.createMayExist})`;
+    case 'unknown':
+      return '';
+    case 'ended':
+      return `response ${resume.id} ended with status ${resume.status}${resume.poll === undefined ? '' : `: see it again with "${resume.poll}"`}`;
+    case 'gone':
+      return `response ${resume.id} ended with ${resume.where}, which stopped with this run: nothing to resume or cancel`;
+    case 'running': {
+      const { poll, cancel } = resume.commands;
+      const proxyNote = resume.maskedProxyPassword ? ' (the proxy password is shown as ***: type it in its place)' : '';
+      const state = ending === 'stopped' && resume.seen ? 'is still running' : 'may still be running';
+      return `response ${resume.id} ${state}: resume with "${poll}", cancel with "${cancel}"${proxyNote}`;
+    }
+  }
+}
+
+/** An ending's one stderr line: its own words, then what it says of the response (`resumeClause`), when it says anything. */
+export function withResumeClause(line: string, resume: Resume, ending: 'stopped' | 'failed'): string {
+  const clause = resumeClause(resume, ending);
+  return clause === '' ? line : `${line}; ${clause}`;
+}
+
+/** The report's own event for an ending that leaves a response running (or gone with the run): the clause as a sentence. */
+export function resumeEvent(resume: Resume, ending: 'stopped' | 'failed'): string | undefined {
+  if (resume.kind !== 'running' && resume.kind !== 'gone') return undefined;
+  const clause = resumeClause(resume, ending);
+  return `${clause.charAt(0).toUpperCase()}${clause.slice(1)}`;
+}
+
+/** How a stopped run's Final Status row ends: what became of the response. */
+export function stoppedState(resume: Resume): string {
+  switch (resume.kind) {
+    case 'none':
+      return resume.createMayExist === undefined ? ': no response was created' : ': a response may have been created; its id is not known';
+    case 'running':
+      return resume.seen ? ': the response is still running' : ': the response may still be running (no status of it was seen)';
+    case 'gone':
+      return `: the response ended with ${resume.where}`;
+    case 'ended':
+    case 'unknown':
+      return '';
+  }
 }
 
 /** The one line of a failed run: the error's words, a create that may exist with the follow-up command as this run types it. */
@@ -56,12 +138,6 @@ export function failureLine(error: unknown, route: ResumeRoute): string {
   if (error instanceof CreateUncertainError) return oneLine(error.withFollowUp(resumeCommands('RESPONSE_ID', route).poll));
   return errorLine(error);
 }
-
-/** The API's own 404 for the id (a wrong id, another project, or expired; answer.ts's rule): nothing to resume. A 404 from anything else says nothing about the response. */
-export function leavesNothingToResume(error: unknown): boolean {
-  return isUnknownResponse(error);
-}
-
 
 /** 0 for completed, 3 for every other terminal status, known or not. */
 export function exitCodeForStatus(status: string): ExitCode {
@@ -104,8 +180,8 @@ export function unfinishedEnding(
   facts: RunFacts,
   responseId: string | undefined,
   lastSeen: ResponseObject | undefined,
-  /** How to resume it; undefined when there is nothing to resume (the API does not know the id). */
-  route: ResumeRoute | undefined,
+  /** Whether it can be resumed (`resumeAfter`): the Resume and Cancel rows, only while it may still run. */
+  resume: Resume,
   /** The Idempotency-Key of a create that may have started a response whose id is not known. */
   createMayExist?: string | undefined,
 ): ReportEnding {
@@ -119,11 +195,9 @@ export function unfinishedEnding(
     ['Elapsed seconds', facts.elapsedSeconds.toFixed(1)],
     ['Polls', String(facts.polls)],
   ];
-  // Resume and cancel only make sense while the response may still run (not after a cancel took).
-  if (responseId && route && route.endsWithRun === undefined && (lastSeen?.status === undefined || isPending(lastSeen.status))) {
-    const commands = resumeCommands(responseId, route);
-    rows.push(['Resume', commands.poll], ['Cancel', commands.cancel]);
-    if (route.maskedProxyPassword) rows.push(['Proxy password', 'shown as *** in the commands above: type it in its place']);
+  if (resume.kind === 'running') {
+    rows.push(['Resume', resume.commands.poll], ['Cancel', resume.commands.cancel]);
+    if (resume.maskedProxyPassword) rows.push(['Proxy password', 'shown as *** in the commands above: type it in its place']);
   }
   return {
     status: rows,

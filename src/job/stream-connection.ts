@@ -7,7 +7,7 @@ type Opened = Extract<StreamAnswer, { kind: 'stream' }>;
 /**
  * One open event stream, read one event at a time. A stop ends a wait for the next event at
  * once but leaves that read pending, so the caller can still wait for the event (bounded)
- * before closing: see StreamWatch's rule after response.created.
+ * before closing: see StreamReader's rule after response.created (stream-reader.ts).
  */
 export class StreamConnection {
   readonly #opened: Opened;

@@ -1,5 +1,6 @@
 import type { ApiAnswer } from '../api/client.js';
 import type { ResponseObject } from '../api/response.js';
+import type { StreamCounts } from '../console/progress.js';
 import { checkedStatus, pollToTerminal } from './poller.js';
 import { elapsedSeconds, noteResponse, type Session } from './session.js';
 
@@ -8,14 +9,14 @@ import { elapsedSeconds, noteResponse, type Session } from './session.js';
  * to the end once streaming is impossible. Counted in the run's polls, as polling mode counts them.
  */
 
-/** One retrieve, its status on the live line, the timeline and the log. */
-export async function retrieveOnce(session: Session, id: string, signal: AbortSignal): Promise<ApiAnswer> {
+/** One retrieve, its status on the live line (with the stream's counts, while streaming), the timeline and the log. */
+export async function retrieveOnce(session: Session, id: string, signal: AbortSignal, stream?: StreamCounts): Promise<ApiAnswer> {
   const answer = await session.client.retrieve(id, signal);
   session.progress.polls += 1;
   const polls = session.progress.polls;
   const status = checkedStatus(answer, id);
   noteResponse(session, answer.response);
-  session.journal.streamState({ status, polls, nextPollAt: undefined }, `retrieve ${polls}`, elapsedSeconds(session));
+  session.journal.streamState({ status, polls, nextPollAt: undefined, stream }, `retrieve ${polls}`, elapsedSeconds(session));
   session.journal.info(`Retrieve ${polls}: status ${status} (HTTP ${answer.status}${answer.requestId ? `, ${answer.requestId}` : ''})`);
   return answer;
 }

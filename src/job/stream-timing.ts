@@ -69,6 +69,11 @@ export class StreamTiming {
     return this.#events;
   }
 
+  /** Streams opened again after the first (resumed after a break, or reopened after a look). */
+  get reconnects(): number {
+    return Math.max(0, this.#connections.length - 1);
+  }
+
   /** A stream opened at `now`; `resumedAfter` is the cursor it resumes from. */
   open(now: number, resumedAfter?: number): void {
     this.#firstOpenedAt ??= now;

@@ -36,36 +36,54 @@ function uncertainText(what: string, idempotencyKey: string, poll: string): stri
   );
 }
 
+/** What a create tells the supervisor, from when it is sent to when it is answered or failed (supervise.ts). */
+export interface CreateTracker {
+  sending(idempotencyKey: string): void;
+  settled(): void;
+}
+
 /**
- * Sends the create with a fresh Idempotency-Key (so a resent create can be recognised by the
- * server), and records the id in the report the moment it is known.
+ * The rule of every create, plain or streamed: a fresh Idempotency-Key (so a resent create can
+ * be recognised by the server), logged and handed to the supervisor before anything is sent
+ * (what names the response until its id comes); and a failure after the request may have
+ * reached the API becomes CreateUncertainError, which the report's Final Status repeats.
+ * `send` may throw CreateUncertainError itself (a stream cut before its first event);
+ * `explain` adds to the words of a failure that may have created a response.
  */
-export async function submitCreate(
+export async function sendCreate<T>(
   session: Session,
-  body: unknown,
-  signal: AbortSignal,
-  /** Learns the Idempotency-Key before the create is sent: what names the response until its id comes. */
-  tracker?: { sending(idempotencyKey: string): void; settled(): void },
-): Promise<ApiAnswer> {
+  what: string,
+  tracker: CreateTracker | undefined,
+  send: (idempotencyKey: string) => Promise<T>,
+  explain: (error: unknown) => unknown = (error) => error,
+): Promise<T> {
   const key = `bgprobe-${randomUUID()}`;
-  session.journal.info(`Submitting the background response (POST create, Idempotency-Key ${key})`);
+  session.journal.info(`Submitting ${what} (POST create, Idempotency-Key ${key})`);
   tracker?.sending(key);
-  let created: ApiAnswer;
   try {
-    created = await session.client.create(body, key, signal);
+    return await send(key);
   } catch (error) {
-    if (createMayHaveStarted(error)) {
-      // The report's Final Status must say the same as its event log: a response may exist.
-      session.progress.createMayExist = key;
-      throw new CreateUncertainError(error, key);
-    }
-    throw error;
+    const uncertain = error instanceof CreateUncertainError ? error : createMayHaveStarted(error) ? new CreateUncertainError(explain(error), key) : undefined;
+    if (uncertain === undefined) throw error;
+    // The report's Final Status must say the same as its event log: a response may exist.
+    session.progress.createMayExist = key;
+    throw uncertain;
   } finally {
     tracker?.settled();
   }
-  const model = (body as { model?: unknown } | null)?.model;
-  session.evidence.noteCreate(created, typeof model === 'string' ? model : undefined);
+}
+
+/** The polled create: sent by `sendCreate`, the id recorded in the report the moment it is known. */
+export async function submitCreate(session: Session, body: unknown, signal: AbortSignal, tracker?: CreateTracker): Promise<ApiAnswer> {
+  const created = await sendCreate(session, 'the background response', tracker, (key) => session.client.create(body, key, signal));
+  session.evidence.noteCreate(created, modelOf(body));
   noteResponse(session, created.response);
   session.journal.info(`Created response ${created.response.id}: status ${created.response.status ?? '(none)'}`);
   return created;
+}
+
+/** The model the create body names, for the evidence of who answered. */
+export function modelOf(body: unknown): string | undefined {
+  const model = (body as { model?: unknown } | null)?.model;
+  return typeof model === 'string' ? model : undefined;
 }

@@ -1,4 +1,3 @@
-import { isPending } from '../api/response.js';
 import type { ApiAnswer } from '../api/client.js';
 import type { WatchConfig } from '../config/watch-config.js';
 import { errorLine, exitCodeOf } from '../errors.js';
@@ -7,10 +6,11 @@ import type { ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
 import type { Session } from './session.js';
 import { handleInterrupts, RunStopped, Stopper } from './stop.js';
-import { failureLine, leavesNothingToResume, mayStillRun, resumeCommands, type ResumeCommands, type ResumeRoute } from './outcome.js';
+import { commandsOf, failureLine, resumeAfter, resumeCommands, withResumeClause, type Resume, type ResumeRoute } from './outcome.js';
 import { runSummary } from './summary.js';
 import { noteRunTotals } from './run-summary-line.js';
 import { UnknownResponseError } from './unknown-response.js';
+import type { CreateTracker } from './submit.js';
 import { controlOf } from '../egress/control-evidence.js';
 import { oneLine } from '../text.js';
 import { NOT_THE_API, recordFailure, recordStop, watchToEnd, type WatchResult } from './watch.js';
@@ -26,12 +26,6 @@ export interface SuperviseOptions {
   readonly timeoutSeconds: number;
   /** Follows the response from its first answer instead of polling (stream mode: src/job/stream-watch.ts). */
   readonly follow?: (first: ApiAnswer, intervalSeconds: number, signal: AbortSignal) => Promise<WatchResult>;
-}
-
-/** What `start` tells the supervisor about a create: from when it is sent to when it is answered or failed. */
-export interface CreateTracker {
-  sending(idempotencyKey: string): void;
-  settled(): void;
 }
 
 /**
@@ -71,7 +65,8 @@ export async function supervise(
     },
     onSecondInterrupt: (signal) => {
       const id = progress.responseId;
-      if (id !== undefined) say(`${signal} again: exiting at once; ${mayStillRun(id, route)}`);
+      // Exiting at once is no orderly stop: what became of the response is as open as after a failure.
+      if (id !== undefined) say(withResumeClause(`${signal} again: exiting at once`, resumeAfter(progress, undefined, route), 'failed'));
       else if (createKey !== undefined && (createInFlight || stopper.signal.aborted)) {
         const { poll } = resumeCommands('RESPONSE_ID', route);
         say(
@@ -109,23 +104,27 @@ export async function supervise(
     const stopped = error instanceof RunStopped ? error : undefined;
     let exitCode: ExitCode;
     let message: string;
+    // Whether the response can be resumed: one decision (outcome.ts resumeAfter) for stderr, the report and --json.
+    let resume: Resume;
     // The ending is written to the report, which may itself be what failed (its folder removed,
     // the disk full): the one stderr line must then still name the id and how to resume.
     let reportError: unknown;
     if (stopped) {
       const cancelFirst = stopped.why === 'deadline' ? watch.cancelOnTimeout : watch.cancelOnInterrupt;
       try {
-        ({ exitCode, line: message } = await recordStop(session, stopped, cancelFirst, route));
+        ({ exitCode, line: message, resume } = await recordStop(session, stopped, cancelFirst, route));
       } catch (caught) {
         reportError = caught;
         exitCode = stopped.exitCode;
-        message = stopped.message + resumeClause(session, stopped, route);
+        resume = resumeAfter(progress, stopped, route);
+        message = withResumeClause(stopped.message, resume, 'stopped');
       }
     } else {
       exitCode = exitCodeOf(error);
-      message = failureLine(error, route) + resumeClause(session, error, route);
+      resume = resumeAfter(progress, error, route);
+      message = withResumeClause(failureLine(error, route), resume, 'failed');
       try {
-        recordFailure(session, error, route);
+        recordFailure(session, error, route, resume);
       } catch (caught) {
         reportError = caught;
       }
@@ -134,7 +133,7 @@ export async function supervise(
     if (reportError !== undefined && errorLine(reportError) !== errorLine(error)) message += `; and ${errorLine(reportError)}`;
     // The id in the resume hint is the server's text too: one line, no escape codes.
     message = oneLine(message);
-    const summary = runSummary(options, session, progress.lastSeen, progress.polls, exitCode, { error: message, resume: resumable(session, error, route), control: controlOf(error) });
+    const summary = runSummary(options, session, progress.lastSeen, progress.polls, exitCode, { error: message, resume: commandsOf(resume), control: controlOf(error) });
     if (options.json) return { exitCode, errorLine: message, json: summary };
     // stdout keeps its documented shape: the report (when it was written) and the last status seen.
     const reportLine = session.report.complete ? `Report written to: ${oneLine(session.report.path)}\n` : '';
@@ -151,21 +150,4 @@ export async function supervise(
 /** stdout's two lines: server text (the status) folded to one line, so it cannot add a third. */
 function summaryLines(reportPath: string, status: string): string {
   return `Report written to: ${oneLine(reportPath)}\nFinal status: ${oneLine(status)}\n`;
-}
-
-/** The commands to resume or cancel what may still run after this ending, or undefined when nothing can. */
-function resumable(session: Session, error: unknown, route: ResumeRoute): ResumeCommands | undefined {
-  const id = session.progress.responseId;
-  const status = session.progress.lastSeen?.status;
-  if (id === undefined || leavesNothingToResume(error) || route.endsWithRun !== undefined || (status !== undefined && !isPending(status))) return undefined;
-  return resumeCommands(id, route);
-}
-
-/** Appended to the one error line, so the id survives even --quiet: how to resume or cancel what may still run. */
-function resumeClause(session: Session, error: unknown, route: ResumeRoute): string {
-  const id = session.progress.responseId;
-  if (!id || leavesNothingToResume(error)) return '';
-  const status = session.progress.lastSeen?.status;
-  if (status && !isPending(status) && route.endsWithRun === undefined) return `; response ${id} ended with status ${status}: see it again with "${resumeCommands(id, route).poll}"`;
-  return `; ${mayStillRun(id, route)}`;
 }

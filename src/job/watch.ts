@@ -1,7 +1,7 @@
 import { isPending, type ResponseObject } from '../api/response.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { RunStopped } from './stop.js';
-import { exitCodeForStatus, failureLine, leavesNothingToResume, mayStillRun, resumeHint, terminalEnding, unfinishedEnding, type ResumeRoute } from './outcome.js';
+import { exitCodeForStatus, failureLine, resumeAfter, resumeEvent, withResumeClause, stoppedState, terminalEnding, unfinishedEnding, type Resume, type ResumeRoute } from './outcome.js';
 import { checkedStatus, pollToTerminal } from './poller.js';
 import { elapsedSeconds, noteResponse, type Session } from './session.js';
 import type { ApiAnswer } from '../api/client.js';
@@ -78,19 +78,19 @@ export function recordTerminal(session: Session, responseId: string, final: Resp
 
 /**
  * Records an error that ended the run: one event, closing sections that say what is known,
- * and, when a response exists, how to resume or cancel it. Never loses the id.
+ * and, when a response exists, how to resume or cancel it (`resume`, decided by supervise with
+ * `resumeAfter`). Never loses the id.
  */
-export function recordFailure(session: Session, error: unknown, route: ResumeRoute): void {
+export function recordFailure(session: Session, error: unknown, route: ResumeRoute, resume: Resume): void {
   const { responseId, lastSeen, polls } = session.progress;
   const message = failureLine(error, route);
   session.journal.stopLive();
   // The command's own `bgprobe: ...` line says this on stderr, resume hint included.
   session.journal.reportOnly('ERROR', message);
-  // A response that already ended is not "still running": its rows and the stderr line say so too.
-  const resumable = responseId !== undefined && !leavesNothingToResume(error) && (lastSeen?.status === undefined || isPending(lastSeen.status));
-  if (resumable) session.journal.reportOnly('WARN', mayStillRun(responseId, route, 'Response'));
+  const event = resumeEvent(resume, 'failed');
+  if (event !== undefined) session.journal.reportOnly('WARN', event);
   const facts = { elapsedSeconds: elapsedSeconds(session), polls, finishedAt: session.clock.now() };
-  const ending = unfinishedEnding('error: the run stopped', facts, responseId, lastSeen, resumable ? route : undefined, session.progress.createMayExist);
+  const ending = unfinishedEnding('error: the run stopped', facts, responseId, lastSeen, resume, session.progress.createMayExist);
   session.report.finish({ ...withEvidence(ending, session.evidence.summary()), error: message, exitCode: exitCodeOf(error) });
 }
 
@@ -107,7 +107,7 @@ export function nextPollDue(scheduleStart: number, intervalMs: number, now: numb
  * status: one event saying why, the cancel call first when asked for, closing sections that
  * say whether the response is still running, and the exact commands to resume or cancel it.
  */
-export async function recordStop(session: Session, stopped: RunStopped, cancelFirst: boolean, route: ResumeRoute): Promise<{ exitCode: ExitCode; line: string }> {
+export async function recordStop(session: Session, stopped: RunStopped, cancelFirst: boolean, route: ResumeRoute): Promise<{ exitCode: ExitCode; line: string; resume: Resume }> {
   const { journal, progress } = session;
   const id = progress.responseId;
   journal.warn(id ? `${stopped.message}, while following response ${id}` : `${stopped.message}, before any response was created`);
@@ -128,26 +128,16 @@ export async function recordStop(session: Session, stopped: RunStopped, cancelFi
       await refreshStatus(session, id);
     }
   }
-  const status = progress.lastSeen?.status;
-  const running = id !== undefined && (status === undefined || isPending(status));
-  let line = stopped.message;
-  if (id && running && route.endsWithRun !== undefined) {
-    what += `: the response ended with ${route.endsWithRun}`;
-    line += `; ${mayStillRun(id, route)}`;
-  } else if (id && running) {
-    what += ': the response is still running';
-    line += `; response ${id} is still running: ${resumeHint(id, route)}`;
-    // The command's `bgprobe: ...` line (the returned `line`) says this on stderr, as for a failure.
-    journal.reportOnly('WARN', `Response ${id} is still running: ${resumeHint(id, route)}`);
-  } else if (id) {
-    line += `; response ${id} is ${status}`;
-  } else {
-    what += ': no response was created';
-    line += '; no response was created';
-  }
+  // Decided after the cancel: a response it cancelled is no longer anything to resume.
+  const resume = resumeAfter(progress, stopped, route);
+  what += stoppedState(resume);
+  const line = withResumeClause(stopped.message, resume, 'stopped');
+  // The command's `bgprobe: ...` line (the returned `line`) says this on stderr, as for a failure.
+  const event = resumeEvent(resume, 'stopped');
+  if (event !== undefined) journal.reportOnly('WARN', event);
   const facts = { elapsedSeconds: elapsedSeconds(session), polls: progress.polls, finishedAt: session.clock.now() };
-  session.report.finish({ ...withEvidence(unfinishedEnding(what, facts, id, progress.lastSeen, route, progress.createMayExist), session.evidence.summary()), exitCode: stopped.exitCode });
-  return { exitCode: stopped.exitCode, line };
+  session.report.finish({ ...withEvidence(unfinishedEnding(what, facts, id, progress.lastSeen, resume, progress.createMayExist), session.evidence.summary()), exitCode: stopped.exitCode });
+  return { exitCode: stopped.exitCode, line, resume };
 }
 
 /** One more look after a failed cancel (it may have ended meanwhile), so the ending says what is true. */
