@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import type { ResponseObject } from '../src/api/response.js';
 import { parseFaults } from '../src/emulator/faults.js';
 import { ApiError } from '../src/errors.js';
-import { commandsOf, resumeAfter, withResumeClause, type ResumeRoute } from '../src/job/outcome.js';
+import { commandsOf, failureLine, resumeAfter, unknownIdFollowUp, withResumeClause, type ResumeRoute } from '../src/job/outcome.js';
+import { CreateUncertainError } from '../src/job/submit.js';
 import { RunStopped } from '../src/job/stop.js';
 import { createResponseOn, emulatorFor, envFor, resumeHintFor, runCli, singleJsonObject, tempDir } from './helpers.js';
 
@@ -70,4 +71,17 @@ test('one rule decides what every ending says of the response, and --json carrie
     assert.equal(commands !== undefined, line.includes('resume with'), name);
     if (commands) assert.ok(line.includes(`resume with "${commands.poll}", cancel with "${commands.cancel}"`), name);
   }
+});
+
+test('a create that may have started a response in the built-in emulator gives no command to follow it: that emulator stopped with the run', () => {
+  // run --emulator's route: a printed `poll --base-url <emulator>` would reach nothing once the run has ended.
+  const emulatorRoute: ResumeRoute = { args: ['--base-url', 'http://127.0.0.1:9/v1'], maskedProxyPassword: false, endsWithRun: 'the built-in emulator (--emulator)' };
+  const uncertain = new CreateUncertainError(new Error('the connection closed after the create was sent'), 'bgprobe-key-1');
+  const line = failureLine(uncertain, emulatorRoute);
+  assert.doesNotMatch(line, /bgprobe poll/);
+  assert.match(line, /It would have lived in the built-in emulator \(--emulator\), which stopped with this run: there is nothing to follow \(the request carried Idempotency-Key bgprobe-key-1\)$/);
+  assert.doesNotMatch(unknownIdFollowUp(emulatorRoute), /bgprobe poll/);
+
+  const apiRoute: ResumeRoute = { args: ['--base-url', 'http://127.0.0.1:9/v1'], maskedProxyPassword: false };
+  assert.match(failureLine(uncertain, apiRoute), /follow it with "bgprobe poll RESPONSE_ID --base-url http:\/\/127\.0\.0\.1:9\/v1", RESPONSE_ID being its id \(the request carried Idempotency-Key bgprobe-key-1\)$/);
 });

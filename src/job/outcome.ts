@@ -4,7 +4,7 @@ import { isUnknownResponse } from '../api/answer.js';
 import type { ReportEnding } from '../report/report.js';
 import { oneLine, shellWord } from '../text.js';
 import { errorLine } from '../errors.js';
-import { CreateUncertainError } from './submit.js';
+import { CreateUncertainError, followUnknownId } from './submit.js';
 
 /**
  * How to reach the API again the same way: the options a resume or cancel command must carry
@@ -133,9 +133,18 @@ export function stoppedState(resume: Resume): string {
   }
 }
 
+/**
+ * What to do about a response that may exist with its id unknown, as this run would type it;
+ * nothing to follow where it would have lived in a server that stopped with the run (--emulator).
+ */
+export function unknownIdFollowUp(route: ResumeRoute): string {
+  if (route.endsWithRun !== undefined) return `It would have lived in ${route.endsWithRun}, which stopped with this run: there is nothing to follow`;
+  return followUnknownId(resumeCommands('RESPONSE_ID', route).poll);
+}
+
 /** The one line of a failed run: the error's words, a create that may exist with the follow-up command as this run types it. */
 export function failureLine(error: unknown, route: ResumeRoute): string {
-  if (error instanceof CreateUncertainError) return oneLine(error.withFollowUp(resumeCommands('RESPONSE_ID', route).poll));
+  if (error instanceof CreateUncertainError) return oneLine(error.withFollowUp(unknownIdFollowUp(route)));
   return errorLine(error);
 }
 

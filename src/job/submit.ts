@@ -18,21 +18,25 @@ export class CreateUncertainError extends BgprobeError {
     readonly idempotencyKey: string,
   ) {
     const what = cause instanceof Error ? cause.message : String(cause);
-    super(uncertainText(what, idempotencyKey, 'bgprobe poll RESPONSE_ID'), 'create_uncertain', EXIT.failure, { cause });
+    super(uncertainText(what, idempotencyKey, followUnknownId('bgprobe poll RESPONSE_ID')), 'create_uncertain', EXIT.failure, { cause });
     this.#what = what;
   }
 
-  /** The same words with the follow-up command as the run would type it (its --base-url, --proxy, ...). */
-  withFollowUp(poll: string): string {
-    return uncertainText(this.#what, this.idempotencyKey, poll);
+  /** The same words with the follow-up as the run would say it (outcome.ts `unknownIdFollowUp`: its --base-url, --proxy, ...). */
+  withFollowUp(followUp: string): string {
+    return uncertainText(this.#what, this.idempotencyKey, followUp);
   }
 }
 
-function uncertainText(what: string, idempotencyKey: string, poll: string): string {
+/** How to find and follow a response whose id is not known, with `poll` as the command to follow it. */
+export function followUnknownId(poll: string): string {
+  return `The account's dashboard (Logs, Responses) can tell; if one exists, follow it with "${poll}", RESPONSE_ID being its id`;
+}
+
+function uncertainText(what: string, idempotencyKey: string, followUp: string): string {
   return (
     `${what}. A background response may have been created anyway: bgprobe did not resend the create, so as not to start a second job. ` +
-    `The account's dashboard (Logs, Responses) can tell; if one exists, follow it with "${poll}", RESPONSE_ID being its id ` +
-    `(the request carried Idempotency-Key ${idempotencyKey})`
+    `${followUp} (the request carried Idempotency-Key ${idempotencyKey})`
   );
 }
 

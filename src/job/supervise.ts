@@ -6,7 +6,7 @@ import type { ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
 import type { Session } from './session.js';
 import { handleInterrupts, RunStopped, Stopper } from './stop.js';
-import { commandsOf, failureLine, resumeAfter, resumeCommands, withResumeClause, type Resume, type ResumeRoute } from './outcome.js';
+import { commandsOf, failureLine, resumeAfter, unknownIdFollowUp, withResumeClause, type Resume, type ResumeRoute } from './outcome.js';
 import { runSummary } from './summary.js';
 import { noteRunTotals } from './run-summary-line.js';
 import { UnknownResponseError } from './unknown-response.js';
@@ -68,10 +68,9 @@ export async function supervise(
       // Exiting at once is no orderly stop: what became of the response is as open as after a failure.
       if (id !== undefined) say(withResumeClause(`${signal} again: exiting at once`, resumeAfter(progress, undefined, route), 'failed'));
       else if (createKey !== undefined && (createInFlight || stopper.signal.aborted)) {
-        const { poll } = resumeCommands('RESPONSE_ID', route);
         say(
           `${signal} again: exiting at once, before the create answered: a background response may exist all the same. ` +
-            `The create carried Idempotency-Key ${createKey}; the account's dashboard (Logs, Responses) can tell; if one exists, follow it with "${poll}"`,
+            `${unknownIdFollowUp(route)} (the create carried Idempotency-Key ${createKey})`,
         );
       } else say(`${signal} again: exiting at once; no response was created`);
     },
