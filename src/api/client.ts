@@ -157,7 +157,7 @@ export class ResponsesClient {
   #unanswered(error: unknown, call: CallDescription, what: string, written: boolean): NetworkError {
     const bare = toNetworkError(error, what, this.#options.baseUrl.host, written);
     const diagnosis = this.#options.diagnosis;
-    return withControl(diagnosis?.explain(bare, call) ?? bare, call, diagnosis?.observations, diagnosis ? 'http' : 'none');
+    return withControl(diagnosis?.explain(bare, call) ?? bare, call, diagnosis?.observations, diagnosis ? 'http' : 'none', this.#options.timeoutMs);
   }
 
   /** Tells `onExchange` about one request, answered or not, the moment it ends; the key masked. */
