@@ -53,10 +53,21 @@ test('the model asked for, or a dated snapshot of it', () => {
 });
 
 test("a proxy's 407 to the API's call gets the advice a 407 to CONNECT gets: the scheme, missing or rejected credentials", () => {
+  const PROXIED = { ...CALL, httpProxy: true };
   const ntlm = { 'proxy-authenticate': 'NTLM, Negotiate' };
-  const line = notFromApi(CALL, 407, whoAnswered(407, ntlm, ''), '(empty body)', false, ntlm);
+  const line = notFromApi(PROXIED, 407, whoAnswered(407, ntlm, ''), '(empty body)', false, ntlm);
   assert.match(line, /HTTP 407 .*it asks for NTLM, Negotiate .*which credentials in a proxy URL cannot satisfy.*px or cntlm/);
   const basic = { 'proxy-authenticate': 'Basic realm="corp"' };
-  assert.match(notFromApi(CALL, 407, whoAnswered(407, basic, ''), '(empty body)', false, basic), /wants credentials and it asks for Basic .*put them in the proxy URL/);
-  assert.match(notFromApi({ ...CALL, proxyCredentials: true }, 407, whoAnswered(407, basic, ''), '(empty body)', false, basic), /rejected the credentials in the proxy URL/);
+  assert.match(notFromApi(PROXIED, 407, whoAnswered(407, basic, ''), '(empty body)', false, basic), /wants credentials and it asks for Basic .*put them in the proxy URL/);
+  assert.match(notFromApi({ ...PROXIED, proxyCredentials: true }, 407, whoAnswered(407, basic, ''), '(empty body)', false, basic), /rejected the credentials in the proxy URL/);
+});
+
+test('a 407 with no HTTP proxy in use names no proxy of the user\'s: what asked, and how to name that proxy or fix the base URL', () => {
+  const basic = { 'proxy-authenticate': 'Basic realm="corp"' };
+  const line = notFromApi(CALL, 407, whoAnswered(407, basic, ''), '(empty body)', false, basic);
+  assert.match(line, /^create \(POST \/v1\/responses\) was answered HTTP 407 \(proxy-authenticate: Basic realm="corp"\) with no HTTP proxy in use, not by the API/);
+  assert.match(line, /a transparent proxy\) or the server at the base URL wants them; it asks for Basic .*configure that proxy explicitly.*--proxy http:\/\/user:password@host:port, or HTTPS_PROXY.*or check --base-url \(now https:\/\/api\.openai\.com\/v1\)/);
+  assert.doesNotMatch(line, /in the proxy URL|rejected the credentials|the proxy wants/);
+  const ntlm = { 'proxy-authenticate': 'NTLM' };
+  assert.match(notFromApi({ ...CALL, baseUrl: 'http://gw.example/v1' }, 407, whoAnswered(407, ntlm, ''), '(empty body)', false, ntlm), /it asks for NTLM .*cannot satisfy: run a local authenticating proxy such as px or cntlm .*--proxy or HTTP_PROXY/);
 });

@@ -45,6 +45,8 @@ export interface ClientOptions {
   readonly proxied?: boolean | undefined;
   /** The configured proxy's URL carries credentials (a proxy's 407 then means they were rejected). */
   readonly proxyCredentials?: boolean | undefined;
+  /** An HTTP(S) proxy (not SOCKS) carries the calls: only then can a 407 be the configured proxy's. */
+  readonly httpProxy?: boolean | undefined;
   /** Told about every request, answered or not, the moment it ends. */
   readonly onExchange?: (exchange: Exchange) => void;
 }
@@ -139,10 +141,10 @@ export class ResponsesClient {
 
   /** The endpoint, its path (with the stream query, if any) and the names a diagnosis uses for it. */
   #describe(name: EndpointName, options: SendOptions): { ep: Endpoint; path: string; what: string; call: CallDescription } {
-    const { baseUrl, proxyCredentials } = this.#options;
+    const { baseUrl, proxyCredentials, httpProxy } = this.#options;
     const ep = endpoint(name);
     const path = endpointPath(baseUrl, ep, options.responseId) + (options.query ?? '');
-    const call: CallDescription = { name, method: ep.method, path, route: endpointPath(baseUrl, ep), host: baseUrl.host, baseUrl: baseUrl.href, proxyCredentials };
+    const call: CallDescription = { name, method: ep.method, path, route: endpointPath(baseUrl, ep), host: baseUrl.host, baseUrl: baseUrl.href, proxyCredentials, httpProxy };
     return { ep, path, what: `${ep.method} ${path}`, call };
   }
 

@@ -44,7 +44,7 @@ export async function checkCommand(flags: RawFlags, io: Io): Promise<CommandOutc
       if (exchange.status !== undefined) answers.set(exchange.endpoint, { status: exchange.status, headers: exchange.responseHeaders });
     }, watch);
     try {
-      endpoints = await probeEndpoints(client, exchanges, network.baseUrl, config.apiKey !== undefined, watch);
+      endpoints = await probeEndpoints(client, exchanges, network.baseUrl, config.apiKey !== undefined, watch, network.proxy?.kind === 'http');
     } finally {
       await client.close();
     }

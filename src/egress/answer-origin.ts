@@ -1,6 +1,6 @@
 import { pageTitle } from '../errors.js';
 import { htmlText } from './page-text.js';
-import { proxyAuthAdvice } from './proxy-answers.js';
+import { directProxyAuthAdvice, proxyAuthAdvice } from './proxy-answers.js';
 /**
  * Who answered an HTTP request: the OpenAI API, a proxy, or another server (a wrong base URL,
  * a mock, a captive portal, a static file server). A status code alone cannot tell: the API
@@ -119,6 +119,8 @@ export interface CallDescription {
   readonly baseUrl?: string | undefined;
   /** Whether the configured proxy's URL carries credentials: a 407 then means they were rejected. */
   readonly proxyCredentials?: boolean | undefined;
+  /** An HTTP(S) proxy carries this call: without one, a 407 came from something nobody configured. */
+  readonly httpProxy?: boolean | undefined;
 }
 
 /**
@@ -127,6 +129,8 @@ export interface CallDescription {
  */
 export function notFromApi(call: CallDescription, status: number, origin: AnswerOrigin, words: string, html: boolean, headers: Readonly<Record<string, string>> = {}): string {
   const said = `: "${words}"`;
+  // No HTTP proxy was configured, so "the proxy" would name one the user never set: say what asked, and where.
+  if (status === 407 && call.httpProxy !== true) return `${directProxyAuth(call, origin.evidence, headers)}; it said${said}`;
   if (origin.by === 'proxy') {
     if (status >= 400 && status < 500) return `${blockedByIntermediary(call, status, origin.evidence, headers)}; the proxy said${said}`;
     if (status >= 500) return `${call.name} (${call.method} ${call.path}) got HTTP ${status} from a proxy (${origin.evidence}), not from the API${said}; the proxy could not reach ${call.host} or gave up on it`;
@@ -155,6 +159,11 @@ export function baseUrlAdvice(call: CallDescription): string {
     return `--base-url (or OPENAI_BASE_URL) ${base} does not lead to the OpenAI API or a server that speaks it`;
   }
   return 'check --base-url (or OPENAI_BASE_URL): it does not lead to the OpenAI API';
+}
+
+/** A 407 with no HTTP proxy in use: something on the direct path, or the server at the base URL, asked for proxy credentials. */
+export function directProxyAuth(call: CallDescription, evidence: string, headers: Readonly<Record<string, string>>): string {
+  return `${call.name} (${call.method} ${call.path}) was answered HTTP 407 (${evidence}) with no HTTP proxy in use, not by the API, which never asks for proxy credentials: something on the way to ${call.host} (a transparent proxy) or the server at the base URL wants them; ${directProxyAuthAdvice(headers, call.baseUrl)}`;
 }
 
 /** `create was blocked by a proxy, HTTP 403 (...), not an answer from the API: the egress policy must allow POST /v1/responses on api.openai.com` */

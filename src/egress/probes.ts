@@ -24,6 +24,7 @@ export type Cause =
   | 'key_refused' // auth: the API refused the key given
   | 'quota_exhausted' // auth: the API's 429 insufficient_quota: the account cannot start a run
   | 'proxy_refused' // blocked: a proxy's own refusal (its marks, or the configured proxy)
+  | 'proxy_auth_unconfigured' // blocked: a 407 with no HTTP proxy in use: something on the way, or the server at the base URL, wants proxy credentials
   | 'tunnel_refused' // blocked: the proxy refused the CONNECT tunnel
   | 'non_api_page' // blocked: a web page (a captive portal, a login or block page) answered for the API
   | 'redirect' // blocked: a redirect instead of the API's answer
@@ -66,7 +67,7 @@ export const REJECTED_CREATE_BODY = Object.freeze({});
  * classifies each answer by who sent it. Spends no tokens against the API; when a server that
  * is not the API accepts the create, the response it made is cancelled at once.
  */
-export async function probeEndpoints(client: ResponsesClient, exchanges: readonly Exchange[], baseUrl: URL, keyGiven: boolean, watch: TunnelWatch | undefined): Promise<EndpointResult[]> {
+export async function probeEndpoints(client: ResponsesClient, exchanges: readonly Exchange[], baseUrl: URL, keyGiven: boolean, watch: TunnelWatch | undefined, httpProxy: boolean): Promise<EndpointResult[]> {
   const results: EndpointResult[] = [];
   for (const ep of ENDPOINTS) {
     const before = exchanges.length;
@@ -91,7 +92,7 @@ export async function probeEndpoints(client: ResponsesClient, exchanges: readonl
       ms: exchange ? Math.round(exchange.durationMs) : null,
     };
     if (answer !== undefined) results.push({ ...base, ...(await accepted(client, ep, call, answer)) });
-    else results.push({ ...base, ...classifyFailure(ep, call, error, keyGiven, watch) });
+    else results.push({ ...base, ...classifyFailure(ep, { ...call, httpProxy }, error, keyGiven, watch) });
   }
   return withApiProvenPath(results, baseUrl);
 }
@@ -174,6 +175,9 @@ function classifyHttp(ep: Endpoint, call: CallDescription, error: ApiError, keyG
   const words = error.details.words ?? '';
   if (by !== 'api') {
     if (status >= 300 && status < 400) return { verdict: 'blocked', cause: 'redirect', answered_by: by, detail: `HTTP ${status}, a redirect instead of the API's answer`, hint: error.message };
+    if (status === 407 && call.httpProxy !== true) {
+      return { verdict: 'blocked', cause: 'proxy_auth_unconfigured', answered_by: by, detail: `HTTP 407 with no HTTP proxy in use, not the API: something on the way or the server at the base URL wants proxy credentials: "${words}"`, hint: error.message };
+    }
     if (by === 'proxy') {
       // A gateway's 5xx means it could not reach the API, not that a policy refused the call.
       if (status >= 500) return { verdict: 'unreachable', cause: 'gateway_error', answered_by: by, detail: `HTTP ${status} from a proxy, not the API: "${words}"`, hint: error.message };
