@@ -25,8 +25,13 @@ test('the fix fits who answered: a wrong base path, a page in between, a proxy',
   assert.match(baseUrlAdvice(CALL), /does not lead to the OpenAI API/);
   const other = whoAnswered(404, { 'content-type': 'text/plain' }, 'route not found');
   const line = notFromApi({ ...CALL, baseUrl: 'http://127.0.0.1:8787' }, 404, other, 'route not found', false);
-  assert.match(line, /answered HTTP 404 by a server that is not the OpenAI API \(a text\/plain body without the API's envelope or headers\): "route not found"; the base URL should end in \/v1/);
+  // One unmarked answer cannot tell a wrong base URL from a filter on the way: both, and where to learn which.
+  assert.match(line, /answered HTTP 404 by a server that is not the OpenAI API \(a text\/plain body without the API's envelope or headers\): "route not found"; either the base URL is wrong \(it should end in \/v1: try --base-url http:\/\/127\.0\.0\.1:8787\/v1 .*\), or something between this machine and api\.openai\.com refuses POST \/v1\/responses: `bgprobe check` tells which$/);
   assert.doesNotMatch(line, /egress policy|proxy/);
+  // Once the API itself answered on this base URL, the unmarked answer came from something in between.
+  const proven = notFromApi({ ...CALL, apiAnswered: 'create' }, 403, other, 'Forbidden', false);
+  assert.match(proven, /answered HTTP 403 by something in between, not the API .*; the API itself answered create on this base URL, so a filter between this machine and the API refuses POST \/v1\/responses: the egress policy must allow/);
+  assert.doesNotMatch(proven, /base URL is wrong|does not lead/);
   const proxy = whoAnswered(403, { 'x-proxy-error': 'blocked-by-allowlist' }, 'denied');
   assert.match(notFromApi(CALL, 403, proxy, 'denied', false), /blocked by a proxy, HTTP 403 \(x-proxy-error: blocked-by-allowlist\).*egress policy must allow POST \/v1\/responses on api\.openai\.com; the proxy said: "denied"$/);
 });

@@ -64,6 +64,8 @@ test('answers that carry none of the marks name no control: no guess where nothi
     // A POST refused in between while nothing says a GET got through: any proxy rule, not a method setting.
     { stage: 'http', status: 403, method: 'POST', answeredBy: 'proxy', headers: {} },
     { stage: 'http', status: 403, method: 'POST', answeredBy: 'proxy', getReachedApi: false, headers: {} },
+    // A POST refused while another POST (the cancel) reached the API: a path filter, not a method limit.
+    { stage: 'http', status: 403, method: 'POST', answeredBy: 'other', getReachedApi: true, postReachedApi: true, headers: {} },
     // 403 to CONNECT from an unnamed proxy; a refused or timed-out TCP connection; a direct TLS timeout.
     { stage: 'connect', status: 403, headers: { server: 'ProxyChain' } },
     { stage: 'tcp', errorCode: 'ECONNREFUSED' },

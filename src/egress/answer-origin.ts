@@ -121,6 +121,8 @@ export interface CallDescription {
   readonly proxyCredentials?: boolean | undefined;
   /** An HTTP(S) proxy carries this call: without one, a 407 came from something nobody configured. */
   readonly httpProxy?: boolean | undefined;
+  /** The name of an earlier call on this base URL that the API itself answered: the base URL then leads to the API. */
+  readonly apiAnswered?: string | undefined;
 }
 
 /**
@@ -140,10 +142,23 @@ export function notFromApi(call: CallDescription, status: number, origin: Answer
   if (html && !NOT_SERVED.has(status)) {
     return `${who} a web page that is not the OpenAI API (${origin.evidence})${said}; something between this machine and ${call.host} answers in the API's place (a captive portal, a login or block page): sign in or ask for ${call.host} to be allowed, or check --base-url`;
   }
+  // One base URL leads to one server: once the API itself answered there, an unmarked answer came from something in between.
+  if (call.apiAnswered !== undefined) {
+    const proven = `${who} something in between, not the API (${origin.evidence})${said}; the API itself answered ${call.apiAnswered} on this base URL`;
+    if (status >= 500) return `${proven}, so a gateway between this machine and the API could not reach it or failed`;
+    return `${proven}, so a filter between this machine and the API refuses ${call.method} ${call.route}: the egress policy must allow ${call.method} ${call.route} on ${call.host}`;
+  }
   if (status >= 500) {
     return `${who} a server that is not the OpenAI API (${origin.evidence})${said}; if a gateway stands in front of ${call.host}, it could not reach the API; else ${baseUrlAdvice(call)}`;
   }
-  return `${who} a server that is not the OpenAI API (${origin.evidence})${said}; ${baseUrlAdvice(call)}`;
+  // This answer alone cannot tell a wrong base URL from a filter on the way that refuses this call: check probes the others.
+  return `${who} a server that is not the OpenAI API (${origin.evidence})${said}; either ${baseUrlDoubt(call)}, or something between this machine and ${call.host} refuses ${call.method} ${call.route}: \`bgprobe check\` tells which`;
+}
+
+/** The base URL as one of two explanations: "the base URL is wrong (it should end in /v1 ...)" or "X does not lead to the API". */
+function baseUrlDoubt(call: CallDescription): string {
+  const advice = baseUrlAdvice(call);
+  return advice.startsWith('the base URL should') ? `the base URL is wrong (${advice.replace(/^the base URL /, 'it ')})` : advice;
 }
 
 /** Statuses by which a server says it does not serve this path or method: a wrong server, not a page put in the way. */

@@ -72,10 +72,12 @@ export function controlOfCheck(evidence: CheckEvidence, target: Target): Control
   if (evidence.stage) return recognizeControl(evidence.stage, target);
   const retrieve = evidence.endpoints.find((e) => e.name === 'retrieve');
   const getReachedApi = retrieve?.verdict === 'ok' && retrieve.answered_by === 'api';
+  // A POST the API answered (create refused, cancel through) means a path filter, not a method limit.
+  const postReachedApi = evidence.endpoints.some((e) => e.method === 'POST' && e.answered_by === 'api');
   for (const endpoint of evidence.endpoints) {
     const answer = evidence.answers.get(endpoint.name);
     if (endpoint.verdict !== 'blocked' || !answer) continue;
-    const control = recognizeControl({ stage: 'http', method: endpoint.method, status: answer.status, headers: answer.headers, answeredBy: endpoint.answered_by ?? 'other', getReachedApi }, target);
+    const control = recognizeControl({ stage: 'http', method: endpoint.method, status: answer.status, headers: answer.headers, answeredBy: endpoint.answered_by ?? 'other', getReachedApi, postReachedApi }, target);
     if (control) return control;
   }
   return undefined;

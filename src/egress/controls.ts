@@ -33,6 +33,8 @@ export interface Observation {
   readonly answeredBy?: Answerer | undefined;
   /** HTTP: a GET to the same host was answered by the API itself (check's retrieve probe). */
   readonly getReachedApi?: boolean | undefined;
+  /** HTTP: a POST to the same host was answered by the API itself (check's create or cancel probe): methods are then not what is limited. */
+  readonly postReachedApi?: boolean | undefined;
   /** How long bgprobe waited for an answer that never came (--timeout), in milliseconds. */
   readonly waitedMs?: number | undefined;
 }
@@ -174,7 +176,7 @@ export const CONTROLS: readonly ControlRow[] = Object.freeze([
     cause: 'methods_get_only',
     control: 'allowed HTTP methods limited to GET, HEAD and OPTIONS',
     source: 'https://developers.openai.com/codex/cloud/internet-access [doc]; what Codex cloud answers to a refused method is UNCONFIRMED',
-    matches: (o) => o.stage === 'http' && o.method === 'POST' && o.answeredBy !== undefined && o.answeredBy !== 'api' && (o.status === 403 || o.status === 405) && o.getReachedApi === true,
+    matches: (o) => o.stage === 'http' && o.method === 'POST' && o.answeredBy !== undefined && o.answeredBy !== 'api' && (o.status === 403 || o.status === 405) && o.getReachedApi === true && o.postReachedApi !== true,
     fix: (t) => `Codex cloud: set the environment's allowed HTTP methods to All, or allow POST to ${t.host}`,
   },
   {

@@ -99,24 +99,42 @@ export async function probeEndpoints(client: ResponsesClient, exchanges: readonl
 
 /**
  * One base URL leads to one server: when the API itself answered one probe, another probe's
- * unmarked refusal on that same base URL (a 403 to POST while GET reaches the API) came from
- * something in between that filters calls (a gateway's method or path policy), not from a
- * wrong server.
+ * unmarked answer on that same base URL (a 403 to POST while GET reaches the API) came from
+ * something in between that filters calls (a gateway's method or path policy) or could not
+ * reach the API (its 5xx), not from a wrong server. When no probe reached the API, check has
+ * the evidence a run lacks: every call was answered by something else, so the base URL is the
+ * first suspect.
  */
 function withApiProvenPath(results: EndpointResult[], baseUrl: URL): EndpointResult[] {
   const reached = results.find((r) => r.answered_by === 'api');
-  if (reached === undefined) return results;
-  return results.map((r) =>
-    r.cause === 'not_api' && r.status !== null && r.status >= 400 && r.status < 500
-      ? {
-          ...r,
-          verdict: 'blocked',
-          cause: 'refused_in_between',
-          detail: `HTTP ${r.status} from something in between, not the API (the API itself answered ${reached.name} on this base URL)${r.detail.includes(': "') ? `: ${r.detail.slice(r.detail.indexOf(': "') + 2)}` : ''}`,
-          hint: `a filter between this machine and the API refuses ${r.method} ${r.path}: the egress policy must allow ${r.method} ${r.path} on ${baseUrl.host}`,
-        }
-      : r,
-  );
+  const unmarked = (r: EndpointResult) => r.answered_by === 'other' && (r.cause === 'not_api' || r.cause === 'wrong_path') && r.status !== null && r.status >= 400;
+  const quoted = (r: EndpointResult) => (r.detail.includes(': "') ? `: ${r.detail.slice(r.detail.indexOf(': "') + 2)}` : '');
+  if (reached === undefined) {
+    const advice = baseUrlAdvice({ name: '', method: '', path: '', route: '', host: baseUrl.host, baseUrl: baseUrl.href });
+    return results.map((r) =>
+      unmarked(r) && (r.status as number) < 500 ? { ...r, hint: `no probe reached the API at this base URL: ${advice}; if the base URL is right, something in between answers every call in the API's place` } : r,
+    );
+  }
+  return results.map((r) => {
+    if (!unmarked(r)) return r;
+    const status = r.status as number;
+    if (status >= 500) {
+      return {
+        ...r,
+        verdict: 'unreachable',
+        cause: 'gateway_error',
+        detail: `HTTP ${status} from something in between, not the API (the API itself answered ${reached.name} on this base URL)${quoted(r)}`,
+        hint: `a gateway between this machine and the API could not reach it for ${r.method} ${r.path}, or failed: try again, or ask whoever runs it`,
+      };
+    }
+    return {
+      ...r,
+      verdict: 'blocked',
+      cause: 'refused_in_between',
+      detail: `HTTP ${status} from something in between, not the API (the API itself answered ${reached.name} on this base URL)${quoted(r)}`,
+      hint: `a filter between this machine and the API refuses ${r.method} ${r.path}: the egress policy must allow ${r.method} ${r.path} on ${baseUrl.host}`,
+    };
+  });
 }
 
 type Judgement = Pick<EndpointResult, 'verdict' | 'cause' | 'answered_by' | 'detail' | 'hint'>;
