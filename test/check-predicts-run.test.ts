@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, request as httpRequest, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -227,15 +227,15 @@ test('each test proxy: check exits 0 exactly when the run through it completes a
 
 /**
  * A gateway in front of the emulator on the base URL's own address (no proxy configured): it
- * refuses the calls `refuses` picks with its own bare 403 and passes the rest to the API.
+ * refuses the calls `refuses` picks with its own bare `status` (403 by default) and passes the rest to the API.
  */
-async function filteringGateway(t: TestContext, refuses: (method: string, path: string) => boolean): Promise<string> {
+async function filteringGateway(t: TestContext, refuses: (method: string, path: string) => boolean, status = 403): Promise<string> {
   const emulator = await emulatorFor(t, FAST);
   const upstream = new URL(emulator.baseUrl);
   const gateway = createServer((req, res) => {
     if (refuses(req.method ?? '', req.url ?? '')) {
       req.resume();
-      send(res, 403, 'Forbidden\n', { 'content-type': 'text/plain' });
+      send(res, status, `${STATUS_CODES[status]}\n`, { 'content-type': 'text/plain' });
       return;
     }
     const forward = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
@@ -285,6 +285,20 @@ test('a gateway that refuses only POST /v1/responses while the cancel (POST too)
   const { check } = await checkAndRun(t, { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: baseUrl });
   assert.deepEqual(check.endpoints.map((x) => [x.name, x.verdict, x.answered_by]), [['create', 'blocked', 'other'], ['retrieve', 'ok', 'api'], ['cancel', 'ok', 'api']]);
   assert.equal((JSON.parse(check.stdout) as { control: unknown }).control, null);
+});
+
+test('a gateway whose bare 404 or 503 answers POST while GET reaches the API: check says something in between, not a wrong server, and the run names both causes', async (t) => {
+  const notFound = await filteringGateway(t, (method) => method === 'POST', 404);
+  const refused = await checkAndRun(t, { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: notFound });
+  assert.deepEqual([byName(refused.check.endpoints)['create']!.verdict, byName(refused.check.endpoints)['create']!.cause], ['blocked', 'refused_in_between']);
+  assert.match(errorLine(refused.run.stderr), /HTTP 404 .*"Not Found"; either --base-url .* or something between this machine and 127\.0\.0\.1:\d+ refuses POST \/v1\/responses: `bgprobe check` tells which$/);
+
+  const unavailable = await filteringGateway(t, (method) => method === 'POST', 503);
+  const failed = await checkAndRun(t, { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: unavailable });
+  const create = byName(failed.check.endpoints)['create']!;
+  assert.deepEqual([create.verdict, create.cause, create.answered_by], ['unreachable', 'gateway_error', 'other']);
+  assert.match(create.detail, /^HTTP 503 from something in between, not the API \(the API itself answered retrieve on this base URL\)/);
+  assert.match(errorLine(failed.run.stderr), /HTTP 503 by a server that is not the OpenAI API .*if a gateway stands in front of 127\.0\.0\.1:\d+, it could not reach the API; else/);
 });
 
 /** Closes a test's HTTP server, its open connections first. */
