@@ -156,6 +156,9 @@ test('a static HTTP server: wrong-server (it does not serve these paths), and th
   const e = byName(check.endpoints);
   assert.deepEqual([e['create']!.verdict, e['retrieve']!.verdict], ['wrong-server', 'wrong-server']);
   assert.equal(e['retrieve']!.cause, 'wrong_path');
+  // check probed every call and none reached the API: the base URL is its first suspect, and it does not send the user back to check.
+  assert.match(e['retrieve']!.hint ?? '', /^no probe reached the API at this base URL: --base-url \(or OPENAI_BASE_URL\) http:\/\/127\.0\.0\.1:\d+\/v1 does not lead to the OpenAI API/);
+  assert.doesNotMatch(e['retrieve']!.hint ?? '', /bgprobe check/);
   assert.match(e['create']!.detail, /HTTP 501 from a server that is not the API: "Error response Error code: 501 Message: Unsupported method \('POST'\)\."/);
   assert.equal(run.code, 1);
   assert.match(run.stderr, /bgprobe: create \(POST \/v1\/responses\) was answered HTTP 501 by a server that is not the OpenAI API .*"Error response Error code: 501/);

@@ -112,7 +112,7 @@ function withApiProvenPath(results: EndpointResult[], baseUrl: URL): EndpointRes
   if (reached === undefined) {
     const advice = baseUrlAdvice({ name: '', method: '', path: '', route: '', host: baseUrl.host, baseUrl: baseUrl.href });
     return results.map((r) =>
-      unmarked(r) && (r.status as number) < 500 ? { ...r, hint: `no probe reached the API at this base URL: ${advice}; if the base URL is right, something in between answers every call in the API's place` } : r,
+      unmarked(r) && (r.status as number) < 500 ? { ...r, hint: `no probe reached the API at this base URL: ${advice}; if the base URL is right, something in between answers in the API's place` } : r,
     );
   }
   return results.map((r) => {
