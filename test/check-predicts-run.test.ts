@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, request as httpRequest, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -156,6 +156,9 @@ test('a static HTTP server: wrong-server (it does not serve these paths), and th
   const e = byName(check.endpoints);
   assert.deepEqual([e['create']!.verdict, e['retrieve']!.verdict], ['wrong-server', 'wrong-server']);
   assert.equal(e['retrieve']!.cause, 'wrong_path');
+  // check probed every call and none reached the API: the base URL is its first suspect, and it does not send the user back to check.
+  assert.match(e['retrieve']!.hint ?? '', /^no probe reached the API at this base URL: --base-url \(or OPENAI_BASE_URL\) http:\/\/127\.0\.0\.1:\d+\/v1 does not lead to the OpenAI API/);
+  assert.doesNotMatch(e['retrieve']!.hint ?? '', /bgprobe check/);
   assert.match(e['create']!.detail, /HTTP 501 from a server that is not the API: "Error response Error code: 501 Message: Unsupported method \('POST'\)\."/);
   assert.equal(run.code, 1);
   assert.match(run.stderr, /bgprobe: create \(POST \/v1\/responses\) was answered HTTP 501 by a server that is not the OpenAI API .*"Error response Error code: 501/);
@@ -223,6 +226,82 @@ test('each test proxy: check exits 0 exactly when the run through it completes a
   const all = await startInterceptingProxy(t, { ca: proxyCa, upstreamCa: apiCa.cert, allowMethods: ['GET', 'POST'] });
   const intercepted = await checkAndRun(t, env, ['--proxy', all.url, '--ca-file', proxyCa.certPath]);
   assert.equal(intercepted.check.code, 0, intercepted.check.stdout);
+});
+
+/**
+ * A gateway in front of the emulator on the base URL's own address (no proxy configured): it
+ * refuses the calls `refuses` picks with its own bare `status` (403 by default) and passes the rest to the API.
+ */
+async function filteringGateway(t: TestContext, refuses: (method: string, path: string) => boolean, status = 403): Promise<string> {
+  const emulator = await emulatorFor(t, FAST);
+  const upstream = new URL(emulator.baseUrl);
+  const gateway = createServer((req, res) => {
+    if (refuses(req.method ?? '', req.url ?? '')) {
+      req.resume();
+      send(res, status, `${STATUS_CODES[status]}\n`, { 'content-type': 'text/plain' });
+      return;
+    }
+    const forward = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    forward.on('error', () => res.destroy());
+    req.pipe(forward);
+  });
+  await new Promise<void>((resolve) => gateway.listen(0, '127.0.0.1', resolve));
+  t.after(() => closeHttp(gateway));
+  return `http://127.0.0.1:${(gateway.address() as AddressInfo).port}/v1`;
+}
+
+/** The run's `bgprobe:` line: its diagnosis, without the report and summary around it. */
+function errorLine(stderr: string): string {
+  return stderr.split('\n').find((l) => l.startsWith('bgprobe: ')) ?? '';
+}
+
+test('a base URL that refuses POST with a bare 403 while its GET answers carry the API\'s marks: check says blocked in between, and the run does not call the base URL wrong', async (t) => {
+  const baseUrl = await filteringGateway(t, (method) => method === 'POST');
+  const { check, run } = await checkAndRun(t, { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: baseUrl });
+  const e = byName(check.endpoints);
+  assert.deepEqual([e['create']!.verdict, e['create']!.cause], ['blocked', 'refused_in_between']);
+  assert.deepEqual([e['retrieve']!.verdict, e['retrieve']!.answered_by], ['ok', 'api']);
+  assert.equal(run.code, 1);
+  // The run saw only the refused create: both explanations, check's among them, and no verdict between them.
+  const line = errorLine(run.stderr);
+  assert.match(line, /create \(POST \/v1\/responses\) was answered HTTP 403 by a server that is not the OpenAI API .*"Forbidden"; either --base-url \(or OPENAI_BASE_URL\) http:\/\/127\.0\.0\.1:\d+\/v1 does not lead to the OpenAI API or a server that speaks it, or something between this machine and 127\.0\.0\.1:\d+ refuses POST \/v1\/responses: `bgprobe check` tells which$/);
+  assert.match(run.report, /either --base-url .* or something between this machine and .* refuses POST \/v1\/responses/);
+});
+
+test('a base URL that refuses GET with a bare 403 after the API itself answered the create: check says blocked in between, and so does the run', async (t) => {
+  const baseUrl = await filteringGateway(t, (method) => method === 'GET');
+  const { check, run } = await checkAndRun(t, { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: baseUrl });
+  const e = byName(check.endpoints);
+  assert.deepEqual([e['create']!.verdict, e['create']!.answered_by], ['ok', 'api']);
+  assert.deepEqual([e['retrieve']!.verdict, e['retrieve']!.cause], ['blocked', 'refused_in_between']);
+  assert.equal(run.code, 1);
+  const line = errorLine(run.stderr);
+  assert.match(line, /retrieve \(GET \/v1\/responses\/resp_\w+\) was answered HTTP 403 by something in between, not the API .*"Forbidden"; the API itself answered create on this base URL, so a filter between this machine and the API refuses GET \/v1\/responses\/\{response_id\}: the egress policy must allow GET/);
+  assert.doesNotMatch(line, /does not lead to the OpenAI API|a server that is not the OpenAI API/);
+});
+
+test('a gateway that refuses only POST /v1/responses while the cancel (POST too) reaches the API: blocked in between, and no method limit named', async (t) => {
+  const baseUrl = await filteringGateway(t, (method, path) => method === 'POST' && path === '/v1/responses');
+  const { check } = await checkAndRun(t, { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: baseUrl });
+  assert.deepEqual(check.endpoints.map((x) => [x.name, x.verdict, x.answered_by]), [['create', 'blocked', 'other'], ['retrieve', 'ok', 'api'], ['cancel', 'ok', 'api']]);
+  assert.equal((JSON.parse(check.stdout) as { control: unknown }).control, null);
+});
+
+test('a gateway whose bare 404 or 503 answers POST while GET reaches the API: check says something in between, not a wrong server, and the run names both causes', async (t) => {
+  const notFound = await filteringGateway(t, (method) => method === 'POST', 404);
+  const refused = await checkAndRun(t, { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: notFound });
+  assert.deepEqual([byName(refused.check.endpoints)['create']!.verdict, byName(refused.check.endpoints)['create']!.cause], ['blocked', 'refused_in_between']);
+  assert.match(errorLine(refused.run.stderr), /HTTP 404 .*"Not Found"; either --base-url .* or something between this machine and 127\.0\.0\.1:\d+ refuses POST \/v1\/responses: `bgprobe check` tells which$/);
+
+  const unavailable = await filteringGateway(t, (method) => method === 'POST', 503);
+  const failed = await checkAndRun(t, { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: unavailable });
+  const create = byName(failed.check.endpoints)['create']!;
+  assert.deepEqual([create.verdict, create.cause, create.answered_by], ['unreachable', 'gateway_error', 'other']);
+  assert.match(create.detail, /^HTTP 503 from something in between, not the API \(the API itself answered retrieve on this base URL\)/);
+  assert.match(errorLine(failed.run.stderr), /HTTP 503 by a server that is not the OpenAI API .*if a gateway stands in front of 127\.0\.0\.1:\d+, it could not reach the API; else/);
 });
 
 /** Closes a test's HTTP server, its open connections first. */

@@ -4,7 +4,7 @@ import { createServer, type Socket } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { apiCa, apiEnv, bgprobe, httpsEmulatorFor, proxyCa } from './egress-fixtures.js';
 import { emulatorFor, TEST_KEY } from './helpers.js';
-import { startInterceptingProxy } from './proxies.js';
+import { startConnectProxy, startInterceptingProxy, startSilentListener } from './proxies.js';
 
 /**
  * Each egress control that can stand on loopback, reproduced by a real server answering as the
@@ -14,7 +14,9 @@ import { startInterceptingProxy } from './proxies.js';
 
 interface ControlJson {
   control?: { cause: string; control: string; fix: string } | null;
+  possible_control?: { cause: string; control: string; fix: string; observed: string; alternatives: string } | null;
   blocked_by?: { cause: string; control: string; fix: string } | null;
+  possibly_blocked_by?: { cause: string; control: string; fix: string; observed: string; alternatives: string } | null;
 }
 
 async function listen(t: TestContext, server: ReturnType<typeof createServer> | ReturnType<typeof createHttpServer>): Promise<number> {
@@ -115,14 +117,36 @@ test('"allowed HTTP methods: GET, HEAD, OPTIONS": check sees create refused whil
   assert.equal(runJson.blocked_by, null);
 });
 
-test('a sandbox proxy that accepts CONNECT with 200 and then stays silent: named, not left as a bare timeout', async (t) => {
+/** check and run through a tunnel that opened and stayed silent: what was seen, the sandbox proxy only one of its possible causes. */
+async function assertSilentTunnelNotAVerdict(t: TestContext, env: Record<string, string>): Promise<void> {
+  const { check, checkJson, run, runJson } = await checkAndRun(t, env, ['--timeout', '1']);
+  assert.equal(check.code, 1);
+  assert.doesNotMatch(check.stdout, /^Verdict:|blocked by/m);
+  assert.match(check.stdout, /^Cause not certain: the proxy accepted the tunnel to 127\.0\.0\.1:\d+ \(CONNECT 200\), then nothing came back through it in 1 s: either a sandbox proxy .*, or a slow or dead upstream: the proxy's own connection to 127\.0\.0\.1:\d+ hanging, or the API slow to answer/m);
+  assert.equal(checkJson.control, null);
+  assert.equal(checkJson.possible_control?.cause, 'silent_tunnel');
+  assert.match(checkJson.possible_control?.alternatives ?? '', /slow or dead upstream/);
+  assert.equal(run.code, 1);
+  assert.doesNotMatch(run.stderr, /blocked by/);
+  assert.match(run.stderr, /^bgprobe: .*the proxy accepted the tunnel to 127\.0\.0\.1:\d+ \(CONNECT 200\), then nothing came back through it in 1 s: either a sandbox proxy .*, or a slow or dead upstream/m);
+  assert.equal(runJson.blocked_by, null, run.stderr);
+  assert.equal(runJson.possibly_blocked_by?.cause, 'silent_tunnel', run.stderr);
+  assert.match(runJson.possibly_blocked_by?.observed ?? '', /nothing came back through it in 1 s/);
+}
+
+test('a proxy that accepts CONNECT with 200 and then stays silent: what was seen, the sandbox proxy as a possible cause, not a verdict', async (t) => {
   const emulator = await httpsEmulatorFor(t);
   const proxy = await markedProxy(t, 'silent-after-200');
-  const { check, checkJson, run, runJson } = await checkAndRun(t, apiEnv(emulator, { HTTPS_PROXY: proxy }), ['--timeout', '1']);
-  assert.match(check.stdout, /^Verdict: blocked by sandbox proxy that accepts the tunnel, then stays silent/m);
-  assert.equal(checkJson.control?.cause, 'silent_tunnel');
-  assert.equal(run.code, 1);
-  assert.equal(runJson.blocked_by?.cause, 'silent_tunnel', run.stderr);
+  await assertSilentTunnelNotAVerdict(t, apiEnv(emulator, { HTTPS_PROXY: proxy }));
+});
+
+test('a CONNECT proxy that tunnels to a real upstream which accepts and stays silent (a slow API): never called blocked by a sandbox control', async (t) => {
+  const upstream = await startSilentListener(t);
+  const proxy = await startConnectProxy(t);
+  await assertSilentTunnelNotAVerdict(t, { OPENAI_BASE_URL: `https://127.0.0.1:${upstream.port}/v1`, HTTPS_PROXY: proxy.url });
+  // The tunnel reached the upstream: the proxy did its job, the silence came from beyond it.
+  assert.ok(upstream.accepted >= 2, `the upstream accepted ${upstream.accepted} connections`);
+  assert.ok(proxy.connects.length >= 2);
 });
 
 test('an intercepting proxy whose CA is not trusted: named by the issuer of the certificate it presents', async (t) => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { CONTROLS, HARDEN_RUNNER_SINKHOLE, recognizeControl, type Observation } from '../src/egress/controls.js';
+import { CONTROLS, controlLine, HARDEN_RUNNER_SINKHOLE, isUnconfirmed, recognizeControl, type Observation } from '../src/egress/controls.js';
 import { ROOT } from './helpers.js';
 
 const API = { host: 'api.openai.com', port: 443 };
@@ -44,6 +44,18 @@ test('each egress control is named from what it answered, with the fix in its ow
   assert.deepEqual(new Set(RECORDED.map(([cause]) => cause)), new Set(CONTROLS.map((row) => row.cause)));
 });
 
+test('a tunnel that opened and stayed silent names the sandbox proxy only as a possible cause, beside a slow upstream', () => {
+  const match = recognizeControl({ stage: 'tls', errorCode: 'ETIMEDOUT', proxyKind: 'http', waitedMs: 5000 }, API);
+  assert.ok(match && isUnconfirmed(match));
+  assert.equal(match.observed, 'the proxy accepted the tunnel to api.openai.com:443 (CONNECT 200), then nothing came back through it in 5 s');
+  assert.match(match.alternatives ?? '', /slow or dead upstream/);
+  assert.doesNotMatch(controlLine(match), /blocked by/);
+  // Every other row is named from marks only that control leaves: a finding.
+  for (const [cause, observation] of RECORDED) {
+    if (cause !== 'silent_tunnel') assert.equal(isUnconfirmed(recognizeControl(observation, API)!), false, cause);
+  }
+});
+
 test('answers that carry none of the marks name no control: no guess where nothing was seen', () => {
   const unmarked: Observation[] = [
     // The API's own 401 and 403.
@@ -52,6 +64,8 @@ test('answers that carry none of the marks name no control: no guess where nothi
     // A POST refused in between while nothing says a GET got through: any proxy rule, not a method setting.
     { stage: 'http', status: 403, method: 'POST', answeredBy: 'proxy', headers: {} },
     { stage: 'http', status: 403, method: 'POST', answeredBy: 'proxy', getReachedApi: false, headers: {} },
+    // A POST refused while another POST (the cancel) reached the API: a path filter, not a method limit.
+    { stage: 'http', status: 403, method: 'POST', answeredBy: 'other', getReachedApi: true, postReachedApi: true, headers: {} },
     // 403 to CONNECT from an unnamed proxy; a refused or timed-out TCP connection; a direct TLS timeout.
     { stage: 'connect', status: 403, headers: { server: 'ProxyChain' } },
     { stage: 'tcp', errorCode: 'ECONNREFUSED' },

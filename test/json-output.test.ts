@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { emulatorFor, runCli, singleJsonObject, tempDir, TEST_KEY } from './helpers.js';
 
 /** The keys of run's --json object, always all present, so CI never has to test for one. */
-const RUN_KEYS = ['id', 'status', 'model', 'base_url', 'report', 'polls', 'elapsed_seconds', 'usage', 'output_text', 'output_text_truncated', 'exit_code', 'error', 'create_may_exist', 'evidence', 'resume_command', 'cancel_command', 'blocked_by'].sort();
+const RUN_KEYS = ['id', 'status', 'model', 'base_url', 'report', 'polls', 'elapsed_seconds', 'usage', 'output_text', 'output_text_truncated', 'exit_code', 'error', 'create_may_exist', 'evidence', 'resume_command', 'cancel_command', 'blocked_by', 'possibly_blocked_by'].sort();
 
 test('run --json prints one object with id, status, model, report, polls, elapsed, usage and exit code', async (t) => {
   const emulator = await emulatorFor(t, { queuedMs: 50, inProgressMs: 100 });

@@ -36,7 +36,7 @@ test('poll --json prints the same object as run', async (t) => {
   const result = await runCli(['poll', id, '--poll-interval', '0.1', '--json'], { cwd: dir, env: envFor(emulator) });
   assert.equal(result.code, 3, result.stderr);
   const summary = JSON.parse(result.stdout);
-  assert.deepEqual(Object.keys(summary), ['id', 'status', 'model', 'base_url', 'report', 'polls', 'elapsed_seconds', 'usage', 'output_text', 'output_text_truncated', 'exit_code', 'error', 'create_may_exist', 'evidence', 'resume_command', 'cancel_command', 'blocked_by']);
+  assert.deepEqual(Object.keys(summary), ['id', 'status', 'model', 'base_url', 'report', 'polls', 'elapsed_seconds', 'usage', 'output_text', 'output_text_truncated', 'exit_code', 'error', 'create_may_exist', 'evidence', 'resume_command', 'cancel_command', 'blocked_by', 'possibly_blocked_by']);
   assert.equal(summary.id, id);
   assert.equal(summary.status, 'failed');
   assert.equal(summary.exit_code, 3);

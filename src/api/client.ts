@@ -10,7 +10,7 @@ import { flattenHeaders, interpret, readCapped } from './answer.js';
 import { toNetworkError } from './transport-errors.js';
 import { withControl } from '../egress/control-evidence.js';
 import { readStreamEvent, SseParser, type StreamEvent } from './sse.js';
-import type { CallDescription } from '../egress/answer-origin.js';
+import { whoAnswered, type CallDescription } from '../egress/answer-origin.js';
 import type { FailureDiagnosis } from '../egress/tunnel-watch.js';
 
 /** One HTTP request as the report's Outbound Requests table shows it. */
@@ -45,6 +45,8 @@ export interface ClientOptions {
   readonly proxied?: boolean | undefined;
   /** The configured proxy's URL carries credentials (a proxy's 407 then means they were rejected). */
   readonly proxyCredentials?: boolean | undefined;
+  /** An HTTP(S) proxy (not SOCKS) carries the calls: only then can a 407 be the configured proxy's. */
+  readonly httpProxy?: boolean | undefined;
   /** Told about every request, answered or not, the moment it ends. */
   readonly onExchange?: (exchange: Exchange) => void;
 }
@@ -90,6 +92,8 @@ interface SendOptions {
 export class ResponsesClient {
   readonly #options: ClientOptions;
   #dispatcher: Promise<Dispatcher> | undefined;
+  /** The first call the API itself answered (its marks): an unmarked answer after it came from something in between. */
+  #apiAnswered: string | undefined;
 
   constructor(options: ClientOptions) {
     this.#options = options;
@@ -139,11 +143,16 @@ export class ResponsesClient {
 
   /** The endpoint, its path (with the stream query, if any) and the names a diagnosis uses for it. */
   #describe(name: EndpointName, options: SendOptions): { ep: Endpoint; path: string; what: string; call: CallDescription } {
-    const { baseUrl, proxyCredentials } = this.#options;
+    const { baseUrl, proxyCredentials, httpProxy } = this.#options;
     const ep = endpoint(name);
     const path = endpointPath(baseUrl, ep, options.responseId) + (options.query ?? '');
-    const call: CallDescription = { name, method: ep.method, path, route: endpointPath(baseUrl, ep), host: baseUrl.host, baseUrl: baseUrl.href, proxyCredentials };
+    const call: CallDescription = { name, method: ep.method, path, route: endpointPath(baseUrl, ep), host: baseUrl.host, baseUrl: baseUrl.href, proxyCredentials, httpProxy, apiAnswered: this.#apiAnswered };
     return { ep, path, what: `${ep.method} ${path}`, call };
+  }
+
+  /** Remembers that the API itself answered this call, so later diagnoses know the base URL leads to it. */
+  #noteOrigin(call: CallDescription, status: number, headers: Readonly<Record<string, string>>, text: string): void {
+    if (this.#apiAnswered === undefined && whoAnswered(status, headers, text, this.#options.proxied === true).by === 'api') this.#apiAnswered = call.name;
   }
 
   /** undici's request options: both clocks of --timeout inside the hard deadline. */
@@ -157,7 +166,7 @@ export class ResponsesClient {
   #unanswered(error: unknown, call: CallDescription, what: string, written: boolean): NetworkError {
     const bare = toNetworkError(error, what, this.#options.baseUrl.host, written);
     const diagnosis = this.#options.diagnosis;
-    return withControl(diagnosis?.explain(bare, call) ?? bare, call, diagnosis?.observations, diagnosis ? 'http' : 'none');
+    return withControl(diagnosis?.explain(bare, call) ?? bare, call, diagnosis?.observations, diagnosis ? 'http' : 'none', this.#options.timeoutMs);
   }
 
   /** Tells `onExchange` about one request, answered or not, the moment it ends; the key masked. */
@@ -203,6 +212,7 @@ export class ResponsesClient {
         const text = await readCapped(res.body, this.#options.maxResponseBytes, `${what} answered HTTP ${res.statusCode}`, responseHeaders['content-length']);
         return { statusCode: res.statusCode, text };
       });
+      this.#noteOrigin(call, answer.statusCode, responseHeaders, answer.text);
       return interpret(what, call, answer.statusCode, responseHeaders, answer.text, this.#options.proxied === true);
     } catch (error) {
       if (stop?.aborted && error === stop.reason) {
@@ -267,6 +277,7 @@ export class ResponsesClient {
       // An error envelope, a page from something in between, or a server that does not stream.
       try {
         const text = await readCapped(body, maxResponseBytes, `${what} answered HTTP ${status}`, responseHeaders['content-length']);
+        this.#noteOrigin(call, status, responseHeaders, text);
         const answer = interpret(what, call, status, responseHeaders, text, this.#options.proxied === true);
         record(undefined);
         return { kind: 'json', answer };
@@ -275,6 +286,7 @@ export class ResponsesClient {
         throw error;
       }
     }
+    this.#noteOrigin(call, status, responseHeaders, '');
     const host = baseUrl.host;
     async function* events(): AsyncGenerator<StreamEvent> {
       const parser = new SseParser(maxResponseBytes);

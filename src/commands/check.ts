@@ -7,6 +7,7 @@ import { runStages } from '../egress/check-stages.js';
 import { renderCheck, type CheckResult } from '../egress/check-text.js';
 import { checkText, checkUsesColour } from '../egress/check-style.js';
 import { controlOfCheck, targetOf } from '../egress/control-evidence.js';
+import { isUnconfirmed } from '../egress/controls.js';
 import { notProbed, probeEndpoints, type EndpointResult } from '../egress/probes.js';
 import { TunnelWatch } from '../egress/tunnel-watch.js';
 import { endOfLifeNote, envProxySwitch, nodeOffers } from '../egress/node-advice.js';
@@ -43,11 +44,12 @@ export async function checkCommand(flags: RawFlags, io: Io): Promise<CommandOutc
       if (exchange.status !== undefined) answers.set(exchange.endpoint, { status: exchange.status, headers: exchange.responseHeaders });
     }, watch);
     try {
-      endpoints = await probeEndpoints(client, exchanges, network.baseUrl, config.apiKey !== undefined, watch);
+      endpoints = await probeEndpoints(client, exchanges, network.baseUrl, config.apiKey !== undefined, watch, network.proxy?.kind === 'http');
     } finally {
       await client.close();
     }
   }
+  const control = controlOfCheck({ stage: observation, endpoints, answers }, targetOf(network.baseUrl.host, network.baseUrl.protocol === 'https:' ? 443 : 80));
   const result: CheckResult = {
     ok: endpoints.every((e) => !e.required || e.verdict === 'ok'),
     notes: notesFor(network, stages),
@@ -58,7 +60,8 @@ export async function checkCommand(flags: RawFlags, io: Io): Promise<CommandOutc
     timeout_seconds: network.timeoutMs / 1000,
     stages,
     endpoints,
-    control: controlOfCheck({ stage: observation, endpoints, answers }, targetOf(network.baseUrl.host, network.baseUrl.protocol === 'https:' ? 443 : 80)) ?? null,
+    control: control && !isUnconfirmed(control) ? control : null,
+    possible_control: control && isUnconfirmed(control) ? control : null,
   };
   const exitCode = result.ok ? EXIT.ok : EXIT.failure;
   if (flags['json'] === true) return { exitCode, json: result };

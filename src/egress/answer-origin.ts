@@ -1,6 +1,6 @@
 import { pageTitle } from '../errors.js';
 import { htmlText } from './page-text.js';
-import { proxyAuthAdvice } from './proxy-answers.js';
+import { directProxyAuthAdvice, proxyAuthAdvice } from './proxy-answers.js';
 /**
  * Who answered an HTTP request: the OpenAI API, a proxy, or another server (a wrong base URL,
  * a mock, a captive portal, a static file server). A status code alone cannot tell: the API
@@ -119,6 +119,10 @@ export interface CallDescription {
   readonly baseUrl?: string | undefined;
   /** Whether the configured proxy's URL carries credentials: a 407 then means they were rejected. */
   readonly proxyCredentials?: boolean | undefined;
+  /** An HTTP(S) proxy carries this call: without one, a 407 came from something nobody configured. */
+  readonly httpProxy?: boolean | undefined;
+  /** The name of an earlier call on this base URL that the API itself answered: the base URL then leads to the API. */
+  readonly apiAnswered?: string | undefined;
 }
 
 /**
@@ -127,6 +131,8 @@ export interface CallDescription {
  */
 export function notFromApi(call: CallDescription, status: number, origin: AnswerOrigin, words: string, html: boolean, headers: Readonly<Record<string, string>> = {}): string {
   const said = `: "${words}"`;
+  // No HTTP proxy was configured, so "the proxy" would name one the user never set: say what asked, and where.
+  if (status === 407 && call.httpProxy !== true) return `${directProxyAuth(call, origin.evidence, headers)}; it said${said}`;
   if (origin.by === 'proxy') {
     if (status >= 400 && status < 500) return `${blockedByIntermediary(call, status, origin.evidence, headers)}; the proxy said${said}`;
     if (status >= 500) return `${call.name} (${call.method} ${call.path}) got HTTP ${status} from a proxy (${origin.evidence}), not from the API${said}; the proxy could not reach ${call.host} or gave up on it`;
@@ -136,10 +142,23 @@ export function notFromApi(call: CallDescription, status: number, origin: Answer
   if (html && !NOT_SERVED.has(status)) {
     return `${who} a web page that is not the OpenAI API (${origin.evidence})${said}; something between this machine and ${call.host} answers in the API's place (a captive portal, a login or block page): sign in or ask for ${call.host} to be allowed, or check --base-url`;
   }
+  // One base URL leads to one server: once the API itself answered there, an unmarked answer came from something in between.
+  if (call.apiAnswered !== undefined) {
+    const proven = `${who} something in between, not the API (${origin.evidence})${said}; the API itself answered ${call.apiAnswered} on this base URL`;
+    if (status >= 500) return `${proven}, so a gateway between this machine and the API could not reach it or failed`;
+    return `${proven}, so a filter between this machine and the API refuses ${call.method} ${call.route}: the egress policy must allow ${call.method} ${call.route} on ${call.host}`;
+  }
   if (status >= 500) {
     return `${who} a server that is not the OpenAI API (${origin.evidence})${said}; if a gateway stands in front of ${call.host}, it could not reach the API; else ${baseUrlAdvice(call)}`;
   }
-  return `${who} a server that is not the OpenAI API (${origin.evidence})${said}; ${baseUrlAdvice(call)}`;
+  // This answer alone cannot tell a wrong base URL from a filter on the way that refuses this call: check probes the others.
+  return `${who} a server that is not the OpenAI API (${origin.evidence})${said}; either ${baseUrlDoubt(call)}, or something between this machine and ${call.host} refuses ${call.method} ${call.route}: \`bgprobe check\` tells which`;
+}
+
+/** The base URL as one of two explanations: "the base URL is wrong (it should end in /v1 ...)" or "X does not lead to the API". */
+function baseUrlDoubt(call: CallDescription): string {
+  const advice = baseUrlAdvice(call);
+  return advice.startsWith('the base URL should') ? `the base URL is wrong (${advice.replace(/^the base URL /, 'it ')})` : advice;
 }
 
 /** Statuses by which a server says it does not serve this path or method: a wrong server, not a page put in the way. */
@@ -155,6 +174,11 @@ export function baseUrlAdvice(call: CallDescription): string {
     return `--base-url (or OPENAI_BASE_URL) ${base} does not lead to the OpenAI API or a server that speaks it`;
   }
   return 'check --base-url (or OPENAI_BASE_URL): it does not lead to the OpenAI API';
+}
+
+/** A 407 with no HTTP proxy in use: something on the direct path, or the server at the base URL, asked for proxy credentials. */
+export function directProxyAuth(call: CallDescription, evidence: string, headers: Readonly<Record<string, string>>): string {
+  return `${call.name} (${call.method} ${call.path}) was answered HTTP 407 (${evidence}) with no HTTP proxy in use, not by the API, which never asks for proxy credentials: something on the way to ${call.host} (a transparent proxy) or the server at the base URL wants them; ${directProxyAuthAdvice(headers, call.baseUrl)}`;
 }
 
 /** `create was blocked by a proxy, HTTP 403 (...), not an answer from the API: the egress policy must allow POST /v1/responses on api.openai.com` */

@@ -16,6 +16,8 @@ export interface CheckResult {
   readonly endpoints: readonly EndpointResult[];
   /** The egress control recognised in what check saw, with its fix (src/egress/controls.ts); null when none. */
   readonly control: ControlMatch | null;
+  /** A control that fits what check saw but is not singled out by it (with `observed` and `alternatives`); null when none. */
+  readonly possible_control: ControlMatch | null;
 }
 
 /** The human report: one line per stage and per endpoint, a hint under each failure, a verdict last. */
@@ -51,6 +53,8 @@ export function renderCheck(result: CheckResult): string {
   if (result.notes.length > 0) lines.push('', 'Notes', ...result.notes.map((n) => `  - ${n}`));
   const bad = result.endpoints.filter((e) => e.required && e.verdict !== 'ok');
   if (result.control) lines.push('', `Verdict: ${controlLine(result.control)}`);
+  // Not a verdict: what was seen, and each cause that would look the same.
+  if (result.possible_control) lines.push('', `Cause not certain: ${controlLine(result.possible_control)}`);
   lines.push(
     '',
     result.ok

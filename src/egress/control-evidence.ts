@@ -26,8 +26,8 @@ export function observationOfAnswer(method: string, status: number, headers: Rea
 /** Codes undici and Node give a connection that a firewall or a SOCKS ruleset refused. */
 const CONNECT_STAGE_CODES = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'EACCES', 'EPERM']);
 
-/** What a network failure of a run says about the way, with what the proxy watch saw. */
-export function observationOfNetworkError(error: NetworkError, tunnel: TunnelObservations | undefined, proxyKind: 'none' | 'http' | 'socks'): Observation | undefined {
+/** What a network failure of a run says about the way, with what the proxy watch saw; `waitedMs`: the --timeout it waited. */
+export function observationOfNetworkError(error: NetworkError, tunnel: TunnelObservations | undefined, proxyKind: 'none' | 'http' | 'socks', waitedMs?: number): Observation | undefined {
   const { code } = rootCoded(error.cause ?? error);
   if (code?.startsWith('UND_ERR_SOCKS5')) return { stage: 'socks', errorCode: code, proxyKind: 'socks' };
   if (code !== undefined && CONNECT_STAGE_CODES.has(code)) return { stage: 'tcp', errorCode: code, proxyKind };
@@ -35,13 +35,13 @@ export function observationOfNetworkError(error: NetworkError, tunnel: TunnelObs
   if (error.stage === 'proxy' && answer && answer.status !== 200) return { stage: 'connect', status: answer.status, headers: answer.headers, proxyKind };
   // A tunnel opened (CONNECT 200) and no TLS connection to the API host ever completed in it: the silence came right after the 200.
   const silentTunnel = tunnel !== undefined && tunnel.tunnelsUp > 0 && tunnel.targetConnections === 0;
-  if (silentTunnel && (code === 'UND_ERR_CONNECT_TIMEOUT' || error.stage === 'timeout')) return { stage: 'tls', errorCode: 'ETIMEDOUT', proxyKind };
+  if (silentTunnel && (code === 'UND_ERR_CONNECT_TIMEOUT' || error.stage === 'timeout')) return { stage: 'tls', errorCode: 'ETIMEDOUT', proxyKind, waitedMs };
   return undefined;
 }
 
-/** The same network error, its message ending with the control's verdict line, when one is recognised. */
-export function withControl(error: NetworkError, call: CallDescription, tunnel: TunnelObservations | undefined, proxyKind: 'none' | 'http' | 'socks'): NetworkError {
-  const observation = observationOfNetworkError(error, tunnel, proxyKind);
+/** The same network error, its message ending with the control's line (a verdict, or a possible cause), when one is recognised. */
+export function withControl(error: NetworkError, call: CallDescription, tunnel: TunnelObservations | undefined, proxyKind: 'none' | 'http' | 'socks', waitedMs?: number): NetworkError {
+  const observation = observationOfNetworkError(error, tunnel, proxyKind, waitedMs);
   const control = observation && recognizeControl(observation, targetOf(call.host));
   if (!control) return error;
   return new NetworkError(`${error.message}; ${controlLine(control)}`, error.stage, error.maybeDelivered, { cause: error.cause ?? error, control });
@@ -72,10 +72,12 @@ export function controlOfCheck(evidence: CheckEvidence, target: Target): Control
   if (evidence.stage) return recognizeControl(evidence.stage, target);
   const retrieve = evidence.endpoints.find((e) => e.name === 'retrieve');
   const getReachedApi = retrieve?.verdict === 'ok' && retrieve.answered_by === 'api';
+  // A POST the API answered (create refused, cancel through) means a path filter, not a method limit.
+  const postReachedApi = evidence.endpoints.some((e) => e.method === 'POST' && e.answered_by === 'api');
   for (const endpoint of evidence.endpoints) {
     const answer = evidence.answers.get(endpoint.name);
     if (endpoint.verdict !== 'blocked' || !answer) continue;
-    const control = recognizeControl({ stage: 'http', method: endpoint.method, status: answer.status, headers: answer.headers, answeredBy: endpoint.answered_by ?? 'other', getReachedApi }, target);
+    const control = recognizeControl({ stage: 'http', method: endpoint.method, status: answer.status, headers: answer.headers, answeredBy: endpoint.answered_by ?? 'other', getReachedApi, postReachedApi }, target);
     if (control) return control;
   }
   return undefined;

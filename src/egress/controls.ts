@@ -33,14 +33,26 @@ export interface Observation {
   readonly answeredBy?: Answerer | undefined;
   /** HTTP: a GET to the same host was answered by the API itself (check's retrieve probe). */
   readonly getReachedApi?: boolean | undefined;
+  /** HTTP: a POST to the same host was answered by the API itself (check's create or cancel probe): methods are then not what is limited. */
+  readonly postReachedApi?: boolean | undefined;
+  /** How long bgprobe waited for an answer that never came (--timeout), in milliseconds. */
+  readonly waitedMs?: number | undefined;
 }
 
-/** The control that blocked the way, by name, with its fix. `cause` is stable: scripts read it from --json. */
+/**
+ * The control that blocked the way, by name, with its fix. `cause` is stable: scripts read it from --json.
+ * A match with `alternatives` is only a possible cause: what was seen (`observed`) looks the same
+ * when something else is at fault, so it is never reported as "blocked by".
+ */
 export interface ControlMatch {
   readonly cause: string;
   readonly control: string;
   readonly fix: string;
   readonly source: string;
+  /** What was seen, in words, when it does not single this control out. */
+  readonly observed?: string | undefined;
+  /** What else produces exactly the same observation, when it does not single this control out. */
+  readonly alternatives?: string | undefined;
 }
 
 /** The API host and port the fix must name. */
@@ -55,6 +67,11 @@ interface ControlRow {
   readonly source: string;
   readonly matches: (o: Observation) => boolean;
   readonly fix: (t: Target, o: Observation) => string;
+  /** Set on rows named from an observation that other causes produce too: the row is then a possible cause, not a finding. */
+  readonly unconfirmed?: {
+    readonly observed: (t: Target, o: Observation) => string;
+    readonly alternatives: (t: Target, o: Observation) => string;
+  };
 }
 
 /** StepSecurity harden-runner answers a blocked name with this address; bgprobe never connects to it. */
@@ -159,7 +176,7 @@ export const CONTROLS: readonly ControlRow[] = Object.freeze([
     cause: 'methods_get_only',
     control: 'allowed HTTP methods limited to GET, HEAD and OPTIONS',
     source: 'https://developers.openai.com/codex/cloud/internet-access [doc]; what Codex cloud answers to a refused method is UNCONFIRMED',
-    matches: (o) => o.stage === 'http' && o.method === 'POST' && o.answeredBy !== undefined && o.answeredBy !== 'api' && (o.status === 403 || o.status === 405) && o.getReachedApi === true,
+    matches: (o) => o.stage === 'http' && o.method === 'POST' && o.answeredBy !== undefined && o.answeredBy !== 'api' && (o.status === 403 || o.status === 405) && o.getReachedApi === true && o.postReachedApi !== true,
     fix: (t) => `Codex cloud: set the environment's allowed HTTP methods to All, or allow POST to ${t.host}`,
   },
   {
@@ -186,10 +203,15 @@ export const CONTROLS: readonly ControlRow[] = Object.freeze([
   },
   {
     cause: 'silent_tunnel',
-    control: 'sandbox proxy that accepts the tunnel, then stays silent (as Claude Code\'s does for a denied host)',
-    source: 'anthropics/claude-code#40213 [report]',
+    control: "a sandbox proxy that holds a denied host's tunnel open in silence, as Claude Code's does",
+    source: 'anthropics/claude-code#40213 [report]; a slow or dead upstream looks the same from the client, so this is only ever a possible cause',
     matches: (o) => o.stage === 'tls' && o.proxyKind !== undefined && o.proxyKind !== 'none' && o.errorCode === 'ETIMEDOUT',
-    fix: (t) => `allow ${t.host} in the sandbox's network allowlist; until then every client there waits for a timeout, as bgprobe did`,
+    fix: (t) => `allow ${t.host} in the sandbox's network allowlist`,
+    // The proxy's CONNECT 200 says only that it accepted the tunnel: whether it then reached the API is not seen.
+    unconfirmed: {
+      observed: (t, o) => `the proxy accepted the tunnel to ${t.host}:${t.port} (CONNECT 200), then nothing came back through it${o.waitedMs === undefined ? '' : ` in ${o.waitedMs / 1000} s`}`,
+      alternatives: (t) => `a slow or dead upstream: the proxy's own connection to ${t.host}:${t.port} hanging, or the API slow to answer (try a longer --timeout)`,
+    },
   },
   {
     cause: 'tls_interception',
@@ -211,10 +233,21 @@ export function recognizeControl(observation: Observation, target: Target): Cont
   const row = CONTROLS.find((r) => r.matches(observation));
   if (!row) return undefined;
   const control = typeof row.control === 'string' ? row.control : row.control(observation);
-  return { cause: row.cause, control, fix: row.fix(target, observation), source: row.source };
+  const match = { cause: row.cause, control, fix: row.fix(target, observation), source: row.source };
+  if (!row.unconfirmed) return match;
+  return { ...match, observed: row.unconfirmed.observed(target, observation), alternatives: row.unconfirmed.alternatives(target, observation) };
 }
 
-/** The verdict line `check` and `run` print: `Blocked by Codex sandbox proxy (...): add "api.openai.com" to ...`. */
+/** Whether a match is only a possible cause (the observation does not single the control out). */
+export function isUnconfirmed(match: ControlMatch): boolean {
+  return match.alternatives !== undefined;
+}
+
+/**
+ * The line `check` and `run` print: `blocked by Codex sandbox proxy (...): add "api.openai.com" to ...`
+ * for a control its marks name; for a possible cause, what was seen and each cause that fits it.
+ */
 export function controlLine(match: ControlMatch): string {
+  if (isUnconfirmed(match)) return `${match.observed}: either ${match.control} (if so, ${match.fix}), or ${match.alternatives}`;
   return `blocked by ${match.control}: ${match.fix}`;
 }

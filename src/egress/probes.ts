@@ -24,6 +24,7 @@ export type Cause =
   | 'key_refused' // auth: the API refused the key given
   | 'quota_exhausted' // auth: the API's 429 insufficient_quota: the account cannot start a run
   | 'proxy_refused' // blocked: a proxy's own refusal (its marks, or the configured proxy)
+  | 'proxy_auth_unconfigured' // blocked: a 407 with no HTTP proxy in use: something on the way, or the server at the base URL, wants proxy credentials
   | 'tunnel_refused' // blocked: the proxy refused the CONNECT tunnel
   | 'non_api_page' // blocked: a web page (a captive portal, a login or block page) answered for the API
   | 'redirect' // blocked: a redirect instead of the API's answer
@@ -66,7 +67,7 @@ export const REJECTED_CREATE_BODY = Object.freeze({});
  * classifies each answer by who sent it. Spends no tokens against the API; when a server that
  * is not the API accepts the create, the response it made is cancelled at once.
  */
-export async function probeEndpoints(client: ResponsesClient, exchanges: readonly Exchange[], baseUrl: URL, keyGiven: boolean, watch: TunnelWatch | undefined): Promise<EndpointResult[]> {
+export async function probeEndpoints(client: ResponsesClient, exchanges: readonly Exchange[], baseUrl: URL, keyGiven: boolean, watch: TunnelWatch | undefined, httpProxy: boolean): Promise<EndpointResult[]> {
   const results: EndpointResult[] = [];
   for (const ep of ENDPOINTS) {
     const before = exchanges.length;
@@ -91,31 +92,49 @@ export async function probeEndpoints(client: ResponsesClient, exchanges: readonl
       ms: exchange ? Math.round(exchange.durationMs) : null,
     };
     if (answer !== undefined) results.push({ ...base, ...(await accepted(client, ep, call, answer)) });
-    else results.push({ ...base, ...classifyFailure(ep, call, error, keyGiven, watch) });
+    else results.push({ ...base, ...classifyFailure(ep, { ...call, httpProxy }, error, keyGiven, watch) });
   }
   return withApiProvenPath(results, baseUrl);
 }
 
 /**
  * One base URL leads to one server: when the API itself answered one probe, another probe's
- * unmarked refusal on that same base URL (a 403 to POST while GET reaches the API) came from
- * something in between that filters calls (a gateway's method or path policy), not from a
- * wrong server.
+ * unmarked answer on that same base URL (a 403 to POST while GET reaches the API) came from
+ * something in between that filters calls (a gateway's method or path policy) or could not
+ * reach the API (its 5xx), not from a wrong server. When no probe reached the API, check has
+ * the evidence a run lacks: every call was answered by something else, so the base URL is the
+ * first suspect.
  */
 function withApiProvenPath(results: EndpointResult[], baseUrl: URL): EndpointResult[] {
   const reached = results.find((r) => r.answered_by === 'api');
-  if (reached === undefined) return results;
-  return results.map((r) =>
-    r.cause === 'not_api' && r.status !== null && r.status >= 400 && r.status < 500
-      ? {
-          ...r,
-          verdict: 'blocked',
-          cause: 'refused_in_between',
-          detail: `HTTP ${r.status} from something in between, not the API (the API itself answered ${reached.name} on this base URL)${r.detail.includes(': "') ? `: ${r.detail.slice(r.detail.indexOf(': "') + 2)}` : ''}`,
-          hint: `a filter between this machine and the API refuses ${r.method} ${r.path}: the egress policy must allow ${r.method} ${r.path} on ${baseUrl.host}`,
-        }
-      : r,
-  );
+  const unmarked = (r: EndpointResult) => r.answered_by === 'other' && (r.cause === 'not_api' || r.cause === 'wrong_path') && r.status !== null && r.status >= 400;
+  const quoted = (r: EndpointResult) => (r.detail.includes(': "') ? `: ${r.detail.slice(r.detail.indexOf(': "') + 2)}` : '');
+  if (reached === undefined) {
+    const advice = baseUrlAdvice({ name: '', method: '', path: '', route: '', host: baseUrl.host, baseUrl: baseUrl.href });
+    return results.map((r) =>
+      unmarked(r) && (r.status as number) < 500 ? { ...r, hint: `no probe reached the API at this base URL: ${advice}; if the base URL is right, something in between answers in the API's place` } : r,
+    );
+  }
+  return results.map((r) => {
+    if (!unmarked(r)) return r;
+    const status = r.status as number;
+    if (status >= 500) {
+      return {
+        ...r,
+        verdict: 'unreachable',
+        cause: 'gateway_error',
+        detail: `HTTP ${status} from something in between, not the API (the API itself answered ${reached.name} on this base URL)${quoted(r)}`,
+        hint: `a gateway between this machine and the API could not reach it for ${r.method} ${r.path}, or failed: try again, or ask whoever runs it`,
+      };
+    }
+    return {
+      ...r,
+      verdict: 'blocked',
+      cause: 'refused_in_between',
+      detail: `HTTP ${status} from something in between, not the API (the API itself answered ${reached.name} on this base URL)${quoted(r)}`,
+      hint: `a filter between this machine and the API refuses ${r.method} ${r.path}: the egress policy must allow ${r.method} ${r.path} on ${baseUrl.host}`,
+    };
+  });
 }
 
 type Judgement = Pick<EndpointResult, 'verdict' | 'cause' | 'answered_by' | 'detail' | 'hint'>;
@@ -174,6 +193,9 @@ function classifyHttp(ep: Endpoint, call: CallDescription, error: ApiError, keyG
   const words = error.details.words ?? '';
   if (by !== 'api') {
     if (status >= 300 && status < 400) return { verdict: 'blocked', cause: 'redirect', answered_by: by, detail: `HTTP ${status}, a redirect instead of the API's answer`, hint: error.message };
+    if (status === 407 && call.httpProxy !== true) {
+      return { verdict: 'blocked', cause: 'proxy_auth_unconfigured', answered_by: by, detail: `HTTP 407 with no HTTP proxy in use, not the API: something on the way or the server at the base URL wants proxy credentials: "${words}"`, hint: error.message };
+    }
     if (by === 'proxy') {
       // A gateway's 5xx means it could not reach the API, not that a policy refused the call.
       if (status >= 500) return { verdict: 'unreachable', cause: 'gateway_error', answered_by: by, detail: `HTTP ${status} from a proxy, not the API: "${words}"`, hint: error.message };

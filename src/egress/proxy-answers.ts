@@ -40,6 +40,21 @@ export function proxyAuthAdvice(headers: Readonly<Record<string, string>>, crede
   return `the proxy wants credentials and ${named}: put them in the proxy URL (http://user:password@proxy:port)`;
 }
 
+/**
+ * The advice for a 407 nobody's proxy setting explains (no HTTP proxy configured): name that
+ * proxy explicitly, with credentials, or fix a base URL that points at a proxy.
+ */
+export function directProxyAuthAdvice(headers: Readonly<Record<string, string>>, baseUrl: string | undefined): string {
+  const schemes = authSchemes(headers['proxy-authenticate']);
+  const named = schemes.length > 0 ? `it asks for ${schemes.join(', ')} (Proxy-Authenticate)` : 'it names no scheme (no Proxy-Authenticate header)';
+  const variable = baseUrl?.startsWith('http:') ? 'HTTP_PROXY' : 'HTTPS_PROXY';
+  const base = `or check --base-url${baseUrl ? ` (now ${baseUrl})` : ''}: it may point at a proxy instead of the API`;
+  if (!schemes.some((s) => /^basic$/i.test(s)) && schemes.some((s) => NON_BASIC_SCHEMES.test(s))) {
+    return `${named}, which credentials in a proxy URL cannot satisfy: run a local authenticating proxy such as px or cntlm in front of it and point --proxy or ${variable} at that; ${base}`;
+  }
+  return `${named}: configure that proxy explicitly, with its address and credentials (--proxy http://user:password@host:port, or ${variable}; ask for its address if it is transparent), ${base}`;
+}
+
 /** A page reduced to its text (answer-origin.ts's one rule), as one line, capped. */
 export function pageText(body: string): string {
   const line = oneLine(htmlText(body.slice(0, 65_536))).replace(/\s+/g, ' ').trim();

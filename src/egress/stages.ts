@@ -35,7 +35,7 @@ export async function bounded<T>(ms: number, what: string, hint: string, work: P
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       abort();
-      reject(new StageFailure(`${what}: no answer within ${ms / 1000} s (--timeout)`, hint, undefined, { observed: { errorCode: 'ETIMEDOUT' } }));
+      reject(new StageFailure(`${what}: no answer within ${ms / 1000} s (--timeout)`, hint, undefined, { observed: { errorCode: 'ETIMEDOUT', waitedMs: ms } }));
     }, ms);
   });
   try {
@@ -203,7 +203,7 @@ export async function handshake(socket: Socket, servername: string, ca: readonly
       );
     });
   });
-  return bounded(timeoutMs, `the TLS handshake with ${servername}`, 'the peer accepted the connection but does not answer the TLS handshake: a proxy that holds the tunnel open without reaching the API, or not a TLS server', work, () => tls.destroy());
+  return bounded(timeoutMs, `the TLS handshake with ${servername}`, 'the peer accepted the connection but does not answer the TLS handshake: a proxy that holds the tunnel open without reaching the API, an upstream that is slow or dead, or not a TLS server', work, () => tls.destroy());
 }
 
 function chainOf(leaf: PeerCertificate): PeerCertificate[] {

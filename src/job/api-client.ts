@@ -29,6 +29,7 @@ export function createResponsesClient(
     diagnosis,
     proxied: config.network.proxy !== undefined,
     proxyCredentials: config.network.proxy !== undefined && (config.network.proxy.url.username !== '' || config.network.proxy.url.password !== ''),
+    httpProxy: config.network.proxy?.kind === 'http',
     onExchange,
   });
 }

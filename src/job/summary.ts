@@ -1,5 +1,5 @@
 import { extractOutputText, summarizeUsage, type ResponseObject } from '../api/response.js';
-import type { ControlMatch } from '../egress/controls.js';
+import { isUnconfirmed, type ControlMatch } from '../egress/controls.js';
 import type { ExitCode } from '../exit-codes.js';
 import { elapsedSeconds, type Session } from './session.js';
 import { terminalReasonLine } from './terminal-reason.js';
@@ -37,7 +37,9 @@ export function runSummary(
     resume_command: resume?.poll ?? null,
     cancel_command: resume?.cancel ?? null,
     /** The egress control that refused the way, with its stable cause code (src/egress/controls.ts). */
-    blocked_by: control ? { cause: control.cause, control: control.control, fix: control.fix } : null,
+    blocked_by: control && !isUnconfirmed(control) ? { cause: control.cause, control: control.control, fix: control.fix } : null,
+    /** A control that fits what the run saw without being singled out by it: a possible cause, with what was seen and what else looks the same. */
+    possibly_blocked_by: control && isUnconfirmed(control) ? { cause: control.cause, control: control.control, fix: control.fix, observed: control.observed, alternatives: control.alternatives } : null,
     // Stream mode only (--stream): its timing and what it says about the path.
     ...(session.progress.stream ? { stream: session.progress.stream } : {}),
   };
