@@ -1,8 +1,7 @@
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { RawFlags } from '../config/run-config.js';
-import { stringFlag } from '../config/run-config.js';
+import { stringFlag, type RawFlags } from '../cli/flags.js';
 import { isLoopbackHost, parseSeconds, parseText, parseWholeNumber } from '../config/values.js';
 import { EMULATOR_DEFAULTS, startEmulator, type Emulator, type ServedRequest } from '../emulator/server.js';
 import { oneLine, shellWord } from '../text.js';

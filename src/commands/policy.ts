@@ -1,5 +1,6 @@
 import { loadEnvironment } from '../config/environment.js';
-import { resolveBaseUrl, stringFlag, type RawFlags } from '../config/run-config.js';
+import { stringFlag, type RawFlags } from '../cli/flags.js';
+import { resolveBaseUrl } from '../config/run-config.js';
 import type { CommandOutcome } from '../cli/outcome.js';
 import { policyFor, policyJson, renderPolicy } from '../egress/policy.js';
 import { isTargetName, renderTargetList, snippetFor, targetList, TARGET_NAMES } from '../egress/policy-targets.js';

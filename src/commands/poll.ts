@@ -1,5 +1,6 @@
 import { loadEnvironment } from '../config/environment.js';
-import { resolveApiConfig, type ApiConfig, type RawFlags } from '../config/run-config.js';
+import type { RawFlags } from '../cli/flags.js';
+import { resolveApiConfig, type ApiConfig } from '../config/run-config.js';
 import { parseResponseId } from '../config/values.js';
 import { resolveWatchConfig, type WatchConfig } from '../config/watch-config.js';
 import { SetupError, UsageError } from '../errors.js';

@@ -1,6 +1,7 @@
 import { buildCreateBody } from '../api/create-body.js';
 import { loadEnvironment } from '../config/environment.js';
-import { resolveRunConfig, type RawFlags, type RunConfig } from '../config/run-config.js';
+import type { RawFlags } from '../cli/flags.js';
+import { resolveRunConfig, type RunConfig } from '../config/run-config.js';
 import { deepFreeze } from '../config/freeze.js';
 import type { Emulator } from '../emulator/server.js';
 import { SetupError } from '../errors.js';

@@ -16,9 +16,6 @@ import { parseChoice, parseSeconds, parseText, parseWholeNumber, requireSafeTran
 /** More retries than this only hides a problem that will not pass. */
 const MAX_RETRIES = 50;
 
-// Where the flags come from (src/cli/flags.ts); re-exported for the commands that read them from here.
-export { stringFlag, type RawFlags } from '../cli/flags.js';
-
 /** Everything a command that talks to the API needs, resolved once: flags over environment over .env over defaults. */
 export interface ApiConfig {
   readonly network: NetworkSettings;

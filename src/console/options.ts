@@ -1,4 +1,4 @@
-import type { RawFlags } from '../config/run-config.js';
+import type { RawFlags } from '../cli/flags.js';
 import { UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 

@@ -1,4 +1,4 @@
-import type { RawFlags } from '../config/run-config.js';
+import type { RawFlags } from '../cli/flags.js';
 import { styleFor, type Style } from '../console/format.js';
 import type { Io } from '../io.js';
 
