@@ -2,7 +2,7 @@ import type { Exchange } from '../api/client.js';
 import type { CommandOutcome } from '../cli/outcome.js';
 import { createResponsesClient } from '../job/api-client.js';
 import { loadEnvironment } from '../config/environment.js';
-import type { RawFlags } from '../cli/flags.js';
+import type { CheckFlags } from '../cli/flags.js';
 import { resolveApiConfig } from '../config/run-config.js';
 import { runStages } from '../egress/check-stages.js';
 import { renderCheck, type CheckResult } from '../egress/check-text.js';
@@ -26,7 +26,7 @@ export const CHECK_TIMEOUT_SECONDS = 5;
  * the same client and dispatcher a run uses. Spends no tokens. Exit 0 only when every required
  * endpoint is `ok`.
  */
-export async function checkCommand(flags: RawFlags, io: Io): Promise<CommandOutcome> {
+export async function checkCommand(flags: CheckFlags, io: Io): Promise<CommandOutcome> {
   const env = await loadEnvironment({ processEnv: io.env, ...envFileOf(flags, io), redactor: io.redactor });
   const config = resolveApiConfig(flags, env, io.cwd, CHECK_TIMEOUT_SECONDS);
   const network = config.network;
@@ -62,7 +62,7 @@ export async function checkCommand(flags: RawFlags, io: Io): Promise<CommandOutc
     control: controlOfCheck({ stage: observation, endpoints, answers }, targetOf(network.baseUrl.host, network.baseUrl.protocol === 'https:' ? 443 : 80)) ?? null,
   };
   const exitCode = result.ok ? EXIT.ok : EXIT.failure;
-  if (flags['json'] === true) return { exitCode, json: result };
+  if (flags.json) return { exitCode, json: result };
   return { exitCode, ...checkText(renderCheck(result), result.ok, checkUsesColour(flags, io)) };
 }
 

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { stringFlag, type RawFlags } from '../cli/flags.js';
+import type { EmulateFlags } from '../cli/flags.js';
 import { isLoopbackHost, parseSeconds, parseText, parseWholeNumber } from '../config/values.js';
 import { EMULATOR_DEFAULTS, startEmulator, type Emulator, type ServedRequest } from '../emulator/server.js';
 import { oneLine, shellWord } from '../text.js';
@@ -16,16 +16,16 @@ import type { Io } from '../io.js';
  * while serving (the address on stdout, the request log on stderr) is written as it happens;
  * its outcome is its exit once it has stopped.
  */
-export async function emulateCommand(flags: RawFlags, io: Io): Promise<CommandOutcome> {
-  const port = stringFlag(flags, 'port', '--port');
-  const host = stringFlag(flags, 'host', '--host');
-  const queued = stringFlag(flags, 'queuedSeconds', '--queued-seconds');
-  const running = stringFlag(flags, 'runningSeconds', '--running-seconds');
-  const finalStatus = stringFlag(flags, 'finalStatus', '--final-status');
-  const outputText = stringFlag(flags, 'outputText', '--output-text');
-  const faultText = stringFlag(flags, 'fault', '--fault');
+export async function emulateCommand(flags: EmulateFlags, io: Io): Promise<CommandOutcome> {
+  const port = flags.port;
+  const host = flags.host;
+  const queued = flags.queuedSeconds;
+  const running = flags.runningSeconds;
+  const finalStatus = flags.finalStatus;
+  const outputText = flags.outputText;
+  const faultText = flags.fault;
   const faults = faultText === undefined ? [] : parseFaultFlag(faultText);
-  const tls = readTlsFlags(stringFlag(flags, 'tlsCert', '--tls-cert'), stringFlag(flags, 'tlsKey', '--tls-key'), io.cwd);
+  const tls = readTlsFlags(flags.tlsCert, flags.tlsKey, io.cwd);
   const options = {
     port: port === undefined ? 0 : parseWholeNumber('--port', port, 0, 65535),
     host: host ?? '127.0.0.1',
@@ -33,7 +33,7 @@ export async function emulateCommand(flags: RawFlags, io: Io): Promise<CommandOu
     inProgressMs: running === undefined ? EMULATOR_DEFAULTS.inProgressMs : phaseSeconds('--running-seconds', running) * 1000,
     finalStatus: finalStatus === undefined ? EMULATOR_DEFAULTS.finalStatus : parseText('--final-status', finalStatus).trim(),
     ...(outputText === undefined ? {} : { outputText }),
-    neverFinish: flags['neverFinish'] === true,
+    neverFinish: flags.neverFinish,
     faults,
     ...(tls ? { tls } : {}),
     onRequest: (served: ServedRequest) => io.stderr.write(requestLine(served)),
