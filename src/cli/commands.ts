@@ -7,7 +7,7 @@
 /** A flag as the parser declares it (`--timeout <seconds>`), and its one-line description. */
 export type FlagSpec = readonly [usage: string, description: string];
 
-export interface CommandInfo {
+interface CommandInfo {
   /** The command and its arguments, as cac declares them (`poll <response_id>`). */
   readonly usage: string;
   readonly description: string;

@@ -21,7 +21,7 @@ import { COMMANDS, type CommandName, type CONSOLE_FLAGS, type ENV_FILE_FLAGS, ty
  * undefined` (the text typed; the configuration parses it), `--emulator` is `emulator: boolean`.
  * Every declared flag is a key, so a misspelt name is a compile error, not a silent undefined.
  */
-export type FlagsOf<Specs extends readonly FlagSpec[]> = {
+type FlagsOf<Specs extends readonly FlagSpec[]> = {
   readonly [Spec in Specs[number] as CamelCase<FlagName<Spec[0]>>]: Spec[0] extends `${string}<${string}>` ? string | undefined : boolean;
 };
 

@@ -19,7 +19,7 @@ import { maskSecret } from '../redact.js';
 import { envFileOf } from './shared.js';
 
 /** check answers in seconds: a black-holed host must give a verdict quickly, not after a run's 60 s. */
-export const CHECK_TIMEOUT_SECONDS = 5;
+const CHECK_TIMEOUT_SECONDS = 5;
 
 /**
  * `bgprobe check`: DNS, TCP, proxy CONNECT and TLS by hand, then one probe per endpoint through

@@ -62,7 +62,7 @@ export async function pollCommand(args: readonly string[], flags: PollFlags, io:
 }
 
 /** scratchpad/poll_<id>.md, with anything unusual in the id folded to `_`. */
-export function defaultPollReport(id: string): string {
+function defaultPollReport(id: string): string {
   return `scratchpad/poll_${id.replace(/[^A-Za-z0-9_-]/g, '_')}.md`;
 }
 

@@ -15,7 +15,7 @@ export interface WatchConfig {
 }
 
 /** The flags run and poll share for following a response. */
-export type WatchFlags = Pick<PollFlags, 'pollInterval' | 'maxWait' | 'output' | 'cancelOnTimeout' | 'cancelOnInterrupt'>;
+type WatchFlags = Pick<PollFlags, 'pollInterval' | 'maxWait' | 'output' | 'cancelOnTimeout' | 'cancelOnInterrupt'>;
 
 /** Resolved once and frozen, as the rest of the configuration. */
 export function resolveWatchConfig(flags: WatchFlags, emulator: boolean): WatchConfig {

@@ -33,7 +33,7 @@ export function checkUsesColour(flags: Pick<ConsoleFlags, 'noColor'>, io: Io): b
  * or red. Only the leading word of a line is wrapped, after its padding was computed, so the
  * columns stay where the plain text has them.
  */
-export function colourCheckText(text: string, style: Style, ok: boolean): string {
+function colourCheckText(text: string, style: Style, ok: boolean): string {
   return text
     .split('\n')
     .map((line, index) => {

@@ -14,7 +14,7 @@ export interface ProxySettings {
 }
 
 /** Why no proxy applies, for `check` and the report. */
-export interface ProxyDecision {
+interface ProxyDecision {
   readonly proxy: ProxySettings | undefined;
   /** One line: which proxy and why, or why none. */
   readonly explanation: string;
@@ -83,7 +83,7 @@ export function parseProxyUrl(source: string, raw: string): ProxySettings {
 }
 
 /** `http://user:***@host:port`: the user stays visible (it helps), the password never does. */
-export function displayProxy(url: URL): string {
+function displayProxy(url: URL): string {
   const userinfo = url.username ? `${url.username}${url.password ? ':***' : ''}@` : '';
   return `${url.protocol}//${userinfo}${url.host}`;
 }

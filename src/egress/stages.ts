@@ -84,7 +84,7 @@ export async function openTcp(host: string, port: number, label: string, timeout
   return bounded(timeoutMs, `the TCP connection to ${label} (${address}:${port})`, 'packets are dropped on the way (a firewall DROP rule or a black-holed address): check the egress rules', work, () => socket.destroy());
 }
 
-export interface TunnelAnswer {
+interface TunnelAnswer {
   readonly status: number;
   readonly statusText: string;
   readonly headers: Readonly<Record<string, string>>;
