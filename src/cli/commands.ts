@@ -1,8 +1,10 @@
 /**
  * What bgprobe's commands are and which flags they take: the data behind both the parser
- * (src/cli.ts) and the help texts (src/cli/help.ts). It imports nothing, so that the installed
- * command can answer `--help` without loading the program (src/launcher.ts).
+ * (src/cli.ts) and the help texts (src/cli/help.ts). It imports nothing but the --fault syntax
+ * (data, itself importing nothing), so that the installed command can answer `--help` without
+ * loading the program (src/launcher.ts).
  */
+import { FAULT_SYNTAX } from './fault-syntax.js';
 
 /** A flag as the parser declares it (`--timeout <seconds>`), and its one-line description. */
 export type FlagSpec = readonly [usage: string, description: string];
@@ -130,7 +132,7 @@ export const COMMANDS = {
       ['--never-finish', 'responses stay in_progress forever (for --max-wait and interrupts)'],
       ['--tls-cert <path>', 'serve HTTPS with this certificate (PEM), with --tls-key; clients then need --ca-file'],
       ['--tls-key <path>', 'the private key (PEM) of --tls-cert'],
-      ['--fault <faults>', 'scripted faults, e.g. poll2=drop,poll3=503:retry-after=1,poll4=slow:2000,poll5=no-status (every action: README, section The emulator)'],
+      ['--fault <faults>', `scripted faults, e.g. poll2=drop,poll3=503:retry-after=1; ${FAULT_SYNTAX} (README, section The emulator)`],
       ...CONSOLE_FLAGS,
     ],
   },
