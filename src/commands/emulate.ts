@@ -17,13 +17,7 @@ import type { Io } from '../io.js';
  * its outcome is its exit once it has stopped.
  */
 export async function emulateCommand(flags: EmulateFlags, io: Io): Promise<CommandOutcome> {
-  const port = flags.port;
-  const host = flags.host;
-  const queued = flags.queuedSeconds;
-  const running = flags.runningSeconds;
-  const finalStatus = flags.finalStatus;
-  const outputText = flags.outputText;
-  const faultText = flags.fault;
+  const { port, host, queuedSeconds: queued, runningSeconds: running, finalStatus, outputText, fault: faultText } = flags;
   const faults = faultText === undefined ? [] : parseFaultFlag(faultText);
   const tls = readTlsFlags(flags.tlsCert, flags.tlsKey, io.cwd);
   const options = {

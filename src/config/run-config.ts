@@ -53,7 +53,7 @@ export function resolveBaseUrl(flags: Pick<NetworkFlags, 'baseUrl'>, env: Enviro
 
 /**
  * `cwd` is the folder relative paths (--ca-file) start from: the command's, not necessarily the
- * process's. `check` has no --max-retries (it retries nothing), so the default stands there.
+ * process's. `check` has no --max-retries (its probes go through no retry policy): the default stands there.
  */
 export function resolveApiConfig(flags: NetworkFlags & Partial<RetryFlags>, env: Environment, cwd: string, defaultTimeoutSeconds: number = DEFAULTS.timeoutSeconds): ApiConfig {
   const base = resolveBaseUrl(flags, env);
