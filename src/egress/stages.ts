@@ -16,8 +16,8 @@ export class StageFailure extends Error {
     message: string,
     /** What to do about it, one line. */
     readonly hint: string,
-    /** The proxy's status when it refused CONNECT. */
-    readonly refusedStatus?: number,
+    /** The proxy's status when it refused CONNECT: such a refusal is blocked unless `extra` says otherwise. */
+    refusedStatus?: number,
     /** What else is known: what was seen, for naming the egress control (src/egress/controls.ts; the stage is added by the caller), whether a policy refused the path (a CONNECT refusal, a SOCKS ruleset denial: blocked, not unreachable), and the socket error behind it. */
     extra: { readonly observed?: Omit<Observation, 'stage'>; readonly blocked?: boolean; readonly cause?: unknown } = {},
   ) {
