@@ -1,5 +1,5 @@
 import { cac, type CAC, type Command } from 'cac';
-import { nearestName, readCommandLine, type RawFlags } from './cli/flags.js';
+import { nearestName, readCommandLine, type CommandFlags, type CommandLine } from './cli/flags.js';
 import { errorLine, exitCodeOf, UsageError } from './errors.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { writeJson } from './console/json.js';
@@ -14,10 +14,10 @@ import { writeErrorLine, type CommandOutcome } from './cli/outcome.js';
 const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 
 /** A command's implementation, loaded only when that command runs, so `--help` loads nothing else. */
-type Handler = (args: readonly string[], flags: RawFlags, io: Io) => Promise<CommandOutcome>;
+type Handler<Command extends CommandName> = (args: readonly string[], flags: CommandFlags<Command>, io: Io) => Promise<CommandOutcome>;
 
 /** Each command's implementation, loaded only when that command runs. */
-const HANDLERS: Readonly<Record<CommandName, () => Promise<Handler>>> = {
+const HANDLERS: { readonly [Command in CommandName]: () => Promise<Handler<Command>> } = {
   run: async () => withoutArguments('run', (await import('./commands/run.js')).runCommand),
   check: async () => withoutArguments('check', (await import('./commands/check.js')).checkCommand),
   policy: async () => withoutArguments('policy', (await import('./commands/policy.js')).policyCommand),
@@ -33,7 +33,7 @@ function wantsJson(args: readonly string[]): boolean {
 }
 
 /** A command that takes flags only: any argument is a usage error. */
-function withoutArguments(command: string, run: (flags: RawFlags, io: Io) => Promise<CommandOutcome>): Handler {
+function withoutArguments<Command extends CommandName>(command: Command, run: (flags: CommandFlags<Command>, io: Io) => Promise<CommandOutcome>): Handler<Command> {
   return async (args, flags, io) => {
     if (args.length > 0) throw new UsageError(`${command} takes no arguments, got ${JSON.stringify(args.join(' '))}; see bgprobe ${command} --help`);
     return run(flags, io);
@@ -113,8 +113,7 @@ export async function main(args: readonly string[], given: GivenIo): Promise<Exi
       return EXIT.ok;
     }
     // --proxy's credentials are secrets from here on, in every form, also when the URL is malformed.
-    const proxyFlag = line?.flags['proxy'];
-    if (typeof proxyFlag === 'string') redactor.addUrlCredentials(proxyFlag);
+    if (line !== undefined && 'proxy' in line.flags && line.flags.proxy !== undefined) redactor.addUrlCredentials(line.flags.proxy);
     if (command === undefined || line === undefined) throw new UsageError(`no command given; commands: ${Object.keys(COMMANDS).join(', ')} (bgprobe --help)`);
     // cac matches the command and its positional arguments; the flags are read in src/cli/flags.ts.
     const cli = buildParser();
@@ -124,8 +123,7 @@ export async function main(args: readonly string[], given: GivenIo): Promise<Exi
     } catch (error) {
       throw new UsageError(`${(error as Error).message}; see bgprobe ${command} --help`);
     }
-    const handler = await HANDLERS[command]();
-    const ended = await handler(cli.args, line.flags, io);
+    const ended = await runHandler(command, cli.args, line, io);
     // The one place a command's ending is printed: its error line, then stdout. The sinks mask secrets.
     if (ended.errorLine !== undefined) writeErrorLine(io.stderr, ended.errorLine);
     if (ended.json !== undefined) writeJson(io.stdout, ended.json);
@@ -142,6 +140,12 @@ export async function main(args: readonly string[], given: GivenIo): Promise<Exi
     if (wantsJson(args) && !stdoutUsed) writeJson(io.stdout, { error: message, exit_code: exitCode });
     return exitCode;
   }
+}
+
+/** Loads the command's implementation and runs it with the flags read for that command. */
+async function runHandler<Command extends CommandName>(command: Command, args: readonly string[], line: CommandLine<Command>, io: Io): Promise<CommandOutcome> {
+  const handler = await HANDLERS[command]();
+  return handler(args, line.flags, io);
 }
 
 /** `bgprobe help [command]`: the same texts as `--help`. */

@@ -38,7 +38,7 @@ export interface ApiErrorBody {
   code: string | null;
 }
 
-export interface HttpFailureDetails {
+interface HttpFailureDetails {
   method: string;
   path: string;
   status: number;

@@ -65,7 +65,7 @@ export interface ProcessStream extends NodeJS.WriteStream {
  * dropped quietly; the run goes on to its end, writes its report, and exits by the response's
  * status. A write that throws at once is dropped the same way.
  */
-export function droppingWhenClosed(stream: NodeJS.WriteStream): ProcessStream {
+function droppingWhenClosed(stream: NodeJS.WriteStream): ProcessStream {
   let writable = true;
   stream.on('error', () => {
     writable = false;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { readCommandLine } from '../src/cli/flags.js';
 import type { Environment } from '../src/config/environment.js';
 import { resolveRunConfig } from '../src/config/run-config.js';
 import { isLoopbackHost, requireSafeTransport } from '../src/config/values.js';
@@ -148,10 +149,9 @@ test('loopback hosts are the only ones plain http may reach without the flag', (
 
 test('--max-wait takes the same seconds as --poll-interval and refuses the same values', () => {
   const env: Environment = { get: () => undefined, sourceOf: () => undefined };
-  assert.equal(resolveRunConfig({ maxWait: '90.5' }, env).maxWaitSeconds, 90.5);
-  for (const [args, message] of secondsCases('--max-wait', '--max-wait needs a value; write --max-wait VALUE or --max-wait=VALUE')) {
-    const raw = args.length === 1 ? (args[0]!.includes('=') ? args[0]!.split('=')[1]! : true) : args[1]!;
-    assert.throws(() => resolveRunConfig({ maxWait: raw }, env), { name: 'UsageError', message }, JSON.stringify(args));
+  assert.equal(resolveRunConfig(readCommandLine('run', ['--max-wait', '90.5']).flags, env).maxWaitSeconds, 90.5);
+  for (const [args, message] of secondsCases('--max-wait', missing('--max-wait <seconds>'))) {
+    assert.throws(() => resolveRunConfig(readCommandLine('run', args).flags, env), { name: 'UsageError', message }, JSON.stringify(args));
   }
 });
 

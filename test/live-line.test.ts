@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { test } from 'node:test';
 import { liveProgress, statusSegments } from '../src/console/live-line.js';
+import type { ConsoleFlags } from '../src/cli/flags.js';
 import { resolveConsoleOptions } from '../src/console/options.js';
 import { formatDuration, styleFor } from '../src/console/format.js';
 import type { Io } from '../src/io.js';
@@ -13,20 +14,21 @@ function ioWith(isTTY: boolean, env: Record<string, string> = {}): Io {
 }
 
 test('colour and the live line follow the terminal, NO_COLOR, --no-color, TERM=dumb and --quiet', () => {
-  const cases: [string, boolean, Record<string, string>, Record<string, boolean>, { live: boolean; color: boolean; verbosity: string }][] = [
+  const cases: [string, boolean, Record<string, string>, Partial<ConsoleFlags>, { live: boolean; color: boolean; verbosity: string }][] = [
     ['terminal', true, {}, {}, { live: true, color: true, verbosity: 'normal' }],
     ['pipe', false, {}, {}, { live: false, color: false, verbosity: 'normal' }],
     ['NO_COLOR=1', true, { NO_COLOR: '1' }, {}, { live: true, color: false, verbosity: 'normal' }],
     ['NO_COLOR empty counts as unset (no-color.org)', true, { NO_COLOR: '' }, {}, { live: true, color: true, verbosity: 'normal' }],
-    ['--no-color', true, {}, { color: false }, { live: true, color: false, verbosity: 'normal' }],
+    ['--no-color', true, {}, { noColor: true }, { live: true, color: false, verbosity: 'normal' }],
     ['TERM=dumb', true, { TERM: 'dumb' }, {}, { live: false, color: false, verbosity: 'normal' }],
     ['--quiet', true, {}, { quiet: true }, { live: false, color: true, verbosity: 'quiet' }],
     ['--verbose', false, {}, { verbose: true }, { live: false, color: false, verbosity: 'verbose' }],
   ];
+  const none: ConsoleFlags = { quiet: false, verbose: false, noColor: false };
   for (const [label, isTTY, env, flags, expected] of cases) {
-    assert.deepEqual({ ...resolveConsoleOptions(flags, ioWith(isTTY, env)) }, expected, label);
+    assert.deepEqual({ ...resolveConsoleOptions({ ...none, ...flags }, ioWith(isTTY, env)) }, expected, label);
   }
-  assert.throws(() => resolveConsoleOptions({ quiet: true, verbose: true }, ioWith(false)), /--quiet and --verbose both given/);
+  assert.throws(() => resolveConsoleOptions({ ...none, quiet: true, verbose: true }, ioWith(false)), /--quiet and --verbose both given/);
 });
 
 test('durations read well at every scale', () => {

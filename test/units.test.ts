@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { COMMANDS, type CommandName } from '../src/cli/commands.js';
 import { readCommandLine } from '../src/cli/flags.js';
 import { extractOutputText } from '../src/api/response.js';
 import { fenceFor } from '../src/report/markdown.js';
@@ -37,16 +38,37 @@ test('extractOutputText prefers output_text, else joins message output_text bloc
 
 test('flag values are kept exactly as typed', () => {
   const { flags } = readCommandLine('run', ['--prompt', '007', '--poll-interval=-5', '--max-retries', '1e3']);
-  assert.equal(flags['prompt'], '007');
-  assert.equal(flags['pollInterval'], '-5');
-  assert.equal(flags['maxRetries'], '1e3');
+  assert.equal(flags.prompt, '007');
+  assert.equal(flags.pollInterval, '-5');
+  assert.equal(flags.maxRetries, '1e3');
   assert.throws(() => readCommandLine('run', ['--prompt', 'a', '--prompt', 'b']), UsageError);
 });
 
-test('a switch typed twice means the same as once; --no-color is color: false', () => {
-  assert.deepEqual(readCommandLine('run', ['--emulator', '--emulator', '--json', '--json']).flags, { emulator: true, json: true });
-  assert.deepEqual(readCommandLine('check', ['--no-color', '--no-color']).flags, { color: false });
+test('a switch typed twice means the same as once; --no-color is noColor: true', () => {
+  const run = readCommandLine('run', ['--emulator', '--emulator', '--json', '--json']).flags;
+  assert.deepEqual([run.emulator, run.json, run.stream], [true, true, false]);
+  const check = readCommandLine('check', ['--no-color', '--no-color']).flags;
+  assert.deepEqual([check.noColor, check.quiet], [true, false]);
   assert.deepEqual(readCommandLine('poll', ['resp_1', '--quiet']).positionals, ['resp_1']);
+});
+
+test('every flag a command declares is a key of its flags object: switches false, values undefined when not typed', () => {
+  for (const command of Object.keys(COMMANDS) as CommandName[]) {
+    const flags: Readonly<Record<string, unknown>> = readCommandLine(command, []).flags;
+    const expected = Object.fromEntries(
+      COMMANDS[command].flags.map(([usage]) => {
+        const name = /^--([\w-]+)/.exec(usage)?.[1] ?? usage;
+        return [name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()), usage.includes('<') ? undefined : false];
+      }),
+    );
+    assert.deepEqual({ ...flags }, expected, command);
+  }
+  const poll = readCommandLine('poll', ['resp_1']).flags;
+  // A misspelt or foreign flag name does not compile: the object is typed from the declarations.
+  // @ts-expect-error --poll-intervall is not a flag
+  assert.equal(poll.pollIntervall, undefined);
+  // @ts-expect-error --emulator is a flag of run only
+  assert.equal(poll.emulator, undefined);
 });
 
 test('parseSeconds accepts positive decimals and refuses everything else', () => {

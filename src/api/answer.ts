@@ -1,8 +1,9 @@
-import { ApiError, ProtocolError, type ApiErrorBody } from '../errors.js';
+import { ApiError, ProtocolError } from '../errors.js';
 import { answerWords, baseUrlAdvice, isHtml, notFromApi, whoAnswered, type AnswerOrigin, type CallDescription } from '../egress/answer-origin.js';
 import { observationOfAnswer, targetOf } from '../egress/control-evidence.js';
 import { controlLine, recognizeControl } from '../egress/controls.js';
 import type { ApiAnswer } from './client.js';
+import { parseEnvelope } from './error-envelope.js';
 import { isRecord, type ResponseObject } from './response.js';
 
 /*
@@ -88,7 +89,12 @@ export function isUnknownResponse(error: unknown): boolean {
 
 /** The API's 404 for a path it does not serve: the base URL is wrong, not the id. */
 export function isInvalidUrl(error: ApiError): boolean {
-  return error.status === 404 && error.details.answeredBy === 'api' && /^Invalid URL\b/i.test(error.details.apiError?.message ?? '');
+  return saysInvalidUrl(error.status, error.details.answeredBy, error.details.apiError?.message);
+}
+
+/** The rule itself, read from an answer before (interpret) or after (isInvalidUrl) it became an ApiError. */
+function saysInvalidUrl(status: number, answeredBy: AnswerOrigin['by'] | undefined, message: string | undefined): boolean {
+  return status === 404 && answeredBy === 'api' && /^Invalid URL\b/i.test(message ?? '');
 }
 
 /**
@@ -106,7 +112,7 @@ export function interpret(what: string, call: CallDescription, status: number, h
     let diagnosis: string | undefined;
     // A redirect keeps its own message (where it points); every other answer not from the API gets its origin's diagnosis.
     if (origin.by !== 'api' && (status < 300 || status >= 400)) diagnosis = notFromApi(call, status, origin, words, html, headers);
-    else if (origin.by === 'api' && status === 404 && /^Invalid URL\b/i.test(apiError?.message ?? '')) {
+    else if (saysInvalidUrl(status, origin.by, apiError?.message)) {
       diagnosis = `${what} failed: HTTP 404 from the API: ${words}; ${baseUrlAdvice(call)}`;
     }
     // A known egress control named from its own marks adds its name and fix to the diagnosis.
@@ -144,19 +150,4 @@ export function interpret(what: string, call: CallDescription, status: number, h
     throw notApi('JSON that is not a Response object (no string "id")');
   }
   return { response: parsed as ResponseObject, status, requestId, headers };
-}
-
-/** The OpenAI error envelope `{ error: { message, type, param, code } }`, when the body is one. */
-export function parseEnvelope(text: string): ApiErrorBody | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (!isRecord(parsed) || !isRecord(parsed['error'])) return undefined;
-  const e = parsed['error'];
-  if (typeof e['message'] !== 'string') return undefined;
-  const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-  return { message: e['message'], type: str(e['type']), param: str(e['param']), code: str(e['code']) };
 }

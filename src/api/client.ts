@@ -30,7 +30,7 @@ export interface Exchange {
   readonly requestHeaders?: Readonly<Record<string, string>>;
 }
 
-export interface ClientOptions {
+interface ClientOptions {
   readonly baseUrl: URL;
   readonly apiKey: string | undefined;
   readonly organization?: string | undefined;

@@ -1,5 +1,5 @@
 /** The settings that shape the create request. */
-export interface CreateSettings {
+interface CreateSettings {
   readonly model: string;
   readonly instructions: string;
   readonly prompt: string;

@@ -49,7 +49,7 @@ export function endpoint(name: EndpointName): Endpoint {
 }
 
 /** The path prefix of a base URL, without a trailing slash (`/v1` for the default). */
-export function basePath(baseUrl: URL): string {
+function basePath(baseUrl: URL): string {
   return baseUrl.pathname.replace(/\/+$/, '');
 }
 

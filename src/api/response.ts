@@ -23,7 +23,7 @@ export interface Usage {
 }
 
 /** The two statuses that mean "keep polling"; every other one, known or not, is terminal. */
-export const PENDING_STATUSES: ReadonlySet<string> = new Set(['queued', 'in_progress']);
+const PENDING_STATUSES: ReadonlySet<string> = new Set(['queued', 'in_progress']);
 
 /** The terminal statuses the API documents; anything else is terminal too, but unknown. */
 export const KNOWN_TERMINAL_STATUSES: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled', 'incomplete']);

@@ -28,7 +28,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = Object.freeze({
 });
 
 /** HTTP statuses after which a poll or a cancel is sent again. */
-export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([
+const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([
   408, // Request Timeout: the server gave up waiting for us
   409, // Conflict: the API uses it for transient lock contention
   429, // Too Many Requests: rate limited (but see QUOTA_ERRORS)
@@ -54,13 +54,13 @@ function isRetryableStatus(status: number): boolean {
  * them (its marks): the API refused the work, so no job exists. The same status from a
  * gateway may come after the request reached the API.
  */
-export const CREATE_RETRYABLE_STATUSES: ReadonlySet<number> = new Set([
+const CREATE_RETRYABLE_STATUSES: ReadonlySet<number> = new Set([
   429, // rate limited before anything was started
   503, // overloaded, refused before anything was started
 ]);
 
 /** 429s that need a human (billing), not a wait: the `type` or `code` of the API's error. */
-export const QUOTA_ERRORS: ReadonlySet<string> = new Set(['insufficient_quota', 'credit_balance_exhausted']);
+const QUOTA_ERRORS: ReadonlySet<string> = new Set(['insufficient_quota', 'credit_balance_exhausted']);
 
 /** Temporary DNS failure; ENOTFOUND is a wrong host name and never passes on its own. */
 const TRANSIENT_DNS_CODES: ReadonlySet<string> = new Set(['EAI_AGAIN']);

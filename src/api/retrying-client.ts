@@ -14,7 +14,7 @@ export interface RetryNotice {
   readonly error: unknown;
 }
 
-export interface RetryingOptions {
+interface RetryingOptions {
   readonly policy: RetryPolicy;
   /** Waits, ending at once (rejecting with the signal's reason) when the signal aborts. */
   readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;

@@ -11,7 +11,7 @@ interface ConnectOptions {
   readonly servername?: string | null;
 }
 type ConnectCallback = (error: Error | null, socket: Socket | null) => void;
-export type Connector = (options: ConnectOptions, callback: ConnectCallback) => void;
+type Connector = (options: ConnectOptions, callback: ConnectCallback) => void;
 
 /**
  * An undici connector that opens each connection through a SOCKS5 proxy, using undici's own

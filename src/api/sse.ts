@@ -208,7 +208,7 @@ export function readStreamEvent(frame: SseFrame): StreamEvent | undefined {
   };
 }
 
-export interface StreamErrorFields {
+interface StreamErrorFields {
   readonly code: string | undefined;
   readonly message: string | undefined;
   readonly type: string | undefined;

@@ -19,4 +19,4 @@ export function baselineWasmFlag(): string | undefined {
 }
 
 /** The V8 major versions where `--liftoff-only` was measured to pay: Node 20 (11) and 22 (12). */
-export const LIFTOFF_ONLY_V8_MAJORS: readonly number[] = [11, 12];
+const LIFTOFF_ONLY_V8_MAJORS: readonly number[] = [11, 12];

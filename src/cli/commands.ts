@@ -1,13 +1,15 @@
 /**
  * What bgprobe's commands are and which flags they take: the data behind both the parser
- * (src/cli.ts) and the help texts (src/cli/help.ts). It imports nothing, so that the installed
- * command can answer `--help` without loading the program (src/launcher.ts).
+ * (src/cli.ts) and the help texts (src/cli/help.ts). It imports nothing but the --fault syntax
+ * (data, itself importing nothing), so that the installed command can answer `--help` without
+ * loading the program (src/launcher.ts).
  */
+import { FAULT_SYNTAX } from './fault-syntax.js';
 
 /** A flag as the parser declares it (`--timeout <seconds>`), and its one-line description. */
 export type FlagSpec = readonly [usage: string, description: string];
 
-export interface CommandInfo {
+interface CommandInfo {
   /** The command and its arguments, as cac declares them (`poll <response_id>`). */
   readonly usage: string;
   readonly description: string;
@@ -16,24 +18,24 @@ export interface CommandInfo {
 }
 
 /** The console flags every command accepts (see src/console/options.ts); those with nothing to colour or quieten accept them all the same. */
-const CONSOLE_FLAGS: readonly FlagSpec[] = [
+export const CONSOLE_FLAGS = [
   ['--quiet', 'print only errors on stderr'],
   ['--verbose', "also print each request's and answer's headers on stderr (the key masked)"],
   ['--no-color', 'no colour on stderr (also when NO_COLOR is set)'],
-];
+] as const satisfies readonly FlagSpec[];
 
 /**
  * Which .env file to read. `--dotenv` is the name that works everywhere: Node 20 reads any
  * `--env-file` on its command line itself, even after the script's name, and exits 9 before
  * bgprobe starts when the file is missing (https://github.com/nodejs/node/issues/54232).
  */
-const ENV_FILE_FLAGS: readonly FlagSpec[] = [
+export const ENV_FILE_FLAGS = [
   ['--dotenv <path>', 'read this .env file instead of ./.env (real environment variables win)'],
   ['--env-file <path>', 'the same as --dotenv, where Node leaves it to bgprobe (Node 20 reads --env-file itself: use --dotenv)'],
-];
+] as const satisfies readonly FlagSpec[];
 
 /** Flags of every command that talks to the API. */
-const NETWORK_FLAGS: readonly FlagSpec[] = [
+export const NETWORK_FLAGS = [
   ['--base-url <url>', 'API base URL (default: $OPENAI_BASE_URL, else https://api.openai.com/v1)'],
   ['--proxy <url>', 'proxy URL (http://, https:// or socks5://), overriding HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (a value without scheme means http://)'],
   ['--ca-file <path>', 'extra CA bundle (PEM) trusted for the API connection, on top of the system roots and NODE_EXTRA_CA_CERTS'],
@@ -42,27 +44,21 @@ const NETWORK_FLAGS: readonly FlagSpec[] = [
   ['--allow-insecure-http', 'allow a plain http:// base URL to a host that is not loopback (the key would travel unencrypted)'],
   ['--max-response-bytes <bytes>', 'refuse any answer larger than this (default: 67108864, 64 MiB)'],
   ...ENV_FILE_FLAGS,
-];
+] as const satisfies readonly FlagSpec[];
 
 /** Transient failures (network errors, 408, 409, 429, 5xx) are retried with backoff; this bounds how often. */
-const RETRY_FLAG: readonly FlagSpec[] = [['--max-retries <count>', 'retries per call after a transient failure (default: 5)']];
+export const RETRY_FLAG = [['--max-retries <count>', 'retries per call after a transient failure (default: 5)']] as const satisfies readonly FlagSpec[];
 
-/** How run and poll follow a response, and what they do when a deadline or an interrupt ends the wait. */
-const WATCH_FLAGS: readonly FlagSpec[] = [
-  ['--poll-interval <seconds>', 'seconds between polls, decimals allowed (default: 10; run --emulator: 1)'],
+/** How run and poll follow a response, and what they do when a deadline or an interrupt ends the wait (after --poll-interval, whose help differs). */
+const WATCH_FLAGS = [
   ['--max-wait <seconds>', 'give up (exit 4) when no terminal status came within this time; the response keeps running'],
   ['--cancel-on-timeout', 'when --max-wait passes, cancel the response first'],
   ['--cancel-on-interrupt', 'on Ctrl-C or SIGTERM, cancel the response first'],
   ['--json', 'print one JSON summary object on stdout instead of the two summary lines'],
   ['--stream', 'read the response as server-sent events as they come (run: create with stream: true; poll: attach to such a response), resuming after a drop'],
-];
+] as const satisfies readonly FlagSpec[];
 
-/** poll has no --emulator, so its --poll-interval help names only its own default. */
-const POLL_WATCH_FLAGS: readonly FlagSpec[] = WATCH_FLAGS.map(([usage, description]): FlagSpec =>
-  usage.startsWith('--poll-interval') ? [usage, 'seconds between polls, decimals allowed (default: 10)'] : [usage, description],
-);
-
-const RUN_FLAGS: readonly FlagSpec[] = [
+const RUN_FLAGS = [
   ['--model <name>', 'model to ask (default: gpt-5.2)'],
   ['--output <path>', 'Markdown report path, folders created (default: scratchpad/background_mode_gpt52_test_report.md)'],
   ['--prompt <text>', 'user prompt (default: a job-shop scheduling question)'],
@@ -72,10 +68,11 @@ const RUN_FLAGS: readonly FlagSpec[] = [
   ['--verbosity <level>', 'low, medium or high (default: high)'],
   ['--emulator', 'run against the built-in emulator: no key, no network'],
   ...CONSOLE_FLAGS,
+  ['--poll-interval <seconds>', 'seconds between polls, decimals allowed (default: 10; run --emulator: 1)'],
   ...WATCH_FLAGS,
   ...RETRY_FLAG,
   ...NETWORK_FLAGS,
-];
+] as const satisfies readonly FlagSpec[];
 
 /** Every command, in the order `bgprobe --help` lists them. */
 export const COMMANDS = {
@@ -108,7 +105,9 @@ export const COMMANDS = {
     flags: [
       ['--output <path>', 'Markdown report path, folders created (default: scratchpad/poll_<response_id>.md)'],
       ...CONSOLE_FLAGS,
-      ...POLL_WATCH_FLAGS,
+      // poll has no --emulator, so its --poll-interval help names only its own default.
+      ['--poll-interval <seconds>', 'seconds between polls, decimals allowed (default: 10)'],
+      ...WATCH_FLAGS,
       ...RETRY_FLAG,
       ...NETWORK_FLAGS,
     ],
@@ -133,7 +132,7 @@ export const COMMANDS = {
       ['--never-finish', 'responses stay in_progress forever (for --max-wait and interrupts)'],
       ['--tls-cert <path>', 'serve HTTPS with this certificate (PEM), with --tls-key; clients then need --ca-file'],
       ['--tls-key <path>', 'the private key (PEM) of --tls-cert'],
-      ['--fault <faults>', 'scripted faults, e.g. poll2=drop,poll3=503:retry-after=1,poll4=slow:2000,poll5=no-status (every action: README, section The emulator)'],
+      ['--fault <faults>', `scripted faults, e.g. poll2=drop,poll3=503:retry-after=1; ${FAULT_SYNTAX} (README, section The emulator)`],
       ...CONSOLE_FLAGS,
     ],
   },

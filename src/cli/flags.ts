@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import { COMMANDS, type CommandName } from './commands.js';
+import { COMMANDS, type CommandName, type CONSOLE_FLAGS, type ENV_FILE_FLAGS, type FlagSpec, type NETWORK_FLAGS, type RETRY_FLAG } from './commands.js';
 
 /**
  * The one adapter between the command line and the commands: it reads every flag itself, from
@@ -8,21 +8,60 @@ import { COMMANDS, type CommandName } from './commands.js';
  * a default of true, reads a switch typed twice as an array (which bgprobe once read as off),
  * and names an unknown flag in camelCase or without its `no-`. Here instead:
  * - a valued flag is the text typed, a string (`--flag value` or `--flag=value`), given once;
- * - a switch is `true` when typed, once or more, and absent otherwise; `--no-color` is `color: false`;
+ * - a switch is `true` when typed, once or more, and `false` otherwise (`--no-color` is `noColor: true`);
  * - a switch given a value (`--emulator=false`) is refused, never read as on or off;
  * - an unknown flag is named as typed, with the nearest known one suggested;
  * - anything after `--` is refused: bgprobe has no use for it, and ignoring it would drop what the user typed.
  * cac is left what it does well: matching the command and its positional arguments.
  */
 
-/** Flag values exactly as typed: strings for valued flags, booleans for switches. Keys are camelCase. */
-export type RawFlags = Readonly<Record<string, string | boolean | undefined>>;
+/**
+ * The flags of a list of declarations as one typed object, read from the declarations themselves
+ * so that it cannot drift from them: `--poll-interval <seconds>` is `pollInterval: string |
+ * undefined` (the text typed; the configuration parses it), `--emulator` is `emulator: boolean`.
+ * Every declared flag is a key, so a misspelt name is a compile error, not a silent undefined.
+ */
+type FlagsOf<Specs extends readonly FlagSpec[]> = {
+  readonly [Spec in Specs[number] as CamelCase<FlagName<Spec[0]>>]: Spec[0] extends `${string}<${string}>` ? string | undefined : boolean;
+};
+
+/** `--poll-interval <seconds>` -> `poll-interval`; the same rule as declaredFlags below. */
+type FlagName<Usage extends string> = Usage extends `--${infer Name} <${string}` ? Name : Usage extends `--${infer Name}` ? Name : never;
+/** `poll-interval` -> `pollInterval`; the same rule as camelCase below. */
+type CamelCase<Name extends string> = Name extends `${infer Head}-${infer Tail}` ? `${Head}${Capitalize<CamelCase<Tail>>}` : Name;
+
+type DeclaredFlags<Command extends CommandName> = FlagsOf<(typeof COMMANDS)[Command]['flags']>;
+
+// What each command's code reads: every flag the command declares in src/cli/commands.ts.
+// (Interfaces, so that the compiler names them in its messages instead of spelling out the table.)
+export interface RunFlags extends DeclaredFlags<'run'> {}
+export interface PollFlags extends DeclaredFlags<'poll'> {}
+export interface CancelFlags extends DeclaredFlags<'cancel'> {}
+export interface CheckFlags extends DeclaredFlags<'check'> {}
+export interface PolicyFlags extends DeclaredFlags<'policy'> {}
+export interface EmulateFlags extends DeclaredFlags<'emulate'> {}
+
+/** The flags object of a command, by its name. */
+export type CommandFlags<Command extends CommandName> = {
+  run: RunFlags;
+  poll: PollFlags;
+  cancel: CancelFlags;
+  check: CheckFlags;
+  policy: PolicyFlags;
+  emulate: EmulateFlags;
+}[Command];
+
+// The groups of flags several commands share, for the code they share.
+export interface ConsoleFlags extends FlagsOf<typeof CONSOLE_FLAGS> {}
+export interface EnvFileFlags extends FlagsOf<typeof ENV_FILE_FLAGS> {}
+export interface NetworkFlags extends FlagsOf<typeof NETWORK_FLAGS> {}
+export interface RetryFlags extends FlagsOf<typeof RETRY_FLAG> {}
 
 /** What the command line says, read once. */
-export interface CommandLine {
+export interface CommandLine<Command extends CommandName> {
   /** The positional arguments, in order (a response id), for cac to match against the command's usage. */
   readonly positionals: readonly string[];
-  readonly flags: RawFlags;
+  readonly flags: CommandFlags<Command>;
   /** `--help`/`-h` or `--version`/`-v` anywhere (before a refused `--`). */
   readonly help: boolean;
   readonly version: boolean;
@@ -45,9 +84,12 @@ function declaredFlags(command: CommandName): ReadonlyMap<string, FlagShape> {
 }
 
 /** Reads the tokens after the command name. */
-export function readCommandLine(command: CommandName, tokens: readonly string[]): CommandLine {
+export function readCommandLine<Command extends CommandName>(command: Command, tokens: readonly string[]): CommandLine<Command> {
   const declared = declaredFlags(command);
-  const flags: Record<string, string | boolean> = {};
+  // Every declared flag is a key from the start: a switch not typed is false, a value not typed undefined.
+  const flags: Record<string, string | boolean | undefined> = {};
+  for (const [name, shape] of declared) flags[camelCase(name)] = shape.valued ? undefined : false;
+  const given = new Set<string>();
   const positionals: string[] = [];
   let help = false;
   let version = false;
@@ -79,10 +121,10 @@ export function readCommandLine(command: CommandName, tokens: readonly string[])
       if (help || version || tokens.slice(i + 1).some((t) => t === '-h' || t === '--help' || t === '-v' || t === '--version')) continue;
       throw unknownFlag(command, token, declared);
     }
-    const key = name === 'no-color' ? 'color' : camelCase(name);
+    const key = camelCase(name);
     if (!shape.valued) {
       if (match[2] !== undefined) throw new UsageError(`--${name} is a switch and takes no value, got ${JSON.stringify(token)}; write --${name} alone`);
-      flags[key] = name !== 'no-color';
+      flags[key] = true;
       continue;
     }
     let value = match[2];
@@ -92,25 +134,16 @@ export function readCommandLine(command: CommandName, tokens: readonly string[])
       i += 1;
     }
     if (value === undefined || value === '') throw new UsageError(`--${name} needs a value (${shape.usage}); see bgprobe ${command} --help`);
-    if (Object.hasOwn(flags, key)) throw new UsageError(`--${name} is given more than once; give it once`);
+    if (given.has(key)) throw new UsageError(`--${name} is given more than once; give it once`);
+    given.add(key);
     flags[key] = value;
   }
-  return { positionals, flags: Object.freeze(flags), help, version };
+  // The one cast: the keys and value kinds above follow the declarations by the same rules as FlagsOf.
+  return { positionals, flags: Object.freeze(flags) as CommandFlags<Command>, help, version };
 }
 
-export function camelCase(flag: string): string {
+function camelCase(flag: string): string {
   return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-}
-
-/**
- * The value of a valued flag, or undefined when it was not given. `true` (a valued flag with
- * no value) cannot come from readCommandLine; it is refused here for callers that build flags by hand.
- */
-export function stringFlag(flags: RawFlags, name: string, display: string): string | undefined {
-  const value = flags[name];
-  if (value === undefined || value === false) return undefined;
-  if (value === true) throw new UsageError(`${display} needs a value; write ${display} VALUE or ${display}=VALUE`);
-  return value;
 }
 
 function unknownFlag(command: CommandName, token: string, declared: ReadonlyMap<string, FlagShape>): UsageError {

@@ -2,7 +2,8 @@ import type { ApiAnswer } from '../api/client.js';
 import { isPending } from '../api/response.js';
 import type { RetryingClient } from '../api/retrying-client.js';
 import { loadEnvironment } from '../config/environment.js';
-import { resolveApiConfig, type RawFlags } from '../config/run-config.js';
+import type { CancelFlags } from '../cli/flags.js';
+import { resolveApiConfig } from '../config/run-config.js';
 import { parseResponseId } from '../config/values.js';
 import { lineProgress } from '../console/progress.js';
 import { ApiError, exitCodeOf, SetupError, UsageError } from '../errors.js';
@@ -27,10 +28,10 @@ interface CancelOutcome {
  * and "cancelled now" can be told apart, then sends the cancel call when it is still running.
  * Exit 0 when the response is now cancelled or had already ended; 1 for any error.
  */
-export async function cancelCommand(args: readonly string[], flags: RawFlags, io: Io): Promise<CommandOutcome> {
+export async function cancelCommand(args: readonly string[], flags: CancelFlags, io: Io): Promise<CommandOutcome> {
   if (args.length > 1) throw new UsageError(`cancel takes one response id, got ${args.length}: ${JSON.stringify(args.join(' '))}`);
   const id = parseResponseId('cancel', args[0]);
-  const json = flags['json'] === true;
+  const json = flags.json;
   const env = await loadEnvironment({ processEnv: io.env, ...envFileOf(flags, io), redactor: io.redactor });
   const api = resolveApiConfig(flags, env, io.cwd);
   if (api.apiKey === undefined) {

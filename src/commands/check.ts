@@ -2,7 +2,8 @@ import type { Exchange } from '../api/client.js';
 import type { CommandOutcome } from '../cli/outcome.js';
 import { createResponsesClient } from '../job/api-client.js';
 import { loadEnvironment } from '../config/environment.js';
-import { resolveApiConfig, type RawFlags } from '../config/run-config.js';
+import type { CheckFlags } from '../cli/flags.js';
+import { resolveApiConfig } from '../config/run-config.js';
 import { runStages } from '../egress/check-stages.js';
 import { renderCheck, type CheckResult } from '../egress/check-text.js';
 import { checkText, checkUsesColour } from '../egress/check-style.js';
@@ -19,14 +20,14 @@ import { maskSecret } from '../redact.js';
 import { envFileOf } from './shared.js';
 
 /** check answers in seconds: a black-holed host must give a verdict quickly, not after a run's 60 s. */
-export const CHECK_TIMEOUT_SECONDS = 5;
+const CHECK_TIMEOUT_SECONDS = 5;
 
 /**
  * `bgprobe check`: DNS, TCP, proxy CONNECT and TLS by hand, then one probe per endpoint through
  * the same client and dispatcher a run uses. Spends no tokens. Exit 0 only when every required
  * endpoint is `ok`.
  */
-export async function checkCommand(flags: RawFlags, io: Io): Promise<CommandOutcome> {
+export async function checkCommand(flags: CheckFlags, io: Io): Promise<CommandOutcome> {
   const env = await loadEnvironment({ processEnv: io.env, ...envFileOf(flags, io), redactor: io.redactor });
   const config = resolveApiConfig(flags, env, io.cwd, CHECK_TIMEOUT_SECONDS);
   const network = config.network;
@@ -64,7 +65,7 @@ export async function checkCommand(flags: RawFlags, io: Io): Promise<CommandOutc
     possible_control: control && isUnconfirmed(control) ? control : null,
   };
   const exitCode = result.ok ? EXIT.ok : EXIT.failure;
-  if (flags['json'] === true) return { exitCode, json: result };
+  if (flags.json) return { exitCode, json: result };
   return { exitCode, ...checkText(renderCheck(result), result.ok, checkUsesColour(flags, io)) };
 }
 

@@ -1,8 +1,7 @@
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { RawFlags } from '../config/run-config.js';
-import { stringFlag } from '../config/run-config.js';
+import type { EmulateFlags } from '../cli/flags.js';
 import { isLoopbackHost, parseSeconds, parseText, parseWholeNumber } from '../config/values.js';
 import { EMULATOR_DEFAULTS, startEmulator, type Emulator, type ServedRequest } from '../emulator/server.js';
 import { oneLine, shellWord } from '../text.js';
@@ -17,16 +16,10 @@ import type { Io } from '../io.js';
  * while serving (the address on stdout, the request log on stderr) is written as it happens;
  * its outcome is its exit once it has stopped.
  */
-export async function emulateCommand(flags: RawFlags, io: Io): Promise<CommandOutcome> {
-  const port = stringFlag(flags, 'port', '--port');
-  const host = stringFlag(flags, 'host', '--host');
-  const queued = stringFlag(flags, 'queuedSeconds', '--queued-seconds');
-  const running = stringFlag(flags, 'runningSeconds', '--running-seconds');
-  const finalStatus = stringFlag(flags, 'finalStatus', '--final-status');
-  const outputText = stringFlag(flags, 'outputText', '--output-text');
-  const faultText = stringFlag(flags, 'fault', '--fault');
+export async function emulateCommand(flags: EmulateFlags, io: Io): Promise<CommandOutcome> {
+  const { port, host, queuedSeconds: queued, runningSeconds: running, finalStatus, outputText, fault: faultText } = flags;
   const faults = faultText === undefined ? [] : parseFaultFlag(faultText);
-  const tls = readTlsFlags(stringFlag(flags, 'tlsCert', '--tls-cert'), stringFlag(flags, 'tlsKey', '--tls-key'), io.cwd);
+  const tls = readTlsFlags(flags.tlsCert, flags.tlsKey, io.cwd);
   const options = {
     port: port === undefined ? 0 : parseWholeNumber('--port', port, 0, 65535),
     host: host ?? '127.0.0.1',
@@ -34,7 +27,7 @@ export async function emulateCommand(flags: RawFlags, io: Io): Promise<CommandOu
     inProgressMs: running === undefined ? EMULATOR_DEFAULTS.inProgressMs : phaseSeconds('--running-seconds', running) * 1000,
     finalStatus: finalStatus === undefined ? EMULATOR_DEFAULTS.finalStatus : parseText('--final-status', finalStatus).trim(),
     ...(outputText === undefined ? {} : { outputText }),
-    neverFinish: flags['neverFinish'] === true,
+    neverFinish: flags.neverFinish,
     faults,
     ...(tls ? { tls } : {}),
     onRequest: (served: ServedRequest) => io.stderr.write(requestLine(served)),

@@ -1,5 +1,6 @@
 import { loadEnvironment } from '../config/environment.js';
-import { resolveApiConfig, type ApiConfig, type RawFlags } from '../config/run-config.js';
+import type { PollFlags } from '../cli/flags.js';
+import { resolveApiConfig, type ApiConfig } from '../config/run-config.js';
 import { parseResponseId } from '../config/values.js';
 import { resolveWatchConfig, type WatchConfig } from '../config/watch-config.js';
 import { SetupError, UsageError } from '../errors.js';
@@ -21,22 +22,22 @@ import { envFileOf, resumeRoute } from './shared.js';
  * `bgprobe poll <response_id>`: attach to an existing response (made by bgprobe or anything
  * else) and follow it to a terminal status, with the same events, report and exit codes as run.
  */
-export async function pollCommand(args: readonly string[], flags: RawFlags, io: Io): Promise<CommandOutcome> {
+export async function pollCommand(args: readonly string[], flags: PollFlags, io: Io): Promise<CommandOutcome> {
   if (args.length > 1) throw new UsageError(`poll takes one response id, got ${args.length}: ${JSON.stringify(args.join(' '))}`);
   const id = parseResponseId('poll', args[0]);
   const env = await loadEnvironment({ processEnv: io.env, ...envFileOf(flags, io), redactor: io.redactor });
   const api = resolveApiConfig(flags, env, io.cwd);
   const watch = resolveWatchConfig(flags, false);
   // Not run's default report: attaching must never overwrite the report of the run that made the response.
-  const outputPath = flags['output'] === undefined ? defaultPollReport(id) : watch.outputPath;
+  const outputPath = flags.output === undefined ? defaultPollReport(id) : watch.outputPath;
   // Held until the API shows it knows the id: a mistyped id leaves no report behind.
   const session = openSession(api, outputPath, pollHeader(api, watch, id, outputPath), io, systemClock, resolveConsoleOptions(flags, io), true);
   session.progress.responseId = id;
   session.report.setResponseId(id);
   // --stream: attach to the response's event stream (loaded only then, for start-up time).
-  const stream = flags['stream'] === true ? new (await import('../job/stream-watch.js')).StreamWatch(session) : undefined;
+  const stream = flags.stream ? new (await import('../job/stream-watch.js')).StreamWatch(session) : undefined;
   const follow = stream ? { follow: stream.follow.bind(stream) } : {};
-  const options = { watch, json: flags['json'] === true, route: resumeRoute(flags, api, io), timeoutSeconds: api.network.timeoutMs / 1000, ...follow };
+  const options = { watch, json: flags.json, route: resumeRoute(flags, api, io), timeoutSeconds: api.network.timeoutMs / 1000, ...follow };
   return supervise(session, io, options, async (signal) => {
     session.journal.info(`bgprobe ${VERSION} poll: attaching to response ${id}, base URL ${api.network.baseUrl.href}`);
     // Checked after the report header is written, as run does, so the report and --json keep the id.
@@ -61,7 +62,7 @@ export async function pollCommand(args: readonly string[], flags: RawFlags, io: 
 }
 
 /** scratchpad/poll_<id>.md, with anything unusual in the id folded to `_`. */
-export function defaultPollReport(id: string): string {
+function defaultPollReport(id: string): string {
   return `scratchpad/poll_${id.replace(/[^A-Za-z0-9_-]/g, '_')}.md`;
 }
 

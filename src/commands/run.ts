@@ -1,6 +1,7 @@
 import { buildCreateBody } from '../api/create-body.js';
 import { loadEnvironment } from '../config/environment.js';
-import { resolveRunConfig, type RawFlags, type RunConfig } from '../config/run-config.js';
+import type { RunFlags } from '../cli/flags.js';
+import { resolveRunConfig, type RunConfig } from '../config/run-config.js';
 import { deepFreeze } from '../config/freeze.js';
 import type { Emulator } from '../emulator/server.js';
 import { SetupError } from '../errors.js';
@@ -21,7 +22,7 @@ import type { ResumeRoute } from '../job/outcome.js';
 const EMULATOR_KEY = 'sk-emulator-placeholder-key';
 
 /** `bgprobe run`: submit a background response, poll it to a terminal status, write the report. */
-export async function runCommand(flags: RawFlags, io: Io): Promise<CommandOutcome> {
+export async function runCommand(flags: RunFlags, io: Io): Promise<CommandOutcome> {
   const env = await loadEnvironment({ processEnv: io.env, ...envFileOf(flags, io), redactor: io.redactor });
   let config = resolveRunConfig(flags, env, io.cwd);
   const consoleOptions = resolveConsoleOptions(flags, io);
@@ -47,12 +48,12 @@ export async function runCommand(flags: RawFlags, io: Io): Promise<CommandOutcom
   }
 }
 
-async function submitAndWatch(config: RunConfig, consoleOptions: ConsoleOptions, flags: RawFlags, io: Io, route: ResumeRoute): Promise<CommandOutcome> {
+async function submitAndWatch(config: RunConfig, consoleOptions: ConsoleOptions, flags: RunFlags, io: Io, route: ResumeRoute): Promise<CommandOutcome> {
   const session = openSession(config, config.outputPath, runHeader(config), io, systemClock, consoleOptions);
   // --stream: the events are read as they come (loaded only then, for start-up time).
-  const stream = flags['stream'] === true ? new (await import('../job/stream-watch.js')).StreamWatch(session) : undefined;
+  const stream = flags.stream ? new (await import('../job/stream-watch.js')).StreamWatch(session) : undefined;
   const follow = stream ? { follow: stream.follow.bind(stream) } : {};
-  const options = { watch: config, model: config.model, json: flags['json'] === true, route, timeoutSeconds: config.network.timeoutMs / 1000, ...follow };
+  const options = { watch: config, model: config.model, json: flags.json, route, timeoutSeconds: config.network.timeoutMs / 1000, ...follow };
   return supervise(session, io, options, async (signal, create) => {
     session.journal.info(`bgprobe ${VERSION} run: model ${config.model}, base URL ${config.network.baseUrl.href}`);
     if (config.apiKey === undefined) {

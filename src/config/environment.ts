@@ -9,7 +9,7 @@ export interface Environment {
   sourceOf(name: string): 'environment' | '.env' | undefined;
 }
 
-export interface EnvironmentOptions {
+interface EnvironmentOptions {
   readonly processEnv: Readonly<Record<string, string | undefined>>;
   /** The .env file to read; a missing default file is fine, a missing named file is an error. */
   readonly envFile: string;

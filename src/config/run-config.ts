@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { chooseBaseUrl } from './base-url.js';
 import { deepFreeze } from './freeze.js';
 import type { NetworkSettings } from '../api/dispatcher.js';
-import { stringFlag, type RawFlags } from '../cli/flags.js';
+import type { NetworkFlags, RetryFlags, RunFlags } from '../cli/flags.js';
 import { UsageError } from '../errors.js';
 import { resolveProxy } from '../egress/proxy-config.js';
 import { resolveTrust } from '../egress/trust.js';
@@ -15,9 +15,6 @@ import { parseChoice, parseSeconds, parseText, parseWholeNumber, requireSafeTran
 
 /** More retries than this only hides a problem that will not pass. */
 const MAX_RETRIES = 50;
-
-// Where the flags come from (src/cli/flags.ts); re-exported for the commands that read them from here.
-export { stringFlag, type RawFlags } from '../cli/flags.js';
 
 /** Everything a command that talks to the API needs, resolved once: flags over environment over .env over defaults. */
 export interface ApiConfig {
@@ -48,25 +45,28 @@ const MIN_RESPONSE_BYTES = 1024;
 const MAX_RESPONSE_BYTES = 512 * 1024 * 1024;
 
 /** The API's base URL and where it came from: --base-url over OPENAI_BASE_URL over the default. Shared by every command, policy included. */
-export function resolveBaseUrl(flags: RawFlags, env: Environment): { url: URL; source: string; setting: '--base-url' | 'OPENAI_BASE_URL' | undefined } {
-  const { url, setting } = chooseBaseUrl(stringFlag(flags, 'baseUrl', '--base-url'), env.get('OPENAI_BASE_URL'));
+export function resolveBaseUrl(flags: Pick<NetworkFlags, 'baseUrl'>, env: Environment): { url: URL; source: string; setting: '--base-url' | 'OPENAI_BASE_URL' | undefined } {
+  const { url, setting } = chooseBaseUrl(flags.baseUrl, env.get('OPENAI_BASE_URL'));
   const source = setting === 'OPENAI_BASE_URL' ? `OPENAI_BASE_URL (${env.sourceOf('OPENAI_BASE_URL')})` : setting ?? 'default';
   return { url, source, setting };
 }
 
-/** `cwd` is the folder relative paths (--ca-file) start from: the command's, not necessarily the process's. */
-export function resolveApiConfig(flags: RawFlags, env: Environment, cwd: string, defaultTimeoutSeconds: number = DEFAULTS.timeoutSeconds): ApiConfig {
+/**
+ * `cwd` is the folder relative paths (--ca-file) start from: the command's, not necessarily the
+ * process's. `check` has no --max-retries (its probes go through no retry policy): the default stands there.
+ */
+export function resolveApiConfig(flags: NetworkFlags & Partial<RetryFlags>, env: Environment, cwd: string, defaultTimeoutSeconds: number = DEFAULTS.timeoutSeconds): ApiConfig {
   const base = resolveBaseUrl(flags, env);
   const baseUrl = base.url;
-  requireSafeTransport(base.setting ?? 'OPENAI_BASE_URL', baseUrl, flags['allowInsecureHttp'] === true);
-  const maxBytesRaw = stringFlag(flags, 'maxResponseBytes', '--max-response-bytes');
-  const timeoutRaw = stringFlag(flags, 'timeout', '--timeout');
+  requireSafeTransport(base.setting ?? 'OPENAI_BASE_URL', baseUrl, flags.allowInsecureHttp);
+  const maxBytesRaw = flags.maxResponseBytes;
+  const timeoutRaw = flags.timeout;
   const timeoutSeconds = timeoutRaw === undefined ? defaultTimeoutSeconds : parseSeconds('--timeout', timeoutRaw);
-  const proxyFlag = stringFlag(flags, 'proxy', '--proxy');
+  const proxyFlag = flags.proxy;
   const { proxy, explanation } = resolveProxy(baseUrl, proxyFlag === undefined ? undefined : parseText('--proxy', proxyFlag), env);
-  const caFile = stringFlag(flags, 'caFile', '--ca-file');
-  const trust = resolveTrust(caFile === undefined ? undefined : parseText('--ca-file', caFile), flags['systemCa'] === true, env, cwd);
-  const retriesRaw = stringFlag(flags, 'maxRetries', '--max-retries');
+  const caFile = flags.caFile;
+  const trust = resolveTrust(caFile === undefined ? undefined : parseText('--ca-file', caFile), flags.systemCa, env, cwd);
+  const retriesRaw = flags.maxRetries;
   return deepFreeze({
     network: {
       baseUrl,
@@ -86,21 +86,21 @@ export function resolveApiConfig(flags: RawFlags, env: Environment, cwd: string,
 }
 
 /** `cwd` is the folder relative paths (--prompt-file) start from: the command's, not necessarily the process's. */
-export function resolveRunConfig(flags: RawFlags, env: Environment, cwd: string = process.cwd()): RunConfig {
-  const emulator = flags['emulator'] === true;
+export function resolveRunConfig(flags: RunFlags, env: Environment, cwd: string = process.cwd()): RunConfig {
+  const emulator = flags.emulator;
   if (emulator) refuseWithEmulator(flags);
   // The emulator's address replaces any base URL: an OPENAI_BASE_URL exported for other tools is
   // not read at all (run.ts says so in the report), so it cannot make an offline demo fail.
   const api = resolveApiConfig(flags, emulator ? withoutVariable(env, 'OPENAI_BASE_URL') : env, cwd);
-  const promptFlag = stringFlag(flags, 'prompt', '--prompt');
-  const promptFile = stringFlag(flags, 'promptFile', '--prompt-file');
+  const promptFlag = flags.prompt;
+  const promptFile = flags.promptFile;
   if (promptFlag !== undefined && promptFile !== undefined) {
     throw new UsageError('--prompt and --prompt-file both given; use one of them');
   }
-  const instructionsFlag = stringFlag(flags, 'instructions', '--instructions');
-  const effort = stringFlag(flags, 'reasoningEffort', '--reasoning-effort');
-  const verbosity = stringFlag(flags, 'verbosity', '--verbosity');
-  const model = stringFlag(flags, 'model', '--model');
+  const instructionsFlag = flags.instructions;
+  const effort = flags.reasoningEffort;
+  const verbosity = flags.verbosity;
+  const model = flags.model;
   return deepFreeze({
     ...api,
     ...resolveWatchConfig(flags, emulator),
@@ -116,7 +116,7 @@ export function resolveRunConfig(flags: RawFlags, env: Environment, cwd: string 
 }
 
 /** Flags that would send the run elsewhere than the built-in emulator: they contradict --emulator. */
-function refuseWithEmulator(flags: RawFlags): void {
+function refuseWithEmulator(flags: RunFlags): void {
   for (const [key, flag] of [['baseUrl', '--base-url'], ['proxy', '--proxy']] as const) {
     if (flags[key] !== undefined) throw new UsageError(`--emulator and ${flag} both given; --emulator runs against the built-in emulator on loopback, so drop one of them`);
   }

@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.js';
 import { DEFAULTS } from './defaults.js';
-import { stringFlag, type RawFlags } from '../cli/flags.js';
+import type { PollFlags } from '../cli/flags.js';
 import { parseSeconds, parseText } from './values.js';
 import { deepFreeze } from './freeze.js';
 
@@ -14,12 +14,15 @@ export interface WatchConfig {
   readonly cancelOnInterrupt: boolean;
 }
 
+/** The flags run and poll share for following a response. */
+type WatchFlags = Pick<PollFlags, 'pollInterval' | 'maxWait' | 'output' | 'cancelOnTimeout' | 'cancelOnInterrupt'>;
+
 /** Resolved once and frozen, as the rest of the configuration. */
-export function resolveWatchConfig(flags: RawFlags, emulator: boolean): WatchConfig {
-  const pollRaw = stringFlag(flags, 'pollInterval', '--poll-interval');
-  const maxWaitRaw = stringFlag(flags, 'maxWait', '--max-wait');
-  const output = stringFlag(flags, 'output', '--output');
-  const cancelOnTimeout = flags['cancelOnTimeout'] === true;
+export function resolveWatchConfig(flags: WatchFlags, emulator: boolean): WatchConfig {
+  const pollRaw = flags.pollInterval;
+  const maxWaitRaw = flags.maxWait;
+  const output = flags.output;
+  const cancelOnTimeout = flags.cancelOnTimeout;
   if (cancelOnTimeout && maxWaitRaw === undefined) {
     throw new UsageError('--cancel-on-timeout needs --max-wait SECONDS; without a deadline there is no timeout to cancel on');
   }
@@ -33,6 +36,6 @@ export function resolveWatchConfig(flags: RawFlags, emulator: boolean): WatchCon
     outputPath: output === undefined ? DEFAULTS.outputPath : parseText('--output', output),
     maxWaitSeconds: maxWaitRaw === undefined ? undefined : parseSeconds('--max-wait', maxWaitRaw),
     cancelOnTimeout,
-    cancelOnInterrupt: flags['cancelOnInterrupt'] === true,
+    cancelOnInterrupt: flags.cancelOnInterrupt,
   });
 }

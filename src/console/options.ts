@@ -1,4 +1,4 @@
-import type { RawFlags } from '../config/run-config.js';
+import type { ConsoleFlags } from '../cli/flags.js';
 import { UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 
@@ -22,12 +22,12 @@ export const PLAIN_CONSOLE: ConsoleOptions = Object.freeze({ verbosity: 'normal'
  * NO_COLOR counts when present and not empty (https://no-color.org); TERM=dumb terminals
  * cannot redraw a line or show colour, so they get plain lines.
  */
-export function resolveConsoleOptions(flags: RawFlags, io: Io): ConsoleOptions {
-  const quiet = flags['quiet'] === true;
-  const verbose = flags['verbose'] === true;
+export function resolveConsoleOptions(flags: ConsoleFlags, io: Io): ConsoleOptions {
+  const quiet = flags.quiet;
+  const verbose = flags.verbose;
   if (quiet && verbose) throw new UsageError('--quiet and --verbose both given; use one of them');
   const terminal = io.stderr.isTTY === true && io.env['TERM'] !== 'dumb';
-  const noColor = (io.env['NO_COLOR'] ?? '') !== '' || flags['color'] === false;
+  const noColor = (io.env['NO_COLOR'] ?? '') !== '' || flags.noColor;
   return Object.freeze({
     verbosity: quiet ? 'quiet' : verbose ? 'verbose' : 'normal',
     live: terminal && !quiet,

@@ -61,7 +61,7 @@ export function lineProgress(stderr: TextSink, options: Pick<ConsoleOptions, 've
 }
 
 /** --quiet: nothing but the one error line main() or the command prints. */
-export const quietProgress: Progress = Object.freeze({ event() {} });
+const quietProgress: Progress = Object.freeze({ event() {} });
 
 /** The Progress a run gets: silent with --quiet, a live status line on a terminal, plain lines otherwise. */
 export function chooseProgress(context: ProgressContext, clock: Pick<Clock, 'monotonic'>, startedAt: number): Progress {

@@ -1,3 +1,4 @@
+import { parseEnvelope } from '../api/error-envelope.js';
 import { pageTitle } from '../errors.js';
 import { htmlText } from './page-text.js';
 import { directProxyAuthAdvice, proxyAuthAdvice } from './proxy-answers.js';
@@ -36,7 +37,7 @@ export function whoAnswered(status: number, headers: Readonly<Record<string, str
   if (status === 407) return { by: 'proxy', evidence: 'HTTP 407 Proxy Authentication Required' };
   const api = apiMark(headers);
   if (api !== undefined) return { by: 'api', evidence: api };
-  if (hasEnvelope(body)) return { by: 'api', evidence: 'OpenAI error envelope' };
+  if (parseEnvelope(body) !== undefined) return { by: 'api', evidence: 'OpenAI error envelope' };
   // A proxy that forwards the API's answer adds Via too, so Via counts only without the API's marks.
   const via = headers['via'];
   if (via !== undefined) return { by: 'proxy', evidence: `via: ${via.slice(0, 80)}` };
@@ -66,16 +67,6 @@ export function isHtml(contentType: string | undefined, body: string): boolean {
   return contentType === 'text/html' || contentType === 'application/xhtml+xml' || /^\s*<(!doctype|html)/i.test(body);
 }
 
-function hasEnvelope(body: string): boolean {
-  try {
-    const parsed: unknown = JSON.parse(body);
-    const error = (parsed as { error?: { message?: unknown } } | null)?.error;
-    return typeof error?.message === 'string';
-  } catch {
-    return false;
-  }
-}
-
 /** How many characters of an answer's own words a diagnosis quotes. */
 const QUOTE_CHARS = 160;
 
@@ -86,7 +77,7 @@ const QUOTE_CHARS = 160;
 export function answerWords(body: string, contentType: string | undefined): string {
   const type = contentType?.split(';')[0]?.trim().toLowerCase();
   let text: string;
-  const envelope = envelopeMessage(body);
+  const envelope = parseEnvelope(body)?.message;
   if (envelope !== undefined) text = envelope;
   else if (isHtml(type, body)) text = htmlText(body.slice(0, 65_536));
   else text = body.slice(0, 4096);
@@ -94,15 +85,6 @@ export function answerWords(body: string, contentType: string | undefined): stri
   text = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').replace(/\s+/g, ' ').trim();
   if (text.length === 0) return '(empty body)';
   return text.length > QUOTE_CHARS ? `${text.slice(0, QUOTE_CHARS)}...` : text;
-}
-
-function envelopeMessage(body: string): string | undefined {
-  try {
-    const message = (JSON.parse(body) as { error?: { message?: unknown } } | null)?.error?.message;
-    return typeof message === 'string' ? message : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 

@@ -22,7 +22,7 @@ function nameOf(name: PeerCertificate['subject'] | undefined): string {
 }
 
 /** A named set of CA certificates to test a chain against. */
-export interface Anchors {
+interface Anchors {
   /** What trusting it takes: "Node's bundled roots", "--ca-file x.pem", "--system-ca (/etc/ssl/...)". */
   readonly label: string;
   /** Whether this run already trusts it. */
@@ -46,7 +46,7 @@ function parse(pems: readonly string[]): X509Certificate[] {
  * CA files other tools are told about: sandboxes that intercept TLS often set these for curl,
  * Python, git or npm and forget Node. A chain that ends in one of them gets that file as the hint.
  */
-export const OTHER_TOOLS_CA_VARS: readonly string[] = ['CODEX_CA_CERTIFICATE', 'CURL_CA_BUNDLE', 'REQUESTS_CA_BUNDLE', 'GIT_SSL_CAINFO', 'PIP_CERT', 'npm_config_cafile', 'NPM_CONFIG_CAFILE'];
+const OTHER_TOOLS_CA_VARS: readonly string[] = ['CODEX_CA_CERTIFICATE', 'CURL_CA_BUNDLE', 'REQUESTS_CA_BUNDLE', 'GIT_SSL_CAINFO', 'PIP_CERT', 'npm_config_cafile', 'NPM_CONFIG_CAFILE'];
 
 /**
  * Every store `check` knows: the bundled roots and the run's extra CAs (active), then the OS

@@ -9,7 +9,7 @@ import { HARDEN_RUNNER_SINKHOLE, type Observation, type ObservedStage } from './
 import { loadSocksClient, socksConnect, socksGreet } from './socks-stages.js';
 import { systemCaSwitches } from './node-advice.js';
 
-export type StageName = 'dns' | 'tcp' | 'proxy_tls' | 'connect' | 'socks_auth' | 'socks_connect' | 'tls';
+type StageName = 'dns' | 'tcp' | 'proxy_tls' | 'connect' | 'socks_auth' | 'socks_connect' | 'tls';
 
 /** One stage as `check` reports it; `curl` names the matching `--write-out` timing users know. */
 export interface StageReport {
@@ -27,7 +27,7 @@ export interface StageReport {
   intercepted?: boolean;
 }
 
-export interface StagesOutcome {
+interface StagesOutcome {
   readonly stages: StageReport[];
   /** Set when a stage failed: what every endpoint's verdict becomes, without sending anything. */
   readonly failure: { readonly verdict: 'blocked' | 'unreachable'; readonly detail: string; readonly hint: string } | undefined;

@@ -1,4 +1,4 @@
-import type { RawFlags } from '../config/run-config.js';
+import type { ConsoleFlags } from '../cli/flags.js';
 import { styleFor, type Style } from '../console/format.js';
 import type { Io } from '../io.js';
 
@@ -24,8 +24,8 @@ const QUIET = new Set(['skip']);
  * Colour for `check`'s text, which goes to stdout: only when stdout is a terminal that can show
  * it, never with NO_COLOR (https://no-color.org) or --no-color, so pipes and files stay plain.
  */
-export function checkUsesColour(flags: RawFlags, io: Io): boolean {
-  return io.stdout.isTTY === true && io.env['TERM'] !== 'dumb' && (io.env['NO_COLOR'] ?? '') === '' && flags['color'] !== false;
+export function checkUsesColour(flags: Pick<ConsoleFlags, 'noColor'>, io: Io): boolean {
+  return io.stdout.isTTY === true && io.env['TERM'] !== 'dumb' && (io.env['NO_COLOR'] ?? '') === '' && !flags.noColor;
 }
 
 /**
@@ -33,7 +33,7 @@ export function checkUsesColour(flags: RawFlags, io: Io): boolean {
  * or red. Only the leading word of a line is wrapped, after its padding was computed, so the
  * columns stay where the plain text has them.
  */
-export function colourCheckText(text: string, style: Style, ok: boolean): string {
+function colourCheckText(text: string, style: Style, ok: boolean): string {
   return text
     .split('\n')
     .map((line, index) => {

@@ -27,7 +27,7 @@ export function observationOfAnswer(method: string, status: number, headers: Rea
 const CONNECT_STAGE_CODES = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'EACCES', 'EPERM']);
 
 /** What a network failure of a run says about the way, with what the proxy watch saw; `waitedMs`: the --timeout it waited. */
-export function observationOfNetworkError(error: NetworkError, tunnel: TunnelObservations | undefined, proxyKind: 'none' | 'http' | 'socks', waitedMs?: number): Observation | undefined {
+function observationOfNetworkError(error: NetworkError, tunnel: TunnelObservations | undefined, proxyKind: 'none' | 'http' | 'socks', waitedMs?: number): Observation | undefined {
   const { code } = rootCoded(error.cause ?? error);
   if (code?.startsWith('UND_ERR_SOCKS5')) return { stage: 'socks', errorCode: code, proxyKind: 'socks' };
   if (code !== undefined && CONNECT_STAGE_CODES.has(code)) return { stage: 'tcp', errorCode: code, proxyKind };
@@ -59,7 +59,7 @@ export function controlOf(error: unknown): ControlMatch | undefined {
 }
 
 /** What `check` probed and saw, for the one control its verdict names. */
-export interface CheckEvidence {
+interface CheckEvidence {
   /** The stage that failed, when one did. */
   readonly stage: Observation | undefined;
   readonly endpoints: readonly EndpointResult[];

@@ -5,7 +5,7 @@
  */
 
 /** End of life of each release line (nodejs/Release schedule). */
-export const NODE_END_OF_LIFE: Readonly<Record<number, string>> = {
+const NODE_END_OF_LIFE: Readonly<Record<number, string>> = {
   18: '2025-04-30',
   19: '2023-06-01',
   20: '2026-04-30',
@@ -41,7 +41,7 @@ function has(version: string, since: Since): boolean {
   return last !== undefined && major > last[0];
 }
 
-export interface NodeOffers {
+interface NodeOffers {
   readonly useSystemCaFlag: boolean;
   readonly useSystemCaEnv: boolean;
   readonly useEnvProxy: boolean;

@@ -5,16 +5,16 @@ import type { Policy } from './policy.js';
  * syntax of the place it goes, ready to paste. Each target's rules are checked by a test
  * (test/policy-targets.test.ts), squid's by squid itself where it is installed.
  */
-export interface PolicyTarget {
+interface PolicyTarget {
   readonly name: TargetName;
   /** Where the snippet goes, for `--for list`. */
   readonly place: string;
 }
 
 export const TARGET_NAMES = ['squid', 'no-proxy', 'harden-runner', 'copilot-agent', 'codex-cloud', 'devcontainer', 'hosts'] as const;
-export type TargetName = (typeof TARGET_NAMES)[number];
+type TargetName = (typeof TARGET_NAMES)[number];
 
-export const TARGETS: readonly PolicyTarget[] = Object.freeze([
+const TARGETS: readonly PolicyTarget[] = Object.freeze([
   { name: 'squid', place: 'squid.conf: an acl and an http_access line, above the deny rules' },
   { name: 'no-proxy', place: 'NO_PROXY / no_proxy: reach the API directly while other traffic uses the proxy' },
   { name: 'harden-runner', place: "GitHub Actions, step-security/harden-runner's allowed-endpoints (egress-policy: block)" },
@@ -25,7 +25,7 @@ export const TARGETS: readonly PolicyTarget[] = Object.freeze([
 ] satisfies PolicyTarget[]);
 
 /** One target's allowlist: `text` to paste (with comments where the syntax has them), `data` for --json. */
-export interface TargetSnippet {
+interface TargetSnippet {
   readonly target: TargetName;
   readonly place: string;
   readonly text: string;

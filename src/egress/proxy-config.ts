@@ -11,12 +11,10 @@ export interface ProxySettings {
   readonly display: string;
   /** Where it came from: `--proxy`, `HTTPS_PROXY`, `https_proxy`, ... */
   readonly source: string;
-  /** The password as given and decoded, for the Redactor; empty when there is none. */
-  readonly secrets: readonly string[];
 }
 
 /** Why no proxy applies, for `check` and the report. */
-export interface ProxyDecision {
+interface ProxyDecision {
   readonly proxy: ProxySettings | undefined;
   /** One line: which proxy and why, or why none. */
   readonly explanation: string;
@@ -80,32 +78,18 @@ export function parseProxyUrl(source: string, raw: string): ProxySettings {
     url = new URL(`socks5:${url.href.slice(url.protocol.length)}`);
   }
   if (!url.hostname) throw new UsageError(`${source} ${JSON.stringify(maskUserinfo(text))} names no host; give one such as http://proxy.example:3128`);
-  const secrets: string[] = [];
-  if (url.password) {
-    secrets.push(url.password);
-    const decoded = safeDecode(url.password);
-    if (decoded !== url.password) secrets.push(decoded);
-  }
   const display = socks ? displayProxy(url).replace(/^socks5:/, `${scheme}:`) : displayProxy(url);
-  return Object.freeze({ kind: socks ? 'socks5' : 'http', url, display, source, secrets: Object.freeze(secrets) });
+  return Object.freeze({ kind: socks ? 'socks5' : 'http', url, display, source });
 }
 
 /** `http://user:***@host:port`: the user stays visible (it helps), the password never does. */
-export function displayProxy(url: URL): string {
+function displayProxy(url: URL): string {
   const userinfo = url.username ? `${url.username}${url.password ? ':***' : ''}@` : '';
   return `${url.protocol}//${userinfo}${url.host}`;
 }
 
 function maskUserinfo(text: string): string {
   return text.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@').replace(/^([^/@:]*):[^/@]*@/, '$1:***@');
-}
-
-function safeDecode(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
 }
 
 /**

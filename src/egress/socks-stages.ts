@@ -10,7 +10,7 @@ import { bounded, StageFailure } from './stages.js';
  */
 
 /** Which step failed, as a stable code a diagnosis can recognise. */
-export type SocksStep = 'tcp' | 'handshake' | 'reply';
+type SocksStep = 'tcp' | 'handshake' | 'reply';
 
 export class SocksFailure extends StageFailure {
   override name = 'SocksFailure';
@@ -23,7 +23,7 @@ export class SocksFailure extends StageFailure {
 }
 
 /** RFC 1928 section 6, the reply codes in words. */
-export const SOCKS_REPLIES: Readonly<Record<number, string>> = {
+const SOCKS_REPLIES: Readonly<Record<number, string>> = {
   1: 'general SOCKS server failure',
   2: "connection not allowed by ruleset: the proxy's policy denies this destination",
   3: 'network unreachable from the proxy',
@@ -50,7 +50,7 @@ function replyHint(reply: number, target: string): string {
 }
 
 /** undici's Socks5Client, as much of it as bgprobe uses. */
-export interface Socks5ClientLike {
+interface Socks5ClientLike {
   state: string;
   handshake(): void;
   connect(address: string, port: number): void;
@@ -64,11 +64,11 @@ export interface Socks5ClientLike {
 }
 
 /** What the greeting settled: the client, and whether the proxy asked for username/password. */
-export interface Greeting {
+interface Greeting {
   readonly client: Socks5ClientLike;
   readonly authenticated: boolean;
 }
-export type Socks5ClientClass = new (socket: Socket, options: { username?: string | null; password?: string | null }) => Socks5ClientLike;
+type Socks5ClientClass = new (socket: Socket, options: { username?: string | null; password?: string | null }) => Socks5ClientLike;
 
 /** undici's SOCKS5 client, loaded by path like the dispatchers (see src/api/dispatcher.ts). */
 export async function loadSocksClient(): Promise<Socks5ClientClass> {

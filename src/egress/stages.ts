@@ -16,8 +16,8 @@ export class StageFailure extends Error {
     message: string,
     /** What to do about it, one line. */
     readonly hint: string,
-    /** The proxy's status when it refused CONNECT. */
-    readonly refusedStatus?: number,
+    /** The proxy's status when it refused CONNECT: such a refusal is blocked unless `extra` says otherwise. */
+    refusedStatus?: number,
     /** What else is known: what was seen, for naming the egress control (src/egress/controls.ts; the stage is added by the caller), whether a policy refused the path (a CONNECT refusal, a SOCKS ruleset denial: blocked, not unreachable), and the socket error behind it. */
     extra: { readonly observed?: Omit<Observation, 'stage'>; readonly blocked?: boolean; readonly cause?: unknown } = {},
   ) {
@@ -84,7 +84,7 @@ export async function openTcp(host: string, port: number, label: string, timeout
   return bounded(timeoutMs, `the TCP connection to ${label} (${address}:${port})`, 'packets are dropped on the way (a firewall DROP rule or a black-holed address): check the egress rules', work, () => socket.destroy());
 }
 
-export interface TunnelAnswer {
+interface TunnelAnswer {
   readonly status: number;
   readonly statusText: string;
   readonly headers: Readonly<Record<string, string>>;

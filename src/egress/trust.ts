@@ -27,7 +27,7 @@ export interface TrustSettings {
 }
 
 /** Where distributions keep the OS bundle (the list Go's crypto/x509 searches). */
-export const SYSTEM_BUNDLE_PATHS: readonly string[] = [
+const SYSTEM_BUNDLE_PATHS: readonly string[] = [
   '/etc/ssl/certs/ca-certificates.crt',
   '/etc/pki/tls/certs/ca-bundle.crt',
   '/etc/ssl/ca-bundle.pem',

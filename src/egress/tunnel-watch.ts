@@ -6,7 +6,7 @@ import type { CallDescription } from './answer-origin.js';
 import { CERTIFICATE_CODES, droppedTunnel, refusalHint, refusalReason, tunnelRefusedLine, untrustedProxyCertificate } from './proxy-answers.js';
 
 /** The code of the error the dispatcher destroys its pool with when a proxy keeps dropping CONNECT. */
-export const TUNNEL_DROPPED = 'BGPROBE_TUNNEL_DROPPED';
+const TUNNEL_DROPPED = 'BGPROBE_TUNNEL_DROPPED';
 /** The dispatcher gives up after this many drops (src/api/dispatcher.ts). */
 const DROPPED_AT_LEAST = 3;
 

@@ -1,3 +1,5 @@
+import { FAULT_SYNTAX } from '../cli/fault-syntax.js';
+
 /**
  * Scripted faults of the emulator, so tests (and anyone with `bgprobe emulate --fault`) can
  * drive every failure bgprobe must survive. A fault names a call and its number, counted per
@@ -44,11 +46,6 @@ export interface Fault {
   readonly andLater: boolean;
   readonly action: FaultAction;
 }
-
-export const FAULT_SYNTAX =
-  'CALLN=ACTION, comma-separated; CALL is create, poll, cancel or stream, N counts from 1 (N+ means N and later); ' +
-  'ACTION is drop, an HTTP status such as 503 (with :retry-after=SECONDS, :retry-after-ms=MS or :quota), slow:MS, large:BYTES, not-json, no-status, wrong-id or status:WORD; ' +
-  'for streams also drop-after:SEQ, too-old, buffer or error-event';
 
 /** Parses `poll2=drop,poll3=429:retry-after=1`; throws an Error saying what is wrong. */
 export function parseFaults(text: string): Fault[] {

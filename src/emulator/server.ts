@@ -48,7 +48,7 @@ export interface ServedRequest {
 }
 
 /** One request as the emulator saw it, for tests to assert what was (or was not) sent. */
-export interface RecordedRequest {
+interface RecordedRequest {
   readonly method: string;
   readonly path: string;
   /** The query string without its `?` (`stream=true&starting_after=4`), empty when none. */

@@ -23,7 +23,7 @@ export interface Evidence {
   warning: string | null;
 }
 
-export interface CreateEvidence {
+interface CreateEvidence {
   background: boolean | null;
   status: string | null;
   model: string | null;

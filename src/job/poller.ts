@@ -4,7 +4,7 @@ import { ProtocolError } from '../errors.js';
 import type { Clock } from './clock.js';
 import type { Journal } from './journal.js';
 
-export interface PollOptions {
+interface PollOptions {
   /** Retries, if any, happen inside; the signal ends a request or a wait at once. */
   readonly client: { retrieve(responseId: string, signal?: AbortSignal): Promise<ApiAnswer> };
   readonly responseId: string;
@@ -18,7 +18,7 @@ export interface PollOptions {
   readonly onPoll?: (response: ResponseObject, polls: number) => void;
 }
 
-export interface PollResult {
+interface PollResult {
   readonly response: ResponseObject;
   readonly polls: number;
 }

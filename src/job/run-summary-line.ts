@@ -18,7 +18,7 @@ export function noteRunTotals(session: Session, response: ResponseObject, polls:
 }
 
 /** `Took 3.7s and 3 polls; tokens 642 (input 223, output 419 of which reasoning 320)` */
-export function runTotalsLine(seconds: number, polls: number, response: ResponseObject): string {
+function runTotalsLine(seconds: number, polls: number, response: ResponseObject): string {
   const usage = summarizeUsage(response.usage);
   const count = (n: number | undefined) => (n === undefined ? '?' : String(n));
   let tokens = 'tokens not reported';
@@ -30,7 +30,7 @@ export function runTotalsLine(seconds: number, polls: number, response: Response
 }
 
 /** `Answer begins: "…" (12 lines; all of it is in the report)`, or undefined when there is no text. */
-export function answerPreview(response: ResponseObject): string | undefined {
+function answerPreview(response: ResponseObject): string | undefined {
   const text = extractOutputText(response);
   if (text === undefined || text.trim() === '') return undefined;
   const lines = text.trim().split(/\r?\n/);

@@ -31,7 +31,7 @@ export interface Session {
   readonly evidence: EvidenceCollector;
 }
 
-export interface RunProgress {
+interface RunProgress {
   responseId: string | undefined;
   lastSeen: ResponseObject | undefined;
   polls: number;

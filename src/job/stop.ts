@@ -1,7 +1,7 @@
 import { BgprobeError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 
-export type StopCause = 'deadline' | 'SIGINT' | 'SIGTERM';
+type StopCause = 'deadline' | 'SIGINT' | 'SIGTERM';
 
 /**
  * Why a run ended before a terminal status, on purpose: --max-wait passed, or the user
@@ -56,7 +56,7 @@ export class Stopper {
   }
 }
 
-export interface InterruptOptions {
+interface InterruptOptions {
   /** Says at once what the first interrupt does, when the stop it asks for must wait (a create in flight). */
   readonly onFirstInterrupt?: (signal: NodeJS.Signals) => void;
   /** Says what the user loses by a second interrupt (the response id and how to resume), before exiting. */

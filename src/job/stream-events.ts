@@ -54,7 +54,7 @@ export function textDelta(event: StreamEvent): string | undefined {
   return event.type === 'response.output_text.delta' && typeof delta === 'string' ? delta : undefined;
 }
 
-export interface EventLine {
+interface EventLine {
   readonly level: 'INFO' | 'WARN' | 'ERROR';
   readonly message: string;
   /** Only in the report (unknown types: kept, without filling the console). */

@@ -20,7 +20,7 @@ interface Connection {
 }
 
 /** A resume: the cursor it started after, how long nothing could arrive, and events the server skipped. */
-export interface StreamGap {
+interface StreamGap {
   readonly after: number | null;
   readonly seconds: number;
   /** Sequence numbers neither seen before the drop nor sent after it (0 when the resume was seamless). */

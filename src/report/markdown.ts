@@ -90,7 +90,7 @@ export function* fencedPieces(pieces: () => Iterable<string>, language = ''): Ge
 }
 
 /** One table cell: pipes escaped, line breaks folded, so a value cannot break the row. */
-export function cell(value: unknown): string {
+function cell(value: unknown): string {
   if (value === undefined || value === null || value === '') return '-';
   return oneLine(String(value)).replace(/\\/g, '\\\\').replace(/\|/g, '\\|');
 }

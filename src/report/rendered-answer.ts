@@ -7,7 +7,7 @@
  */
 
 /** Past this many characters the answer is not rendered again: the verbatim block holds it whole. */
-export const RENDER_LIMIT_CHARS = 1 << 20;
+const RENDER_LIMIT_CHARS = 1 << 20;
 
 /** Lines gathered per piece written. */
 const PIECE_LINES = 512;

@@ -271,7 +271,7 @@ function writePieces(fd: number, pieces: Iterable<string>, redactor: Redactor, s
  * `mkdirSync(dir, { recursive: true })` never returns when the kernel answers ENOENT for a
  * parent that exists (any path under /proc): it retries forever at full CPU.
  */
-export function makeFolders(dir: string): void {
+function makeFolders(dir: string): void {
   try {
     if (statSync(dir).isDirectory()) return;
   } catch (error) {
