@@ -159,12 +159,12 @@ export function baseUrlAdvice(call: CallDescription): string {
 }
 
 /** A 407 with no HTTP proxy in use: something on the direct path, or the server at the base URL, asked for proxy credentials. */
-export function directProxyAuth(call: CallDescription, evidence: string, headers: Readonly<Record<string, string>>): string {
+function directProxyAuth(call: CallDescription, evidence: string, headers: Readonly<Record<string, string>>): string {
   return `${call.name} (${call.method} ${call.path}) was answered HTTP 407 (${evidence}) with no HTTP proxy in use, not by the API, which never asks for proxy credentials: something on the way to ${call.host} (a transparent proxy) or the server at the base URL wants them; ${directProxyAuthAdvice(headers, call.baseUrl)}`;
 }
 
 /** `create was blocked by a proxy, HTTP 403 (...), not an answer from the API: the egress policy must allow POST /v1/responses on api.openai.com` */
-export function blockedByIntermediary(call: CallDescription, status: number, evidence: string, headers: Readonly<Record<string, string>>): string {
+function blockedByIntermediary(call: CallDescription, status: number, evidence: string, headers: Readonly<Record<string, string>>): string {
   // A 407 gets the same advice as one to CONNECT: missing or rejected credentials, and the scheme asked for.
   if (status === 407) return `${call.name} was refused by a proxy, HTTP 407 (${evidence}), not an answer from the API: ${proxyAuthAdvice(headers, call.proxyCredentials === true)}`;
   return `${call.name} was blocked by a proxy, HTTP ${status} (${evidence}), not an answer from the API: the egress policy must allow ${call.method} ${call.route} on ${call.host}`;

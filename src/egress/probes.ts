@@ -57,10 +57,10 @@ export interface EndpointResult {
  * A response id that cannot exist: the API answers 404 (or 401 without a key) and nothing
  * runs. It is not in the API's id format on purpose, so it can never match a real response.
  */
-export const IMPOSSIBLE_ID = 'resp_bgprobe_check_does_not_exist';
+const IMPOSSIBLE_ID = 'resp_bgprobe_check_does_not_exist';
 
 /** A create body the API rejects before any model runs: no model, no input. */
-export const REJECTED_CREATE_BODY = Object.freeze({});
+const REJECTED_CREATE_BODY = Object.freeze({});
 
 /**
  * Sends one probe per endpoint through the same client and dispatcher a run uses, and

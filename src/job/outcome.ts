@@ -20,7 +20,7 @@ export interface ResumeRoute {
 }
 
 /** The exact commands that follow or cancel a response, shell-quoted: `poll` and `cancel`. */
-export interface ResumeCommands {
+interface ResumeCommands {
   readonly poll: string;
   readonly cancel: string;
 }
@@ -49,7 +49,7 @@ export type Resume =
   | { readonly kind: 'running'; readonly id: string; readonly seen: boolean; readonly commands: ResumeCommands; readonly maskedProxyPassword: boolean };
 
 /** What the run knows of its response when it ends (the session's RunProgress). */
-export interface KnownOfResponse {
+interface KnownOfResponse {
   readonly responseId: string | undefined;
   readonly lastSeen: ResponseObject | undefined;
   readonly createMayExist?: string | undefined;
@@ -83,7 +83,7 @@ export function commandsOf(resume: Resume): ResumeCommands | undefined {
  * failure, or before any status was seen, it "may" be; and that a failure with no id says
  * nothing more (its error line, `failureLine`, already says whether a create may have started one).
  */
-export function resumeClause(resume: Resume, ending: 'stopped' | 'failed'): string {
+function resumeClause(resume: Resume, ending: 'stopped' | 'failed'): string {
   switch (resume.kind) {
     case 'none':
       if (ending === 'failed') return '';
@@ -153,7 +153,7 @@ export function exitCodeForStatus(status: string): ExitCode {
   return status === 'completed' ? EXIT.ok : EXIT.notCompleted;
 }
 
-export interface RunFacts {
+interface RunFacts {
   readonly elapsedSeconds: number;
   readonly polls: number;
   readonly finishedAt: Date;

@@ -15,7 +15,7 @@ import { StreamTiming, type StreamStats } from './stream-timing.js';
  * a client that leaves right at `response.created` has left responses queued for ten minutes
  * and more (community.openai.com thread 1382584; shared/reference/field-2026.md).
  */
-export const AFTER_CREATED_WAIT_MS = 10_000;
+const AFTER_CREATED_WAIT_MS = 10_000;
 
 export type OpenedStream = Extract<StreamAnswer, { kind: 'stream' }>;
 

@@ -15,7 +15,7 @@ import { controlOf } from '../egress/control-evidence.js';
 import { oneLine } from '../text.js';
 import { NOT_THE_API, recordFailure, recordStop, watchToEnd, type WatchResult } from './watch.js';
 
-export interface SuperviseOptions {
+interface SuperviseOptions {
   readonly watch: WatchConfig;
   /** For the --json summary when the response does not name its model. */
   readonly model?: string | undefined;
