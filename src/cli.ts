@@ -1,11 +1,10 @@
-import { cac, type CAC, type Command } from 'cac';
-import { nearestName, readCommandLine, type CommandFlags, type CommandLine } from './cli/flags.js';
+import { matchArguments, nearestName, readCommandLine, type CommandFlags, type CommandLine } from './cli/flags.js';
 import { errorLine, exitCodeOf, UsageError } from './errors.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { writeJson } from './console/json.js';
 import type { GivenIo, Io } from './io.js';
 import { redactedSink, Redactor } from './redact.js';
-import { COMMANDS, GLOBAL_FLAGS, isCommandName, type CommandName } from './cli/commands.js';
+import { COMMANDS, isCommandName, type CommandName } from './cli/commands.js';
 import { helpText, versionText } from './cli/help.js';
 import { quickAnswer } from './cli/quick.js';
 import { writeErrorLine, type CommandOutcome } from './cli/outcome.js';
@@ -38,24 +37,6 @@ function withoutArguments<Command extends CommandName>(command: Command, run: (f
     if (args.length > 0) throw new UsageError(`${command} takes no arguments, got ${JSON.stringify(args.join(' '))}; see bgprobe ${command} --help`);
     return run(flags, io);
   };
-}
-
-/**
- * The parser for src/cli/commands.ts. It prints nothing itself: `--help` and `--version` are
- * plain flags here, and bgprobe prints src/cli/help.ts's texts for them.
- */
-export function buildParser(): CAC {
-  const cli = cac('bgprobe');
-  for (const info of Object.values(COMMANDS)) {
-    const command: Command = cli.command(info.usage, info.description);
-    for (const [flag, description] of info.flags) command.option(flag, description);
-    // cac gives every --no-x option a default of true; bgprobe reads an absent --no-color as not given.
-    for (const option of command.options) if (option.negated) option.config.default = undefined;
-    for (const example of 'examples' in info ? info.examples : []) command.example(example);
-  }
-  cli.option(...GLOBAL_FLAGS.help);
-  cli.option(...GLOBAL_FLAGS.version);
-  return cli;
 }
 
 /**
@@ -115,15 +96,7 @@ export async function main(args: readonly string[], given: GivenIo): Promise<Exi
     // --proxy's credentials are secrets from here on, in every form, also when the URL is malformed.
     if (line !== undefined && 'proxy' in line.flags && line.flags.proxy !== undefined) redactor.addUrlCredentials(line.flags.proxy);
     if (command === undefined || line === undefined) throw new UsageError(`no command given; commands: ${Object.keys(COMMANDS).join(', ')} (bgprobe --help)`);
-    // cac matches the command and its positional arguments; the flags are read in src/cli/flags.ts.
-    const cli = buildParser();
-    cli.parse(['node', 'bgprobe', command, ...line.positionals], { run: false });
-    try {
-      cli.matchedCommand?.checkRequiredArgs();
-    } catch (error) {
-      throw new UsageError(`${(error as Error).message}; see bgprobe ${command} --help`);
-    }
-    const ended = await runHandler(command, cli.args, line, io);
+    const ended = await runHandler(command, matchArguments(command, line.positionals), line, io);
     // The one place a command's ending is printed: its error line, then stdout. The sinks mask secrets.
     if (ended.errorLine !== undefined) writeErrorLine(io.stderr, ended.errorLine);
     if (ended.json !== undefined) writeJson(io.stdout, ended.json);

@@ -4,7 +4,7 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
-import { buildParser } from '../src/cli.js';
+import { buildParser } from '../src/cli/flags.js';
 import { COMMANDS } from '../src/cli/commands.js';
 import { CODE_CACHE_FILE, LAUNCHER_FILE, PROGRAM_FILE } from '../src/cli/program-files.js';
 import { VERSION } from '../src/version.js';

@@ -1,5 +1,6 @@
+import { cac, type CAC, type Command } from 'cac';
 import { UsageError } from '../errors.js';
-import { COMMANDS, type CommandName, type CONSOLE_FLAGS, type ENV_FILE_FLAGS, type FlagSpec, type NETWORK_FLAGS, type RETRY_FLAG } from './commands.js';
+import { COMMANDS, GLOBAL_FLAGS, type CommandName, type CONSOLE_FLAGS, type ENV_FILE_FLAGS, type FlagSpec, type NETWORK_FLAGS, type RETRY_FLAG } from './commands.js';
 
 /**
  * The one adapter between the command line and the commands: it reads every flag itself, from
@@ -12,7 +13,8 @@ import { COMMANDS, type CommandName, type CONSOLE_FLAGS, type ENV_FILE_FLAGS, ty
  * - a switch given a value (`--emulator=false`) is refused, never read as on or off;
  * - an unknown flag is named as typed, with the nearest known one suggested;
  * - anything after `--` is refused: bgprobe has no use for it, and ignoring it would drop what the user typed.
- * cac is left what it does well: matching the command and its positional arguments.
+ * cac is left what it does well: matching the command and its positional arguments
+ * (`matchArguments`), from the same declarations (`buildParser`).
  */
 
 /**
@@ -140,6 +142,36 @@ export function readCommandLine<Command extends CommandName>(command: Command, t
   }
   // The one cast: the keys and value kinds above follow the declarations by the same rules as FlagsOf.
   return { positionals, flags: Object.freeze(flags) as CommandFlags<Command>, help, version };
+}
+
+/**
+ * cac's parser for the declarations in src/cli/commands.ts. It prints nothing itself: `--help`
+ * and `--version` are plain flags here, and bgprobe prints src/cli/help.ts's texts for them.
+ */
+export function buildParser(): CAC {
+  const cli = cac('bgprobe');
+  for (const info of Object.values(COMMANDS)) {
+    const command: Command = cli.command(info.usage, info.description);
+    for (const [flag, description] of info.flags) command.option(flag, description);
+    // cac gives every --no-x option a default of true, which its help would print; bgprobe reads an absent --no-color as not given.
+    for (const option of command.options) if (option.negated) option.config.default = undefined;
+    for (const example of 'examples' in info ? info.examples : []) command.example(example);
+  }
+  cli.option(...GLOBAL_FLAGS.help);
+  cli.option(...GLOBAL_FLAGS.version);
+  return cli;
+}
+
+/** The command's positional arguments as cac matches them against its usage (`poll <response_id>`); a missing one is a usage error. */
+export function matchArguments(command: CommandName, positionals: readonly string[]): readonly string[] {
+  const cli = buildParser();
+  cli.parse(['node', 'bgprobe', command, ...positionals], { run: false });
+  try {
+    cli.matchedCommand?.checkRequiredArgs();
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}; see bgprobe ${command} --help`);
+  }
+  return cli.args;
 }
 
 function camelCase(flag: string): string {
