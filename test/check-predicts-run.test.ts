@@ -283,6 +283,15 @@ test('a base URL that refuses GET with a bare 403 after the API itself answered 
   assert.doesNotMatch(line, /does not lead to the OpenAI API|a server that is not the OpenAI API/);
 });
 
+test('a 200 that is not JSON answering GET after the API itself answered the create: the run blames what stands in between, not the base URL', async (t) => {
+  const baseUrl = await filteringGateway(t, (method) => method === 'GET', 200);
+  const { run } = await checkAndRun(t, { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: baseUrl });
+  assert.equal(run.code, 1);
+  const line = errorLine(run.stderr);
+  assert.match(line, /^bgprobe: GET \/v1\/responses\/resp_\w+ answered HTTP 200 with content type text\/plain, not JSON; .*"OK"; the API itself answered create on this base URL, so something between this machine and the API answers GET \/v1\/responses\/\{response_id\} in its place; response resp_\w+ may still be running/);
+  assert.doesNotMatch(line, /does not lead to the OpenAI API|check --base-url/);
+});
+
 test('a gateway that refuses only POST /v1/responses while the cancel (POST too) reaches the API: blocked in between, and no method limit named', async (t) => {
   const baseUrl = await filteringGateway(t, (method, path) => method === 'POST' && path === '/v1/responses');
   const { check } = await checkAndRun(t, { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: baseUrl });

@@ -136,7 +136,9 @@ export function interpret(what: string, call: CallDescription, status: number, h
   const notApi = (why: string) => {
     const words = answerWords(text, contentType);
     if (html) return new NotApiAnswerError(notFromApi(call, status, origin.by === 'api' ? { by: 'other', evidence: origin.evidence } : origin, words, true), status, origin, words, true);
-    return new NotApiAnswerError(`${what} answered HTTP ${status} with ${why}; it did not come from the API (${origin.by === 'api' ? origin.evidence : `no API marks: ${origin.evidence}`}): "${words}"; ${baseUrlAdvice(call)}`, status, origin, words, false);
+    // Once the API itself answered on this base URL, the base URL is right: what answers in its place stands in between.
+    const advice = call.apiAnswered === undefined ? baseUrlAdvice(call) : `the API itself answered ${call.apiAnswered} on this base URL, so something between this machine and the API answers ${call.method} ${call.route} in its place`;
+    return new NotApiAnswerError(`${what} answered HTTP ${status} with ${why}; it did not come from the API (${origin.by === 'api' ? origin.evidence : `no API marks: ${origin.evidence}`}): "${words}"; ${advice}`, status, origin, words, false);
   };
   if (text.length === 0) throw notApi('an empty body, where the API always sends a JSON Response');
   if (html || !contentType || !/\bjson\b/i.test(contentType)) throw notApi(`content type ${contentType ?? '(none)'}, not JSON`);
