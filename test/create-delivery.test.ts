@@ -41,7 +41,8 @@ function finalStatus(dir: string): string {
 test('a create whose TLS handshake never completes was never sent: it is retried, and nothing "may have been created"', async (t) => {
   const silent = await rawListener(t, () => {});
   const dir = tempDir(t);
-  const result = await runMain([...RUN, '--timeout', '1', '--max-retries', '1'], { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: `https://127.0.0.1:${silent.port}/v1` }, dir);
+  // The listener never answers, so --timeout can be short: the silence outlasts any value.
+  const result = await runMain([...RUN, '--timeout', '0.5', '--max-retries', '1'], { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: `https://127.0.0.1:${silent.port}/v1` }, dir);
   assert.equal(result.code, 1, result.stderr);
   assert.equal(silent.accepted(), 2, 'sent again after the first attempt, as an undelivered request');
   assert.match(result.stderr, /Retry 1\/1 in .* the request was never sent/);
@@ -155,7 +156,7 @@ function closeHttp(server: import('node:http').Server): Promise<void> {
 test('--stream: a create whose TLS handshake never completes was never sent: retried, and nothing "may have been created"', async (t) => {
   const silent = await rawListener(t, () => {});
   const dir = tempDir(t);
-  const result = await runMain([...RUN, '--stream', '--timeout', '1', '--max-retries', '1'], { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: `https://127.0.0.1:${silent.port}/v1` }, dir);
+  const result = await runMain([...RUN, '--stream', '--timeout', '0.5', '--max-retries', '1'], { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: `https://127.0.0.1:${silent.port}/v1` }, dir);
   assert.equal(result.code, 1, result.stderr);
   assert.equal(silent.accepted(), 2, 'sent again after the first attempt, as an undelivered request');
   assert.doesNotMatch(result.stderr, /may have been created/);

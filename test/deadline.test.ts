@@ -57,7 +57,7 @@ test('--cancel-on-timeout without --max-wait is a usage error and sends nothing'
 test('--max-wait ends a retry wait at once', async (t) => {
   const emulator = await emulatorFor(t, { queuedMs: 50, faults: [{ call: 'poll', nth: 1, andLater: true, action: { kind: 'status', status: 503, retryAfter: '30' } }] });
   const started = Date.now();
-  const result = await runCli(['run', '--poll-interval', '0.1', '--max-wait', '3', '--output', 'r.md'], { cwd: tempDir(t), env: envFor(emulator) });
+  const result = await runCli(['run', '--poll-interval', '0.1', '--max-wait', '2', '--output', 'r.md'], { cwd: tempDir(t), env: envFor(emulator) });
   assert.equal(result.code, 4, result.stderr);
   assert.match(result.stderr, /Retry 1\/5 in 30\.0 s/);
   assert.ok(Date.now() - started < 20_000, 'did not sit out the 30 s Retry-After');

@@ -70,7 +70,8 @@ test('emulate --tls-cert/--tls-key serves HTTPS, and check --ca-file trusts it, 
   const dir = tempDir(t);
   makeCertificateAsReadmeSays(dir);
   const cert = join(dir, 'emu-cert.pem');
-  const { cli, baseUrl } = await startEmulateCommand(t, ['--tls-cert', cert, '--tls-key', join(dir, 'emu-key.pem')]);
+  // Short emulator clocks (the README's command has the default 3 s): the subject is TLS and trust, not the wait.
+  const { cli, baseUrl } = await startEmulateCommand(t, ['--tls-cert', cert, '--tls-key', join(dir, 'emu-key.pem'), '--queued-seconds', '0.1', '--running-seconds', '0.2']);
   assert.match(baseUrl, /^https:\/\/127\.0\.0\.1:\d+\/v1$/);
   assert.match(cli.stderr(), new RegExp(`Use it with: OPENAI_BASE_URL=${baseUrl} OPENAI_API_KEY=sk-any bgprobe run --poll-interval 1 --ca-file ${cert}`));
 
@@ -83,7 +84,7 @@ test('emulate --tls-cert/--tls-key serves HTTPS, and check --ca-file trusts it, 
   assert.equal(untrusted.code, 1, untrusted.stdout);
   assert.match(untrusted.stdout, /^ {2}FAIL {2}TLS /m);
 
-  const run = await runCli(['run', '--poll-interval', '0.5', '--ca-file', 'emu-cert.pem', '--output', 'r.md'], { cwd: dir, env: { ...env, OPENAI_API_KEY: 'sk-any' } });
+  const run = await runCli(['run', '--poll-interval', '0.1', '--ca-file', 'emu-cert.pem', '--output', 'r.md'], { cwd: dir, env: { ...env, OPENAI_API_KEY: 'sk-any' } });
   assert.equal(run.code, 0, run.stderr);
   cli.child.kill('SIGINT');
   await cli.done;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { Emulator } from '../src/emulator/server.js';
 import { callsOf, emulatorFor, envFor, startCli, tempDir } from './helpers.js';
+import { reverseProxy, type Relay } from './reverse-proxy.js';
 
 const NEVER = { queuedMs: 50, neverFinish: true };
 
@@ -85,17 +86,38 @@ test('kill -9 mid-run leaves a report naming the id and every event so far', asy
   assert.match(report, /The run is still going, or was stopped before it ended/);
 });
 
+/** A relay that passes every answer on at once except the create's, held until `release()`; `arrived` once the create has been answered upstream. */
+function heldCreate(): { relay: Relay; arrived: Promise<void>; release: () => void } {
+  let arrive = () => {};
+  let release = () => {};
+  const arrived = new Promise<void>((resolve) => (arrive = resolve));
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const relay: Relay = (upstream, res) => {
+    const pass = () => {
+      res.writeHead(upstream.statusCode ?? 502, upstream.headers);
+      upstream.pipe(res);
+    };
+    if (res.req.method !== 'POST') return pass();
+    arrive();
+    void released.then(pass);
+  };
+  return { relay, arrived, release };
+}
+
 test('Ctrl-C during the create lets it finish, so the id is never lost', async (t) => {
-  const emulator = await emulatorFor(t, { ...NEVER, faults: [{ call: 'create', nth: 1, andLater: false, action: { kind: 'slow', delayMs: 1500 } }] });
+  const emulator = await emulatorFor(t, NEVER);
+  // The create's answer is held until the Ctrl-C has been answered: counted events, not a race with a slow create.
+  const create = heldCreate();
+  const baseUrl = await reverseProxy(t, emulator.baseUrl, create.relay);
   const dir = tempDir(t);
-  const cli = startCli(['run', '--poll-interval', '0.1', '--output', 'r.md'], { cwd: dir, env: envFor(emulator) });
+  const cli = startCli(['run', '--poll-interval', '0.1', '--output', 'r.md'], { cwd: dir, env: { ...envFor(emulator), OPENAI_BASE_URL: baseUrl } });
   t.after(() => cli.child.kill('SIGKILL'));
-  await cli.waitForStderr(/Submitting the background response/);
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  await create.arrived;
   cli.child.kill('SIGINT');
-  // Said at once, long before the create answers.
+  // Said at once, before the create answers.
   await cli.waitForStderr(/bgprobe: SIGINT: waiting for the create's answer to learn the response id \(at most --timeout 60 s\); a second Ctrl-C exits now, without the id\n/);
   assert.doesNotMatch(cli.stderr(), /Created response/);
+  create.release();
   const result = await cli.done;
   assert.equal(result.code, 130, result.stderr);
   assert.equal(callsOf(emulator).polls, 0);

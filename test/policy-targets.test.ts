@@ -11,7 +11,8 @@ async function policy(t: import('node:test').TestContext, args: readonly string[
 }
 
 function bash(script: string, env: Record<string, string> = {}): string {
-  return execFileSync('bash', ['-c', script], { env: { PATH: process.env['PATH'] ?? '', ...env }, encoding: 'utf8' });
+  // --norc: a bash whose stdin is a socket (Node's pipes are) reads ~/.bashrc, which can take a second; the snippet needs none of it.
+  return execFileSync('bash', ['--norc', '-c', script], { env: { PATH: process.env['PATH'] ?? '', ...env }, encoding: 'utf8' });
 }
 
 test('policy --for list names every target, and --json gives each as data', async (t) => {

@@ -69,10 +69,11 @@ test('--max-retries bounds the retries of one poll; then the run stops with the 
 });
 
 test('a poll slower than --timeout is retried', async (t) => {
-  const emulator = await emulatorFor(t, { ...FAST, faults: [{ call: 'poll', nth: 1, andLater: false, action: { kind: 'slow', delayMs: 4000 } }] });
-  const result = await runCli(['run', '--poll-interval', '0.1', '--timeout', '1', '--output', 'r.md'], { cwd: tempDir(t), env: envFor(emulator) });
+  // Poll 1 is held for a minute, so it is slower than any --timeout: a short one is safe on a loaded machine.
+  const emulator = await emulatorFor(t, { ...FAST, faults: [{ call: 'poll', nth: 1, andLater: false, action: { kind: 'slow', delayMs: 60_000 } }] });
+  const result = await runCli(['run', '--poll-interval', '0.1', '--timeout', '0.5', '--output', 'r.md'], { cwd: tempDir(t), env: envFor(emulator) });
   assert.equal(result.code, 0, result.stderr);
-  assert.match(result.stderr, /Retry 1\/5 in .* after: GET .*(timeout|within 1 s)/i);
+  assert.match(result.stderr, /Retry 1\/5 in .* after: GET .*(timeout|within 0\.5 s)/i);
 });
 
 test('--max-retries must be a whole number; nothing is sent otherwise', async (t) => {

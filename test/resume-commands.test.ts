@@ -59,7 +59,8 @@ test('the printed resume and cancel commands carry base URL, proxy, CA file and 
   const typed = (command: string) => shellWords(command.replace('***', encodeURIComponent(password))).slice(1);
   const connectsBefore = proxy.connects.length;
   const pollsBefore = emulator.requests.filter((r) => r.method === 'GET' && r.path.endsWith(id)).length;
-  const resumed = await runMain([...typed(poll), '--max-wait', '3', '--poll-interval', '0.5', '--output', 'p.md', '--json'], {}, elsewhere);
+  // --max-wait ends the resumed poll of the never-finishing response; 2 s is far more than one poll needs.
+  const resumed = await runMain([...typed(poll), '--max-wait', '2', '--poll-interval', '0.5', '--output', 'p.md', '--json'], {}, elsewhere);
   assert.equal(resumed.code, 4, resumed.stderr);
   assert.equal(singleJsonObject(resumed.stdout)['id'], id);
   assert.ok(emulator.requests.filter((r) => r.method === 'GET' && r.path.endsWith(id)).length > pollsBefore, 'the resumed poll reached the emulator');
