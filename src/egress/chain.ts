@@ -30,16 +30,26 @@ interface Anchors {
   readonly certs: readonly X509Certificate[];
 }
 
+/** Certificates already read, by their PEM text: each TLS stage of a check looks through the same stores (~150 roots each, ~40 ms to parse). */
+const parsedPems = new Map<string, X509Certificate | undefined>();
+
 function parse(pems: readonly string[]): X509Certificate[] {
   const out: X509Certificate[] = [];
   for (const pem of pems) {
-    try {
-      out.push(new X509Certificate(pem));
-    } catch {
-      // A malformed entry in a bundle is skipped, as OpenSSL skips it.
-    }
+    if (!parsedPems.has(pem)) parsedPems.set(pem, parseOne(pem));
+    const cert = parsedPems.get(pem);
+    if (cert !== undefined) out.push(cert);
   }
   return out;
+}
+
+function parseOne(pem: string): X509Certificate | undefined {
+  try {
+    return new X509Certificate(pem);
+  } catch {
+    // A malformed entry in a bundle is skipped, as OpenSSL skips it.
+    return undefined;
+  }
 }
 
 /**
