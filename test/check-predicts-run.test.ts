@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { writeFileSync } from 'node:fs';
-import { apiCa, authorityOf, httpsEmulatorFor, proxyCa } from './egress-fixtures.js';
+import { apiCa, authorityOf, httpsEmulatorFor, proxyCa, type CheckEndpoint } from './egress-fixtures.js';
 import { emulatorFor, runMain, tempDir, TEST_KEY } from './helpers.js';
 import { startConnectProxy, startInterceptingProxy } from './proxies.js';
 
@@ -18,17 +18,9 @@ import { startConnectProxy, startInterceptingProxy } from './proxies.js';
 // Counted retrieves, not a 30 ms clock: on a loaded machine the create's answer could come back in_progress.
 const FAST = { pendingPolls: 1 };
 
-interface Endpoint {
-  name: string;
-  verdict: string;
-  cause: string;
-  answered_by: string | null;
-  detail: string;
-  hint: string | null;
-}
 
 interface Pair {
-  check: { code: number; endpoints: Endpoint[]; stdout: string };
+  check: { code: number; endpoints: CheckEndpoint[]; stdout: string };
   run: { code: number; json: Record<string, unknown>; stderr: string; report: string };
 }
 
@@ -39,7 +31,7 @@ async function checkAndRun(t: TestContext, env: Record<string, string>, extra: r
   const check = await runMain(['check', '--json', ...extra], env, dir);
   const run = await runMain(['run', '--json', '--poll-interval', '0.05', '--max-retries', '1', '--timeout', '5', '--output', 'r.md', ...extra], env, dir);
   const pair: Pair = {
-    check: { code: check.code, endpoints: (JSON.parse(check.stdout) as { endpoints: Endpoint[] }).endpoints, stdout: check.stdout },
+    check: { code: check.code, endpoints: (JSON.parse(check.stdout) as { endpoints: CheckEndpoint[] }).endpoints, stdout: check.stdout },
     run: { code: run.code, json: JSON.parse(run.stdout) as Record<string, unknown>, stderr: run.stderr, report: readFileSync(join(dir, 'r.md'), 'utf8') },
   };
   const evidence = pair.run.json['evidence'] as { warning: string | null };
@@ -49,7 +41,7 @@ async function checkAndRun(t: TestContext, env: Record<string, string>, extra: r
   return pair;
 }
 
-function byName(endpoints: readonly Endpoint[]): Record<string, Endpoint> {
+function byName(endpoints: readonly CheckEndpoint[]): Record<string, CheckEndpoint> {
   return Object.fromEntries(endpoints.map((e) => [e.name, e]));
 }
 

@@ -2,18 +2,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseFaults } from '../src/emulator/faults.js';
 import { emulatorFor, envFor, runMain, tempDir } from './helpers.js';
+import type { CheckEndpoint } from './egress-fixtures.js';
 
-interface Endpoint {
-  name: string;
-  verdict: string;
-  status: number;
-  detail: string;
-}
 
 test('check does not call a 429 or 5xx from the API "as expected": the path works, and the API\'s words are shown', async (t) => {
   const emulator = await emulatorFor(t, { faults: parseFaults('create1=429,cancel1=500') });
   const result = await runMain(['check', '--json'], envFor(emulator), tempDir(t));
-  const endpoints = (JSON.parse(result.stdout) as { endpoints: Endpoint[] }).endpoints;
+  const endpoints = (JSON.parse(result.stdout) as { endpoints: CheckEndpoint[] }).endpoints;
   const byName = Object.fromEntries(endpoints.map((e) => [e.name, e]));
   // Egress works for every call: the API itself answered.
   assert.deepEqual(endpoints.map((e) => [e.name, e.verdict, e.status]), [['create', 'ok', 429], ['retrieve', 'ok', 404], ['cancel', 'ok', 500]]);
@@ -27,7 +22,7 @@ test('check does not call a 429 or 5xx from the API "as expected": the path work
 test('an exhausted quota is not "ok": a run could not start, so check says auth with the fix, and exits 1', async (t) => {
   const emulator = await emulatorFor(t, { faults: parseFaults('create1=429:quota') });
   const result = await runMain(['check', '--json'], envFor(emulator), tempDir(t));
-  const create = (JSON.parse(result.stdout) as { endpoints: (Endpoint & { cause: string; hint: string })[] }).endpoints[0]!;
+  const create = (JSON.parse(result.stdout) as { endpoints: (CheckEndpoint & { cause: string; hint: string })[] }).endpoints[0]!;
   assert.deepEqual([create.verdict, create.cause, create.status], ['auth', 'quota_exhausted', 429]);
   assert.match(create.detail, /You exceeded your current quota/);
   assert.match(create.hint, /billing/);

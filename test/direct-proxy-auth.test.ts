@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { runMain, tempDir, TEST_KEY } from './helpers.js';
+import type { CheckEndpoint } from './egress-fixtures.js';
 
 /*
  * A 407 on a connection that goes through no HTTP proxy: no --proxy, no proxy variable that
@@ -11,14 +12,6 @@ import { runMain, tempDir, TEST_KEY } from './helpers.js';
  * the server at the base URL asked for proxy credentials.
  */
 
-interface Endpoint {
-  name: string;
-  verdict: string;
-  cause: string;
-  answered_by: string | null;
-  detail: string;
-  hint: string | null;
-}
 
 /** A server at the base URL that answers every request with 407, as a proxy mistaken for the API does. */
 async function startProxyAuthServer(t: TestContext, challenge: string): Promise<{ baseUrl: string; requests: () => number }> {
@@ -41,7 +34,7 @@ test('a 407 answered on a direct connection: check and run say something on the 
   const env = { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: server.baseUrl };
   const check = await runMain(['check', '--json'], env, tempDir(t));
   assert.equal(check.code, 1);
-  const endpoints = (JSON.parse(check.stdout) as { endpoints: Endpoint[] }).endpoints;
+  const endpoints = (JSON.parse(check.stdout) as { endpoints: CheckEndpoint[] }).endpoints;
   for (const e of endpoints) {
     assert.deepEqual([e.verdict, e.cause], ['blocked', 'proxy_auth_unconfigured'], e.name);
     assert.match(e.detail, /^HTTP 407 with no HTTP proxy in use, not the API: something on the way or the server at the base URL wants proxy credentials: "Proxy authentication required"$/);

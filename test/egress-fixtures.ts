@@ -58,6 +58,9 @@ export interface CheckJson {
   endpoints: { name: string; verdict: string; status: number | null; answered_by: string | null; cause?: string; detail: string; hint: string | null; required: boolean }[];
 }
 
+/** One endpoint of check --json: its verdict, cause, who answered, and the words. */
+export type CheckEndpoint = CheckJson['endpoints'][number];
+
 export function verdicts(json: CheckJson): Record<string, string> {
   return Object.fromEntries(json.endpoints.map((e) => [e.name, e.verdict]));
 }
