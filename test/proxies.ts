@@ -1,8 +1,9 @@
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import type { TestContext } from 'node:test';
 import { createServer as createTlsServer, TLSSocket } from 'node:tls';
+import { listenOnLoopback } from './loopback.js';
 import { makeLeaf, type TestCa } from './tls-fixtures.js';
 
 /**
@@ -55,22 +56,6 @@ function readHead(socket: Socket, onHead: (head: Head) => void): void {
   socket.on('error', () => {});
 }
 
-async function listen(t: TestContext, server: Server): Promise<number> {
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  );
-  return (server.address() as AddressInfo).port;
-}
 
 function refuse(socket: Socket, status: string, headers: Record<string, string>, body: string): void {
   const lines = [`HTTP/1.1 ${status}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`), `content-length: ${Buffer.byteLength(body)}`, 'connection: close'];
@@ -129,7 +114,7 @@ export async function startConnectProxy(t: TestContext, options: ConnectProxyOpt
       socket.on('close', () => upstream.destroy());
     }),
   );
-  const port = await listen(t, server);
+  const port = await listenOnLoopback(t, server);
   return { url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`, port, connects, requests: [] };
 }
 
@@ -189,7 +174,7 @@ export async function startInterceptingProxy(t: TestContext, options: Intercepti
       inner.emit('connection', tls);
     }),
   );
-  const port = await listen(t, server);
+  const port = await listenOnLoopback(t, server);
   return { url: `http://127.0.0.1:${port}`, port, connects, requests };
 }
 
@@ -200,7 +185,7 @@ export async function startSilentListener(t: TestContext): Promise<{ readonly po
     state.accepted += 1;
     socket.on('error', () => {});
   });
-  state.port = await listen(t, server);
+  state.port = await listenOnLoopback(t, server);
   return state;
 }
 
@@ -215,7 +200,5 @@ export async function startEchoingRefusalProxy(t: TestContext): Promise<number> 
     const body = `<html><head><title>Denied</title></head><body>${echo}</body></html>`;
     socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-type: text/html\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
   });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  t.after(() => proxy.close());
-  return (proxy.address() as AddressInfo).port;
+  return listenOnLoopback(t, proxy);
 }

@@ -1,5 +1,6 @@
-import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { connect, createServer } from 'node:net';
 import type { TestContext } from 'node:test';
+import { listenOnLoopback } from './loopback.js';
 
 /**
  * A small SOCKS5 server on loopback, written from RFC 1928 (greeting, CONNECT, replies) and
@@ -23,10 +24,7 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
 export async function startSocksProxy(t: TestContext, options: SocksProxyOptions = {}): Promise<TestSocksProxy> {
   const connects: TestSocksProxy['connects'][number][] = [];
-  const sockets = new Set<Socket>();
   const server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => {});
     let buffer = Buffer.alloc(0);
     let step: 'greeting' | 'auth' | 'request' | 'done' = 'greeting';
@@ -88,13 +86,5 @@ export async function startSocksProxy(t: TestContext, options: SocksProxyOptions
     };
     socket.on('data', onData);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  );
-  return { port: (server.address() as AddressInfo).port, connects };
+  return { port: await listenOnLoopback(t, server), connects };
 }
