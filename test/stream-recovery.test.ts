@@ -18,6 +18,20 @@ test('a stream dropped after event 6 resumes with starting_after=6, loses nothin
   assert.match(report, /\| Stream gap \| after event 6: [\d.]+ s, 0 events missing \|/);
 });
 
+test('a stream resumed while the response is still queued waits for the server, then gets a short answer at once: not called buffered', async (t) => {
+  // The create's stream breaks after response.queued; the resumed stream (opened 0.4 s later) has
+  // nothing to replay, so it is silent until the response leaves the queue (3.5 s after the create),
+  // over the 2 s that marks buffering, then the whole short answer comes in 100 ms. The same bytes as a proxy that buffers, but only a stream that starts from the
+  // beginning (the create's, or an attach) must show an event at once, so only such a stream's
+  // wait is evidence of buffering.
+  const { emulator, run, stream } = await streamRun(t, { queuedMs: 3500, inProgressMs: 100, faults: parseFaults('stream1=drop-after:1') });
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(emulator.requests.find((r) => r.method === 'GET')?.query, 'stream=true&starting_after=1');
+  assert.equal(stream['delivery'], 'unknown', JSON.stringify(stream));
+  assert.equal(stream['finding'], null);
+  assert.doesNotMatch(run.stderr, /buffers server-sent events/);
+});
+
 test('a refused resume (too old) falls back to polling, says so, and still reaches the terminal status', async (t) => {
   const { emulator, run, summary, stream } = await streamRun(t, { queuedMs: 200, inProgressMs: 800, faults: parseFaults('stream1=drop-after:3,stream2=too-old') });
   assert.equal(run.code, 0, run.stderr);

@@ -9,7 +9,7 @@ import type { ResponseObject } from '../api/response.js';
 /** One HTTP stream: the create's, an attach, or a resume. */
 interface Connection {
   readonly openedAt: number;
-  /** Whether it was opened with `starting_after` (a resume replays what it missed at once). */
+  /** Whether it was opened with `starting_after`: its wait before the first event says nothing about buffering. */
   readonly resumed: boolean;
   firstEventAt: number | undefined;
   lastEventAt: number | undefined;
@@ -151,8 +151,10 @@ export class StreamTiming {
 
   #verdict(production: number | undefined): { delivery: StreamStats['delivery']; finding: string | null } {
     const buffered = this.#connections.find((c) => {
-      // A resume's replay of missed events comes at once, so the long wait before the first event is what marks holding back.
-      if (c.events < 3 || c.firstEventAt === undefined || c.lastEventAt === undefined) return false;
+      // Only a stream that starts from the beginning (the create's, or an attach) has an event to
+      // send at once, so only its long wait marks holding back. A resumed one with nothing missed
+      // to replay waits as long as the response is silent (still queued, or thinking).
+      if (c.resumed || c.events < 3 || c.firstEventAt === undefined || c.lastEventAt === undefined) return false;
       const wait = c.firstEventAt - c.openedAt;
       return wait >= BUFFERED_FIRST_EVENT_MS && c.lastEventAt - c.firstEventAt <= Math.max(250, 0.1 * (c.lastEventAt - c.openedAt));
     });
