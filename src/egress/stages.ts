@@ -115,7 +115,8 @@ export async function openTunnel(socket: Socket | TLSSocket, proxy: ProxySetting
             `the proxy refused CONNECT ${target}: ${refusalReason(head.status, head.statusText, head.headers, body)}`,
             refusalHint(head.status, head.headers, target, credentialsGiven, proxy.url.username ? decodeURIComponent(proxy.url.username) : undefined),
             head.status,
-            { observed: { status: head.status, headers: head.headers, body } },
+            // A 5xx says the proxy could not reach the host (as a proxy's 5xx to a request does, src/egress/probes.ts): unreachable, not a refusal by policy.
+            { observed: { status: head.status, headers: head.headers, body }, blocked: head.status < 500 || head.status > 599 },
           ),
         );
       }
