@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import { apiEnv, bgprobe, httpsEmulatorFor, stage, verdicts, type CheckJson } from './egress-fixtures.js';
+import { apiCa, apiEnv, bgprobe, httpsEmulatorFor, stage, verdicts, type CheckJson } from './egress-fixtures.js';
+import { createServer as createTlsServer } from 'node:tls';
+import { listenOnLoopback } from './loopback.js';
 import { startConnectProxy } from './proxies.js';
+import { makeLeaf } from './tls-fixtures.js';
 
 /**
  * check's claims held to what was observed: each case here is a server or proxy whose answer
@@ -25,4 +28,20 @@ test('a proxy that answers CONNECT with 502 or 504 (it could not reach the host)
   const denying = await startConnectProxy(t, { allow: [] });
   const { json } = await check(t, apiEnv(emulator, { HTTPS_PROXY: denying.url }));
   assert.equal(verdicts(json)['create'], 'blocked');
+});
+
+test('a server that answers the TLS handshake with an alert is not said to have cut the connection or to filter by name', async (t) => {
+  // A TLS server that speaks only HTTP/2 refuses bgprobe's ALPN http/1.1 with the alert no_application_protocol.
+  const leaf = makeLeaf(apiCa);
+  const server = createTlsServer({ key: leaf.key, cert: leaf.chain, ALPNProtocols: ['h2'] });
+  server.on('tlsClientError', () => {});
+  const port = await listenOnLoopback(t, server);
+  const { code, json } = await check(t, { OPENAI_BASE_URL: `https://127.0.0.1:${port}/v1` });
+  assert.equal(code, 1);
+  const tls = stage(json, 'tls');
+  assert.equal(tls.status, 'failed');
+  assert.match(tls.detail, /ALERT_NO_APPLICATION_PROTOCOL/);
+  assert.doesNotMatch(tls.hint ?? '', /cut|filters by server name/);
+  assert.match(tls.hint ?? '', /answered the handshake with a TLS alert/);
+  assert.equal(verdicts(json)['create'], 'unreachable');
 });
