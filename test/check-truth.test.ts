@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { apiCa, apiEnv, bgprobe, httpsEmulatorFor, stage, verdicts, type CheckJson } from './egress-fixtures.js';
 import { createServer as createTlsServer } from 'node:tls';
+import { emulatorFor } from './helpers.js';
 import { listenOnLoopback } from './loopback.js';
 import { startConnectProxy } from './proxies.js';
 import { makeLeaf } from './tls-fixtures.js';
@@ -44,4 +45,17 @@ test('a server that answers the TLS handshake with an alert is not said to have 
   assert.doesNotMatch(tls.hint ?? '', /cut|filters by server name/);
   assert.match(tls.hint ?? '', /answered the handshake with a TLS alert/);
   assert.equal(verdicts(json)['create'], 'unreachable');
+});
+
+test('an expired certificate from a CA this run trusts is said to be expired, not untrusted', async (t) => {
+  const expired = makeLeaf(apiCa, '127.0.0.1', -1);
+  const emulator = await emulatorFor(t, { tls: { key: expired.key, cert: expired.chain } });
+  // The API's CA is trusted here (bgprobe's test .env names it in NODE_EXTRA_CA_CERTS).
+  const { code, json } = await check(t, apiEnv(emulator));
+  assert.equal(code, 1);
+  const tls = stage(json, 'tls');
+  assert.equal(tls.status, 'failed');
+  assert.match(tls.detail, /CERT_HAS_EXPIRED/);
+  assert.doesNotMatch(tls.hint ?? '', /does not trust|--ca-file/);
+  assert.match(tls.hint ?? '', /has expired/);
 });

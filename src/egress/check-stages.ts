@@ -154,6 +154,10 @@ function judgeTrust(report: StageReport, result: Handshake, network: NetworkSett
   const top = chain[chain.length - 1];
   if (result.authorizationError === 'ERR_TLS_CERT_ALTNAME_INVALID') {
     report.hint = `the certificate does not name ${network.baseUrl.hostname}: check --base-url, or the intercepting proxy's certificate generation`;
+  } else if (result.authorizationError === 'CERT_HAS_EXPIRED' || result.authorizationError === 'CERT_NOT_YET_VALID') {
+    // A trust store cannot fix a date: the CA may well be trusted (when anchor is active, it is).
+    const when = result.authorizationError === 'CERT_HAS_EXPIRED' ? 'has expired' : 'is not valid yet';
+    report.hint = `a certificate of the chain ${when} (the leaf is valid to ${leaf?.validTo ?? 'an unknown date'}; this machine's clock says ${new Date().toISOString()}): check the clock, or the certificate the server (or a proxy that re-signs TLS) presents`;
   } else if (anchor && !anchor.active) {
     report.hint = anchor.label.startsWith('--system-ca')
       ? `its issuer is in the operating system's CA bundle (${anchor.label.replace(/^--system-ca \((.*)\)$/, '$1')}), which Node does not read by default: add --system-ca${systemCaSwitches()}`
