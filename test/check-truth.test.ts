@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { apiCa, apiEnv, bgprobe, httpsEmulatorFor, stage, verdicts, type CheckJson } from './egress-fixtures.js';
 import { createServer as createTlsServer } from 'node:tls';
-import { emulatorFor } from './helpers.js';
+import { emulatorFor, TEST_KEY } from './helpers.js';
 import { listenOnLoopback } from './loopback.js';
 import { startConnectProxy } from './proxies.js';
 import { makeLeaf } from './tls-fixtures.js';
@@ -58,4 +58,15 @@ test('an expired certificate from a CA this run trusts is said to be expired, no
   assert.match(tls.detail, /CERT_HAS_EXPIRED/);
   assert.doesNotMatch(tls.hint ?? '', /does not trust|--ca-file/);
   assert.match(tls.hint ?? '', /has expired/);
+});
+
+test('a run refused by an expired certificate is told to check dates, not to trust a CA', async (t) => {
+  const expired = makeLeaf(apiCa, '127.0.0.1', -1);
+  const emulator = await emulatorFor(t, { tls: { key: expired.key, cert: expired.chain } });
+  const run = await bgprobe(t, ['run', '--output', 'r.md', '--prompt', 'ping', '--max-retries', '0'], apiEnv(emulator, { OPENAI_API_KEY: TEST_KEY }));
+  assert.equal(run.code, 1);
+  const line = /^bgprobe: (.+)$/m.exec(run.stderr)?.[1] ?? '';
+  assert.match(line, /CERT_HAS_EXPIRED/);
+  assert.doesNotMatch(line, /trust its CA/);
+  assert.match(line, /has expired or is not valid yet: check this machine's clock/);
 });
