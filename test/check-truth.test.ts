@@ -70,3 +70,19 @@ test('a run refused by an expired certificate is told to check dates, not to tru
   assert.doesNotMatch(line, /trust its CA/);
   assert.match(line, /has expired or is not valid yet: check this machine's clock/);
 });
+
+test("squid's 503 for a host it could not resolve (X-Squid-Error ERR_DNS_FAIL) is not called 'blocked by squid'; its 403 ERR_ACCESS_DENIED still is", async (t) => {
+  const emulator = await httpsEmulatorFor(t);
+  const page = '<html><head><title>ERROR: The requested URL could not be retrieved</title></head><body>Unable to determine IP address from host name</body></html>';
+  const squidDns = await startConnectProxy(t, { refusal: { status: '503 Service Unavailable', headers: { 'x-squid-error': 'ERR_DNS_FAIL 0', server: 'squid/6.6', 'content-type': 'text/html' }, body: page } });
+  const { json } = await check(t, apiEnv(emulator, { HTTPS_PROXY: squidDns.url }));
+  const control = (json as unknown as { control: { cause: string } | null }).control;
+  assert.equal(control?.cause, undefined, `control named: ${JSON.stringify(control)}`);
+  assert.equal(verdicts(json)['create'], 'unreachable');
+  const text = await bgprobe(t, ['check'], apiEnv(emulator, { HTTPS_PROXY: squidDns.url }));
+  assert.doesNotMatch(text.stdout, /blocked by squid/);
+
+  const squidDenied = await startConnectProxy(t, { refusal: { status: '403 Forbidden', headers: { 'x-squid-error': 'ERR_ACCESS_DENIED 0', server: 'squid/6.6', 'content-type': 'text/html' }, body: page } });
+  const denied = await check(t, apiEnv(emulator, { HTTPS_PROXY: squidDenied.url }));
+  assert.equal((denied.json as unknown as { control: { cause: string } | null }).control?.cause, 'squid_denied');
+});
