@@ -5,7 +5,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { emulatorFor, TEST_KEY } from './helpers.js';
 import { listenOnLoopback } from './loopback.js';
 import { startConnectProxy } from './proxies.js';
-import { makeLeaf } from './tls-fixtures.js';
+import { makeCa, makeLeaf } from './tls-fixtures.js';
 
 /**
  * check's claims held to what was observed: each case here is a server or proxy whose answer
@@ -85,4 +85,16 @@ test("squid's 503 for a host it could not resolve (X-Squid-Error ERR_DNS_FAIL) i
   const squidDenied = await startConnectProxy(t, { refusal: { status: '403 Forbidden', headers: { 'x-squid-error': 'ERR_ACCESS_DENIED 0', server: 'squid/6.6', 'content-type': 'text/html' }, body: page } });
   const denied = await check(t, apiEnv(emulator, { HTTPS_PROXY: squidDenied.url }));
   assert.equal((denied.json as unknown as { control: { cause: string } | null }).control?.cause, 'squid_denied');
+});
+
+test('a chain refused although its CA is in a store this run trusts (a CA marked CA:FALSE) is not said to be untrusted, nor --ca-file advised again', async (t) => {
+  const homeMade = makeCa('home-made interception CA', true);
+  const leaf = makeLeaf(homeMade);
+  const emulator = await emulatorFor(t, { tls: { key: leaf.key, cert: leaf.chain } });
+  const result = await bgprobe(t, ['check', '--json', '--ca-file', homeMade.certPath], apiEnv(emulator));
+  const json = JSON.parse(result.stdout) as CheckJson;
+  const tls = stage(json, 'tls');
+  assert.equal(tls.status, 'failed');
+  assert.doesNotMatch(tls.hint ?? '', /which this run does not trust|pass --ca-file/);
+  assert.match(tls.hint ?? '', /this run trusts it \(--ca-file /);
 });

@@ -26,13 +26,17 @@ function openssl(args: string[]): void {
   execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
-/** A CA with the extensions strict verifiers want (basicConstraints, keyUsage, key identifiers). */
-export function makeCa(commonName: string): TestCa {
+/**
+ * A CA with the extensions strict verifiers want (basicConstraints, keyUsage, key identifiers);
+ * `notCa` makes the mistake home-made interception CAs make: a certificate marked CA:FALSE.
+ */
+export function makeCa(commonName: string, notCa = false): TestCa {
   const name = `ca${++counter}`;
+  const extensions = notCa ? ['-addext', 'basicConstraints=critical,CA:FALSE'] : ['-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'];
   openssl([
     'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
     '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', '2', '-subj', `/CN=${commonName}/O=bgprobe tests`,
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+    ...extensions,
   ]);
   return { name, key: readFileSync(join(dir, `${name}.key`), 'utf8'), cert: readFileSync(join(dir, `${name}.pem`), 'utf8'), certPath: join(dir, `${name}.pem`) };
 }
