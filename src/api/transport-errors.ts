@@ -86,6 +86,10 @@ function classify(error: unknown, what: string, target: string): NetworkError {
   const label = code ? `${code}: ${message}` : message;
   const known = code ? STAGE_BY_CODE.get(code) : undefined;
   if (known) return new NetworkError(`${what}: ${describeStage(known)} ${target} failed (${label})`, known, false, { cause: error });
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
+    // A date, not trust: no CA option fixes it.
+    return new NetworkError(`${what}: the TLS handshake with ${target} failed (${label}): a certificate of the chain has expired or is not valid yet: check this machine's clock, or the certificate the server (or a proxy that re-signs TLS) presents`, 'tls', false, { cause: error });
+  }
   if (code && TLS_CODE.test(code)) {
     return new NetworkError(
       `${what}: the TLS handshake with ${target} failed (${label}); if a proxy intercepts TLS, trust its CA with --ca-file, --system-ca or NODE_EXTRA_CA_CERTS`,

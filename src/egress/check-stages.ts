@@ -154,10 +154,17 @@ function judgeTrust(report: StageReport, result: Handshake, network: NetworkSett
   const top = chain[chain.length - 1];
   if (result.authorizationError === 'ERR_TLS_CERT_ALTNAME_INVALID') {
     report.hint = `the certificate does not name ${network.baseUrl.hostname}: check --base-url, or the intercepting proxy's certificate generation`;
+  } else if (result.authorizationError === 'CERT_HAS_EXPIRED' || result.authorizationError === 'CERT_NOT_YET_VALID') {
+    // A trust store cannot fix a date: the CA may well be trusted (when anchor is active, it is).
+    const when = result.authorizationError === 'CERT_HAS_EXPIRED' ? 'has expired' : 'is not valid yet';
+    report.hint = `a certificate of the chain ${when} (the leaf is valid to ${leaf?.validTo ?? 'an unknown date'}; this machine's clock says ${new Date().toISOString()}): check the clock, or the certificate the server (or a proxy that re-signs TLS) presents`;
   } else if (anchor && !anchor.active) {
     report.hint = anchor.label.startsWith('--system-ca')
       ? `its issuer is in the operating system's CA bundle (${anchor.label.replace(/^--system-ca \((.*)\)$/, '$1')}), which Node does not read by default: add --system-ca${systemCaSwitches()}`
       : `its issuer is in a CA file Node does not read: add ${anchor.label.replace(/ \(.*\)$/, '')} (or set NODE_EXTRA_CA_CERTS to that file)`;
+  } else if (anchor?.active) {
+    // Its CA is already trusted: another CA option cannot help, the certificates themselves are at fault.
+    report.hint = `the chain ends at "${top?.issuer ?? 'an unknown CA'}" and this run trusts it (${anchor.label}), yet the chain was refused (${result.authorizationError ?? 'unknown reason'}): the certificates themselves are at fault (a CA marked CA:FALSE or without keyCertSign, a leaf without serverAuth, an intermediate missing from the chain): fix the certificates the server (or the proxy that re-signs TLS) uses`;
   } else {
     report.hint = `the chain ends at "${top?.issuer ?? 'an unknown CA'}", which this run does not trust; if that CA is your proxy's, get its certificate (PEM) and pass --ca-file PATH or set NODE_EXTRA_CA_CERTS=PATH`;
   }

@@ -154,7 +154,8 @@ export const CONTROLS: readonly ControlRow[] = Object.freeze([
     cause: 'squid_denied',
     control: (o) => `squid proxy (${o.headers?.['x-squid-error']?.split(' ')[0] ?? 'X-Squid-Error'})`,
     source: 'squid error pages set X-Squid-Error (squid-cache.org, src/errorpage.cc) [src]; reproduced with squid 5.7 [measured, test/controls-live.test.ts]',
-    matches: (o) => (o.stage === 'connect' || o.stage === 'http') && o.headers?.['x-squid-error'] !== undefined,
+    // squid's 5xx pages (ERR_DNS_FAIL, ERR_CONNECT_FAIL, ERR_READ_TIMEOUT) say it could not reach the host: not a denial.
+    matches: (o) => (o.stage === 'connect' || o.stage === 'http') && o.headers?.['x-squid-error'] !== undefined && !(o.status !== undefined && o.status >= 500),
     fix: (t) => `allow CONNECT to ${t.host}:${t.port} with an acl and an http_access allow line above the deny rule in squid.conf: bgprobe policy --for squid prints them`,
   },
   {

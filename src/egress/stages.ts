@@ -115,7 +115,8 @@ export async function openTunnel(socket: Socket | TLSSocket, proxy: ProxySetting
             `the proxy refused CONNECT ${target}: ${refusalReason(head.status, head.statusText, head.headers, body)}`,
             refusalHint(head.status, head.headers, target, credentialsGiven, proxy.url.username ? decodeURIComponent(proxy.url.username) : undefined),
             head.status,
-            { observed: { status: head.status, headers: head.headers, body } },
+            // A 5xx says the proxy could not reach the host (as a proxy's 5xx to a request does, src/egress/probes.ts): unreachable, not a refusal by policy.
+            { observed: { status: head.status, headers: head.headers, body }, blocked: head.status < 500 || head.status > 599 },
           ),
         );
       }
@@ -194,9 +195,7 @@ export async function handshake(socket: Socket, servername: string, ca: readonly
       reject(
         new StageFailure(
           `the TLS handshake with ${servername} failed (${error.code ?? 'error'}: ${error.message})`,
-          error.code === 'ERR_SSL_WRONG_VERSION_NUMBER'
-            ? 'the other end does not speak TLS: an https:// proxy URL for a plain http:// proxy, or the wrong port'
-            : 'the connection was cut during the handshake: a proxy or firewall that filters by server name (SNI) or cannot reach the API host',
+          handshakeFailureHint(error.code, servername),
           undefined,
           { observed: { errorCode: error.code } },
         ),
@@ -204,6 +203,19 @@ export async function handshake(socket: Socket, servername: string, ca: readonly
     });
   });
   return bounded(timeoutMs, `the TLS handshake with ${servername}`, 'the peer accepted the connection but does not answer the TLS handshake: a proxy that holds the tunnel open without reaching the API, an upstream that is slow or dead, or not a TLS server', work, () => tls.destroy());
+}
+
+/** OpenSSL's code for a TLS alert the peer sent: ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION, ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE ... */
+const PEER_ALERT = /^ERR_SSL_(?:SSLV3|TLSV1\d*)_ALERT_(\w+)$/;
+
+/** Why a handshake failed, by what the peer did: a TLS alert is an answer (the peer speaks TLS), not a cut connection. */
+function handshakeFailureHint(code: string | undefined, servername: string): string {
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER') return 'the other end does not speak TLS: an https:// proxy URL for a plain http:// proxy, or the wrong port';
+  const alert = PEER_ALERT.exec(code ?? '')?.[1];
+  if (alert !== undefined) {
+    return `the peer answered the handshake with a TLS alert (${alert.toLowerCase()}): it speaks TLS and refused this client's offer (TLS 1.2 or later, ALPN http/1.1) or the name ${servername}: check --base-url, or what answers TLS on the way`;
+  }
+  return 'the connection was cut during the handshake: a proxy or firewall that filters by server name (SNI) or cannot reach the API host';
 }
 
 function chainOf(leaf: PeerCertificate): PeerCertificate[] {

@@ -68,9 +68,12 @@ export class EvidenceCollector {
   }
 }
 
-/** `gpt-5.2` answered as `gpt-5.2` or a dated snapshot such as `gpt-5.2-2025-12-11`. */
+/**
+ * `gpt-5.2` answered as `gpt-5.2` or a dated snapshot such as `gpt-5.2-2025-12-11`; older
+ * models' snapshots are dated month and day only (`gpt-4` answers as `gpt-4-0613`).
+ */
 export function isModelOrSnapshot(model: string, asked: string): boolean {
-  return model === asked || (model.startsWith(`${asked}-`) && /^\d{4}-\d{2}-\d{2}$/.test(model.slice(asked.length + 1)));
+  return model === asked || (model.startsWith(`${asked}-`) && /^(?:\d{4}-\d{2}-\d{2}|\d{4})$/.test(model.slice(asked.length + 1)));
 }
 
 function warningFor(e: Evidence): string | null {
