@@ -8,7 +8,8 @@ import type { ResponseObject } from '../api/response.js';
 
 /** One HTTP stream: the create's, an attach, or a resume. */
 interface Connection {
-  readonly openedAt: number;
+  /** When the attempt that answered was sent (a retried open's earlier attempts and pauses are not the path's doing). */
+  openedAt: number;
   /** Whether it was opened with `starting_after`: its wait before the first event says nothing about buffering. */
   readonly resumed: boolean;
   firstEventAt: number | undefined;
@@ -79,6 +80,15 @@ export class StreamTiming {
     this.#firstOpenedAt ??= now;
     this.#lastArrival ??= now;
     this.#connections.push({ openedAt: now, resumed: resumedAfter !== undefined, firstEventAt: undefined, lastEventAt: undefined, events: 0, ending: undefined, endedAt: undefined });
+  }
+
+  /**
+   * The open stream answered at `now`, its answering attempt `tookMs` after it was sent: its wait and
+   * age count from that attempt, so a retry's pause (Retry-After, backoff) is never taken for holding back.
+   */
+  answered(now: number, tookMs: number): void {
+    const connection = this.#connections.at(-1);
+    if (connection) connection.openedAt = Math.max(connection.openedAt, now - tookMs);
   }
 
   /** An event arrived; returns the gap it closes when it is the first after a drop. */
