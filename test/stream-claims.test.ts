@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseFaults } from '../src/emulator/faults.js';
+import { runMain, singleJsonObject, tempDir, TEST_KEY } from './helpers.js';
+import { answer, CREATED_ID, scriptedServer } from './scripted-server.js';
 import { streamRun } from './stream-run.js';
 
 /* Stream mode's claims about the path, each against an observation that is not what the claim names. */
@@ -14,4 +16,38 @@ test('a streamed create answered 503 first and retried 3 s later, then streamed 
   assert.notEqual(stream['delivery'], 'buffered', JSON.stringify(stream));
   assert.equal(stream['finding'], null);
   assert.doesNotMatch(run.stderr, /buffers server-sent events/);
+});
+
+/** A server whose clock is 30 s behind bgprobe's: it stamps created_at, completed_at and Date by it. */
+const SKEW_SECONDS = 30;
+const serverSeconds = () => Math.floor(Date.now() / 1000) - SKEW_SECONDS;
+
+test('a stream silent while the response thinks, which completes just after the silent stream is closed, is not called held back when the server clock runs behind', async (t) => {
+  // The resumed stream is silent because the response is (it thinks); the response completes in the
+  // moment between bgprobe closing the silent stream and its retrieve. A server whose clock runs 30 s
+  // behind then stamps completed_at 30 s "before" bgprobe's close by bgprobe's clock: no evidence of
+  // anything holding events back. Only the server's own clock (its Date header) can place completed_at.
+  let retrieves = 0;
+  const object = (status: string) => ({ id: CREATED_ID, object: 'response', created_at: serverSeconds() - 5, status, background: true, model: 'gpt-5.2', output: [], completed_at: status === 'completed' ? serverSeconds() : null });
+  const server = await scriptedServer(t, (req, res) => {
+    const date = new Date(serverSeconds() * 1000).toUTCString();
+    if (req.url?.includes('stream=true')) {
+      res.writeHead(200, { 'content-type': 'text/event-stream', date });
+      res.flushHeaders();
+      if (!req.url.includes('starting_after')) {
+        res.write(`event: response.created\ndata: ${JSON.stringify({ type: 'response.created', sequence_number: 0, response: object('queued') })}\n\n`);
+        res.write(`event: response.in_progress\ndata: ${JSON.stringify({ type: 'response.in_progress', sequence_number: 1, response: object('in_progress') })}\n\n`);
+      }
+      return; // then silent: the model thinks
+    }
+    retrieves += 1;
+    answer(res, 200, JSON.stringify(object(retrieves === 1 ? 'in_progress' : 'completed')), { 'content-type': 'application/json', 'x-request-id': 'req_scripted', date });
+  });
+  const run = await runMain(['poll', CREATED_ID, '--stream', '--json', '--timeout', '2'], { OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: server.baseUrl }, tempDir(t));
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(retrieves, 2, server.requests.join('\n'));
+  const stream = singleJsonObject(run.stdout)['stream'] as Record<string, unknown>;
+  assert.notEqual(stream['delivery'], 'buffered', JSON.stringify(stream));
+  assert.equal(stream['finding'], null);
+  assert.doesNotMatch(run.stderr, /holds server-sent events/);
 });
