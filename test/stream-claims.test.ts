@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseFaults } from '../src/emulator/faults.js';
-import { runMain, singleJsonObject, tempDir, TEST_KEY } from './helpers.js';
+import { emulatorFor, envFor, runMain, singleJsonObject, tempDir, TEST_KEY } from './helpers.js';
+import { reverseProxy, type Relay } from './reverse-proxy.js';
 import { answer, CREATED_ID, scriptedServer } from './scripted-server.js';
 import { streamRun } from './stream-run.js';
 
@@ -50,4 +51,29 @@ test('a stream silent while the response thinks, which completes just after the 
   assert.notEqual(stream['delivery'], 'buffered', JSON.stringify(stream));
   assert.equal(stream['finding'], null);
   assert.doesNotMatch(run.stderr, /holds server-sent events/);
+});
+
+/** Passes everything through, except that it answers a resume (starting_after) with its own HTML block page. */
+const blockingResumes: Relay = (upstream, res) => {
+  if (!(upstream as unknown as { req: { path: string } }).req.path.includes('starting_after')) {
+    res.writeHead(upstream.statusCode ?? 502, upstream.headers);
+    // The emulator's drop reaches bgprobe as a drop, not as silence.
+    upstream.on('close', () => upstream.complete || res.destroy());
+    return void upstream.pipe(res);
+  }
+  upstream.resume();
+  const page = '<html><head><title>Request blocked</title></head><body>This request was blocked by the security policy.</body></html>';
+  res.writeHead(400, { 'content-type': 'text/html', 'content-length': String(Buffer.byteLength(page)) });
+  res.end(page);
+};
+
+test('a resume refused by the block page of a proxy is not said to be the API refusing for a passed resume window', async (t) => {
+  const emulator = await emulatorFor(t, { queuedMs: 200, inProgressMs: 800, faults: parseFaults('stream1=drop-after:3') });
+  const baseUrl = await reverseProxy(t, emulator.baseUrl, blockingResumes);
+  const run = await runMain(['run', '--stream', '--json', '--poll-interval', '0.2', '--output', 'r.md'], { ...envFor(emulator), OPENAI_BASE_URL: baseUrl }, tempDir(t));
+  assert.equal(run.code, 0, run.stderr);
+  const stream = singleJsonObject(run.stdout)['stream'] as Record<string, unknown>;
+  assert.match(String(stream['fallback']), /^an answer that is not the API's refused to resume the stream \(.*HTTP 400.*Request blocked/, run.stderr);
+  assert.doesNotMatch(run.stderr, /the API refused|resume window has passed|not created with stream: true/);
+  assert.doesNotMatch(String(stream['fallback']), /the API refused|resume window has passed/);
 });

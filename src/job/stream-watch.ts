@@ -8,7 +8,7 @@ import { pollToEnd, retrieveOnce } from './stream-fallback.js';
 import type { Session } from './session.js';
 import type { StreamStats } from './stream-timing.js';
 import { streamRows, timingLine } from './stream-report.js';
-import { errorText, isIdleTimeout, isRefusal, isResumable } from './stream-breaks.js';
+import { errorText, isApiRefusal, isIdleTimeout, isRefusal, isResumable, refuser } from './stream-breaks.js';
 import { createStreamed } from './stream-create.js';
 import { StreamReader } from './stream-reader.js';
 import type { CreateTracker } from './submit.js';
@@ -47,7 +47,8 @@ export class StreamWatch {
     reader.opening(false);
     const opened = await this.#session.client.openRetrieveStream(id, undefined, signal).catch((error: unknown) => {
       if (!isRefusal(error)) throw error;
-      this.#pollInstead(`the API refused to stream response ${id} (${errorText(error)}): it was not created with stream: true, or it is too old to stream again`);
+      const reason = isApiRefusal(error) ? ': it was not created with stream: true, or it is too old to stream again' : '';
+      this.#pollInstead(`${refuser(error)} refused to stream response ${id} (${errorText(error)})${reason}`);
       return undefined;
     });
     if (opened === undefined) return retrieveOnce(this.#session, id, signal);
@@ -209,7 +210,9 @@ export class StreamWatch {
       return await this.#session.client.openRetrieveStream(id, this.#reader.cursor, signal);
     } catch (error) {
       if (!isRefusal(error)) throw error;
-      const why = `the API refused to resume the stream (${errorText(error)}): its resume window has passed (about 5 minutes), or the response was not created with stream: true`;
+      // A proxy's block page says nothing about the resume window: its reasons are the API's only.
+      const reason = isApiRefusal(error) ? ': its resume window has passed (about 5 minutes), or the response was not created with stream: true' : '';
+      const why = `${refuser(error)} refused to resume the stream (${errorText(error)})${reason}`;
       this.#session.journal.warn(`${why}; following response ${id} by polling instead`);
       this.#reader.timing.fallBack(why);
       return undefined;
