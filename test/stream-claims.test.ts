@@ -77,3 +77,15 @@ test('a resume refused by the block page of a proxy is not said to be the API re
   assert.doesNotMatch(run.stderr, /the API refused|resume window has passed|not created with stream: true/);
   assert.doesNotMatch(String(stream['fallback']), /the API refused|resume window has passed/);
 });
+
+test('a streamed create the server takes 3 s to answer, whose short answer then streams in 0.15 s, is not called buffered', async (t) => {
+  // Nothing for 3 s, then every event within 250 ms: the bytes of a proxy that buffers, but the
+  // server stamps the response as made within the same second or so, so the burst may be all there
+  // was to send. Only a burst shorter than what the server says the response took shows holding back.
+  const { run, stream } = await streamRun(t, { queuedMs: 50, inProgressMs: 100, faults: parseFaults('stream1=slow:3000') });
+  assert.equal(run.code, 0, run.stderr);
+  assert.ok((stream['time_to_first_event_seconds'] as number) >= 2.5, JSON.stringify(stream));
+  assert.notEqual(stream['delivery'], 'buffered', JSON.stringify(stream));
+  assert.equal(stream['finding'], null);
+  assert.doesNotMatch(run.stderr, /buffers server-sent events/);
+});

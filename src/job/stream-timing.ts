@@ -47,7 +47,7 @@ export interface StreamStats {
   readonly fallback: string | null;
 }
 
-/** A stream at least this long before its first event, whose events then came together, was held back. */
+/** A stream at least this long before its first event, whose events then came together faster than the server made them, was held back. */
 const BUFFERED_FIRST_EVENT_MS = 2000;
 /** Events spread over at least this long on one stream show live delivery. */
 const LIVE_SPREAD_MS = 500;
@@ -166,7 +166,12 @@ export class StreamTiming {
       // to replay waits as long as the response is silent (still queued, or thinking).
       if (c.resumed || c.events < 3 || c.firstEventAt === undefined || c.lastEventAt === undefined) return false;
       const wait = c.firstEventAt - c.openedAt;
-      return wait >= BUFFERED_FIRST_EVENT_MS && c.lastEventAt - c.firstEventAt <= Math.max(250, 0.1 * (c.lastEventAt - c.openedAt));
+      const burst = c.lastEventAt - c.firstEventAt;
+      // A slow answer to the open (a busy server, a long upload) and then a fast short response make the
+      // same bytes: only a burst shorter than the server's own stamps say the response took (at least
+      // production - 1 s, whole-second stamps) shows events held back.
+      const heldLonger = production !== undefined && (production - 1) * 1000 > burst;
+      return wait >= BUFFERED_FIRST_EVENT_MS && burst <= Math.max(250, 0.1 * (c.lastEventAt - c.openedAt)) && heldLonger;
     });
     if (buffered?.firstEventAt !== undefined && buffered.lastEventAt !== undefined) {
       const wait = (buffered.firstEventAt - buffered.openedAt) / 1000;
