@@ -47,6 +47,8 @@ export type StreamAnswer =
       readonly status: number;
       readonly requestId: string | undefined;
       readonly headers: Readonly<Record<string, string>>;
+      /** From the answering attempt's request to its headers: a retried call's failed attempts and pauses are not in it. */
+      readonly answeredAfterMs: number;
       /** Ends with the stream; throws a NetworkError when it drops, a ProtocolError for a frame it cannot read. */
       readonly events: AsyncIterable<StreamEvent>;
       /** Closes the connection at once (the stream's events then end). */

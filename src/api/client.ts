@@ -190,6 +190,6 @@ export class ResponsesClient {
       }
     }
     this.#noteOrigin(call, status, responseHeaders, '');
-    return { kind: 'stream', status, requestId: responseHeaders['x-request-id'], headers: responseHeaders, events: readEvents(body, maxResponseBytes, what, baseUrl.host, record), close: () => body.destroy() };
+    return { kind: 'stream', status, requestId: responseHeaders['x-request-id'], headers: responseHeaders, answeredAfterMs: monotonicMs() - started, events: readEvents(body, maxResponseBytes, what, baseUrl.host, record), close: () => body.destroy() };
   }
 }

@@ -9,6 +9,16 @@ export function isRefusal(error: unknown): boolean {
   return error instanceof ApiError && error.status >= 400 && error.status < 500 && ![401, 403, 404, 408, 409, 429].includes(error.status);
 }
 
+/** Whether the API itself answered the refusal: only then do its reasons (a passed resume window, no stream: true) apply. */
+export function isApiRefusal(error: unknown): boolean {
+  return error instanceof ApiError && error.details.answeredBy === 'api';
+}
+
+/** Who refused, as observed: the API, or an answer in its place (a proxy's block page, another server). */
+export function refuser(error: unknown): string {
+  return isApiRefusal(error) ? 'the API' : 'an answer that is not the API\'s';
+}
+
 /** A break worth resuming: a network drop or an unreadable frame is; an answer the retrieve would not retry is not. */
 export function isResumable(error: unknown): boolean {
   if (error instanceof NetworkError) return isRetryable('retrieve', error);

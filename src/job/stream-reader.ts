@@ -54,6 +54,7 @@ export class StreamReader {
   }
 
   attach(opened: OpenedStream): void {
+    this.timing.answered(this.session.clock.monotonic(), opened.answeredAfterMs);
     this.#connection = new StreamConnection(opened);
   }
 

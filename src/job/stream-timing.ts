@@ -8,7 +8,8 @@ import type { ResponseObject } from '../api/response.js';
 
 /** One HTTP stream: the create's, an attach, or a resume. */
 interface Connection {
-  readonly openedAt: number;
+  /** When the attempt that answered was sent (a retried open's earlier attempts and pauses are not the path's doing). */
+  openedAt: number;
   /** Whether it was opened with `starting_after`: its wait before the first event says nothing about buffering. */
   readonly resumed: boolean;
   firstEventAt: number | undefined;
@@ -46,7 +47,7 @@ export interface StreamStats {
   readonly fallback: string | null;
 }
 
-/** A stream at least this long before its first event, whose events then came together, was held back. */
+/** A stream at least this long before its first event, whose events then came together faster than the server made them, was held back. */
 const BUFFERED_FIRST_EVENT_MS = 2000;
 /** Events spread over at least this long on one stream show live delivery. */
 const LIVE_SPREAD_MS = 500;
@@ -79,6 +80,15 @@ export class StreamTiming {
     this.#firstOpenedAt ??= now;
     this.#lastArrival ??= now;
     this.#connections.push({ openedAt: now, resumed: resumedAfter !== undefined, firstEventAt: undefined, lastEventAt: undefined, events: 0, ending: undefined, endedAt: undefined });
+  }
+
+  /**
+   * The open stream answered at `now`, its answering attempt `tookMs` after it was sent: its wait and
+   * age count from that attempt, so a retry's pause (Retry-After, backoff) is never taken for holding back.
+   */
+  answered(now: number, tookMs: number): void {
+    const connection = this.#connections.at(-1);
+    if (connection) connection.openedAt = Math.max(connection.openedAt, now - tookMs);
   }
 
   /** An event arrived; returns the gap it closes when it is the first after a drop. */
@@ -156,7 +166,12 @@ export class StreamTiming {
       // to replay waits as long as the response is silent (still queued, or thinking).
       if (c.resumed || c.events < 3 || c.firstEventAt === undefined || c.lastEventAt === undefined) return false;
       const wait = c.firstEventAt - c.openedAt;
-      return wait >= BUFFERED_FIRST_EVENT_MS && c.lastEventAt - c.firstEventAt <= Math.max(250, 0.1 * (c.lastEventAt - c.openedAt));
+      const burst = c.lastEventAt - c.firstEventAt;
+      // A slow answer to the open (a busy server, a long upload) and then a fast short response make the
+      // same bytes: only a burst shorter than the server's own stamps say the response took (at least
+      // production - 1 s, whole-second stamps) shows events held back.
+      const heldLonger = production !== undefined && (production - 1) * 1000 > burst;
+      return wait >= BUFFERED_FIRST_EVENT_MS && burst <= Math.max(250, 0.1 * (c.lastEventAt - c.openedAt)) && heldLonger;
     });
     if (buffered?.firstEventAt !== undefined && buffered.lastEventAt !== undefined) {
       const wait = (buffered.firstEventAt - buffered.openedAt) / 1000;

@@ -8,13 +8,13 @@ import { pollToEnd, retrieveOnce } from './stream-fallback.js';
 import type { Session } from './session.js';
 import type { StreamStats } from './stream-timing.js';
 import { streamRows, timingLine } from './stream-report.js';
-import { errorText, isIdleTimeout, isRefusal, isResumable } from './stream-breaks.js';
+import { errorText, isApiRefusal, isIdleTimeout, isRefusal, isResumable, refuser } from './stream-breaks.js';
 import { createStreamed } from './stream-create.js';
 import { StreamReader } from './stream-reader.js';
 import type { CreateTracker } from './submit.js';
 import { recordTerminal, type WatchResult } from './watch.js';
 
-/** How long before the silent stream's close the server must have stamped its completion (clock skew, whole seconds). */
+/** How long before the silent stream's close, by the server's clock, it must have stamped its completion (whole-second stamps). */
 const HELD_BACK_MARGIN_SECONDS = 5;
 
 type Read = { kind: 'terminal'; response: ResponseObject } | { kind: 'ended' } | { kind: 'dropped'; error: unknown };
@@ -47,7 +47,8 @@ export class StreamWatch {
     reader.opening(false);
     const opened = await this.#session.client.openRetrieveStream(id, undefined, signal).catch((error: unknown) => {
       if (!isRefusal(error)) throw error;
-      this.#pollInstead(`the API refused to stream response ${id} (${errorText(error)}): it was not created with stream: true, or it is too old to stream again`);
+      const reason = isApiRefusal(error) ? ': it was not created with stream: true, or it is too old to stream again' : '';
+      this.#pollInstead(`${refuser(error)} refused to stream response ${id} (${errorText(error)})${reason}`);
       return undefined;
     });
     if (opened === undefined) return retrieveOnce(this.#session, id, signal);
@@ -165,13 +166,19 @@ export class StreamWatch {
 
   /** Closes a stream silent past --timeout and retrieves the status; a completion the stream never delivered is held back. */
   async #lookAfterSilence(id: string, signal: AbortSignal): Promise<ApiAnswer> {
+    const { clock } = this.#session;
     this.#reader.close('idle');
-    const closedAtSeconds = this.#session.clock.now().getTime() / 1000;
+    const closedAt = clock.monotonic();
     const answer = await retrieveOnce(this.#session, id, signal, this.#reader.counts());
     // Held back only when the server stamped its completion well before the silent stream was closed,
-    // never for one that ended in the moment between the close and the retrieve.
+    // never for one that ended in the moment between the close and the retrieve. completed_at is the
+    // server's clock, so the close is placed on it too: its Date, less the time since the close (never
+    // bgprobe's own clock, which may run ahead). Without a Date nothing places it: no verdict.
     const completedAt = (answer.response as { completed_at?: unknown }).completed_at;
-    if (typeof completedAt === 'number' && completedAt <= closedAtSeconds - HELD_BACK_MARGIN_SECONDS) this.#reader.timing.heldBack(this.#session.clock.monotonic());
+    const serverDateMs = Date.parse(answer.headers['date'] ?? '');
+    if (typeof completedAt !== 'number' || !Number.isFinite(serverDateMs)) return answer;
+    const serverClosedAtSeconds = (serverDateMs - (clock.monotonic() - closedAt)) / 1000;
+    if (completedAt <= serverClosedAtSeconds - HELD_BACK_MARGIN_SECONDS) this.#reader.timing.heldBack(clock.monotonic());
     return answer;
   }
 
@@ -203,7 +210,9 @@ export class StreamWatch {
       return await this.#session.client.openRetrieveStream(id, this.#reader.cursor, signal);
     } catch (error) {
       if (!isRefusal(error)) throw error;
-      const why = `the API refused to resume the stream (${errorText(error)}): its resume window has passed (about 5 minutes), or the response was not created with stream: true`;
+      // A proxy's block page says nothing about the resume window: its reasons are the API's only.
+      const reason = isApiRefusal(error) ? ': its resume window has passed (about 5 minutes), or the response was not created with stream: true' : '';
+      const why = `${refuser(error)} refused to resume the stream (${errorText(error)})${reason}`;
       this.#session.journal.warn(`${why}; following response ${id} by polling instead`);
       this.#reader.timing.fallBack(why);
       return undefined;
