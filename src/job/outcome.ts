@@ -1,10 +1,10 @@
 import { extractOutputText, isPending, KNOWN_TERMINAL_STATUSES, summarizeUsage, type ResponseObject } from '../api/response.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
-import { isUnknownResponse } from '../api/answer.js';
 import type { ReportEnding } from '../report/report.js';
 import { oneLine, shellWord } from '../text.js';
 import { errorLine } from '../errors.js';
 import { CreateUncertainError, followUnknownId } from './submit.js';
+import { apiSaysIdUnknown } from './unknown-response.js';
 
 /**
  * How to reach the API again the same way: the options a resume or cancel command must carry
@@ -39,7 +39,7 @@ export function resumeCommands(id: string, route: ResumeRoute): ResumeCommands {
 export type Resume =
   /** No response id: none was created, or (`createMayExist`: the create's Idempotency-Key) one may have been, its id unknown. */
   | { readonly kind: 'none'; readonly createMayExist: string | undefined }
-  /** The API itself answered 404 for the id (wrong id, another project, expired): nothing to resume. */
+  /** The API itself answered 404 naming the id (wrong id, another project, expired): nothing to resume. */
   | { readonly kind: 'unknown'; readonly id: string }
   /** A terminal status was seen: nothing runs any more; `poll` shows it again, when a command can reach it. */
   | { readonly kind: 'ended'; readonly id: string; readonly status: string; readonly poll: string | undefined }
@@ -63,8 +63,9 @@ interface KnownOfResponse {
 export function resumeAfter(known: KnownOfResponse, error: unknown, route: ResumeRoute): Resume {
   const id = known.responseId;
   if (id === undefined) return { kind: 'none', createMayExist: known.createMayExist };
-  // answer.ts's rule: the API's own 404 for the id. A 404 from anything else says nothing about the response.
-  if (isUnknownResponse(error)) return { kind: 'unknown', id };
+  // The API's own 404 that names this id (poll's rule too). Any other 404, even in the API's
+  // envelope, says nothing about the response: it may still run, so the commands are kept.
+  if (apiSaysIdUnknown(error, id)) return { kind: 'unknown', id };
   const status = known.lastSeen?.status;
   if (status !== undefined && !isPending(status)) return { kind: 'ended', id, status, poll: route.endsWithRun === undefined ? resumeCommands(id, route).poll : undefined };
   if (route.endsWithRun !== undefined) return { kind: 'gone', id, where: route.endsWithRun };
