@@ -57,3 +57,17 @@ test('cancel without a key fails before sending anything', async (t) => {
   assert.match(result.stderr, /^bgprobe: OPENAI_API_KEY is not set/);
   assert.equal(emulator.requests.length, 0);
 });
+
+test('cancel met by a 404 that does not name the id does not say the id is unknown: it gives the answer as it came, exit 1', async (t) => {
+  // The look-up's 404 is in the API's envelope but says "Emulated HTTP 404", as a gateway or an
+  // API-compatible proxy may: that says nothing about the response, which is in fact still running.
+  const emulator = await emulatorFor(t, { neverFinish: true, faults: [{ call: 'poll', nth: 1, andLater: false, action: { kind: 'status', status: 404 } }] });
+  const id = await createResponseOn(emulator);
+  const result = await runCli(['cancel', id, '--json'], { cwd: tempDir(t), env: envFor(emulator) });
+  assert.equal(result.code, 1);
+  const out = JSON.parse(result.stdout);
+  assert.doesNotMatch(out.error, /no response .* is known/);
+  assert.match(out.error, new RegExp(`^GET /v1/responses/${id} failed: the API answered HTTP 404 invalid_request_error: Emulated HTTP 404`));
+  assert.doesNotMatch(result.stderr, /is known/);
+  assert.equal(callsOf(emulator).cancels, 0);
+});

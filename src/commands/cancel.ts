@@ -13,7 +13,7 @@ import type { Io } from '../io.js';
 import { Journal } from '../job/journal.js';
 import { checkedStatus } from '../job/poller.js';
 import { createApiClient } from '../job/api-client.js';
-import { isUnknownResponse } from '../api/answer.js';
+import { apiSaysIdUnknown } from '../job/unknown-response.js';
 import { envFileOf } from './shared.js';
 
 interface CancelOutcome {
@@ -78,7 +78,7 @@ function alreadyEnded(id: string, status: string): CancelOutcome {
 
 function describeFailure(error: unknown, id: string, baseUrl: string): string {
   const message = error instanceof Error ? error.message : String(error);
-  // Only the API's own 404 says the id is unknown; another server's 404 is already diagnosed as such.
-  if (isUnknownResponse(error)) return `no response ${id} is known at ${baseUrl}: ${message}`;
+  // Only the API's own 404 naming the id says the id is unknown (poll's rule); any other 404 is given as it came.
+  if (apiSaysIdUnknown(error, id)) return `no response ${id} is known at ${baseUrl}: ${message}`;
   return message;
 }
