@@ -46,6 +46,25 @@ test('--cancel-on-timeout sends the cancel first and reports its answer', async 
   assert.match(report, /\| cancelled \| cancel \|\n/);
 });
 
+test('--cancel-on-timeout whose cancel answer does not show cancelled does not call the response "cancelled on request"', async (t) => {
+  // The API may answer the cancel with the response still running (it takes effect later) or
+  // already ended another way (it finished first): either way it was not cancelled, as seen.
+  for (const [shown, rest] of [
+    ['in_progress', ': the response is still running; last seen in_progress'],
+    ['completed', '; last seen completed'],
+  ] as const) {
+    const emulator = await emulatorFor(t, { ...HELD_AFTER_ONE_POLL, faults: parseFaults(`poll2+=slow:60000,cancel1=status:${shown}`) });
+    const dir = tempDir(t);
+    const result = await runCli(['run', '--poll-interval', '0.1', '--max-wait', '2', '--cancel-on-timeout', '--output', 'r.md'], { cwd: dir, env: envFor(emulator) });
+    assert.equal(result.code, 4, result.stderr);
+    assert.equal(callsOf(emulator).cancels, 1);
+    const report = readFileSync(join(dir, 'r.md'), 'utf8');
+    assert.doesNotMatch(report, /cancelled on request/, shown);
+    const said = shown === 'completed' ? `the cancel was sent (--cancel-on-timeout), but the response had ended as completed` : `the cancel was sent (--cancel-on-timeout) and answered, but the response still showed in_progress`;
+    assert.ok(report.includes(`| Status | stopped: --max-wait 2 s passed before a terminal status; ${said}${rest} |`), report.split('## Final Status')[1]?.slice(0, 400));
+  }
+});
+
 test('--cancel-on-timeout without --max-wait is a usage error and sends nothing', async (t) => {
   const emulator = await emulatorFor(t);
   const result = await runCli(['run', '--cancel-on-timeout'], { cwd: tempDir(t), env: envFor(emulator) });

@@ -121,7 +121,7 @@ export async function recordStop(session: Session, stopped: RunStopped, cancelFi
       noteResponse(session, answer.response);
       journal.statusSeen(status, progress.polls, 'cancel', elapsedSeconds(session));
       journal.info(`Cancel answered HTTP ${answer.status}: response ${id} is now ${status}`);
-      what += `; cancelled on request (${flag})`;
+      what += `; ${cancelAnswered(status, flag)}`;
     } catch (error) {
       journal.error(`Cancel failed: ${error instanceof Error ? error.message : String(error)}`);
       what += `; the cancel call failed (${flag})`;
@@ -138,6 +138,13 @@ export async function recordStop(session: Session, stopped: RunStopped, cancelFi
   const facts = { elapsedSeconds: elapsedSeconds(session), polls: progress.polls, finishedAt: session.clock.now() };
   session.report.finish({ ...withEvidence(unfinishedEnding(what, facts, id, progress.lastSeen, resume, progress.createMayExist), session.evidence.summary()), exitCode: stopped.exitCode });
   return { exitCode: stopped.exitCode, line, resume };
+}
+
+/** What the cancel's answer showed: cancelled only when it says so; still running, or ended another way, are not "cancelled". */
+function cancelAnswered(status: string, flag: string): string {
+  if (status === 'cancelled') return `cancelled on request (${flag})`;
+  if (isPending(status)) return `the cancel was sent (${flag}) and answered, but the response still showed ${status}`;
+  return `the cancel was sent (${flag}), but the response had ended as ${status}`;
 }
 
 /** One more look after a failed cancel (it may have ended meanwhile), so the ending says what is true. */
