@@ -45,8 +45,11 @@ export type Resume =
   | { readonly kind: 'ended'; readonly id: string; readonly status: string; readonly poll: string | undefined }
   /** It lived in a server that stopped with this run (the built-in emulator): no command can follow it. */
   | { readonly kind: 'gone'; readonly id: string; readonly where: string }
-  /** It may still run: the commands to follow or cancel it. `seen`: a pending status was seen (not only the id). */
-  | { readonly kind: 'running'; readonly id: string; readonly seen: boolean; readonly commands: ResumeCommands; readonly maskedProxyPassword: boolean };
+  /**
+   * It may still run: the commands to follow or cancel it. `seen`: a pending status was seen (not only the id);
+   * `cancelUnanswered`: a cancel was sent since and no answer told what it did, so that status may be out of date.
+   */
+  | { readonly kind: 'running'; readonly id: string; readonly seen: boolean; readonly commands: ResumeCommands; readonly maskedProxyPassword: boolean; readonly cancelUnanswered?: boolean };
 
 /** What the run knows of its response when it ends (the session's RunProgress). */
 interface KnownOfResponse {
@@ -100,7 +103,7 @@ function resumeClause(resume: Resume, ending: 'stopped' | 'failed'): string {
     case 'running': {
       const { poll, cancel } = resume.commands;
       const proxyNote = resume.maskedProxyPassword ? ' (the proxy password is shown as ***: type it in its place)' : '';
-      const state = ending === 'stopped' && resume.seen ? 'is still running' : 'may still be running';
+      const state = ending === 'stopped' && resume.seen && resume.cancelUnanswered !== true ? 'is still running' : 'may still be running';
       return `response ${resume.id} ${state}: resume with "${poll}", cancel with "${cancel}"${proxyNote}`;
     }
   }
@@ -125,6 +128,7 @@ export function stoppedState(resume: Resume): string {
     case 'none':
       return resume.createMayExist === undefined ? ': no response was created' : ': a response may have been created; its id is not known';
     case 'running':
+      if (resume.cancelUnanswered === true) return ': the response may still be running (the cancel got no answer: it may have taken effect)';
       return resume.seen ? ': the response is still running' : ': the response may still be running (no status of it was seen)';
     case 'gone':
       return `: the response ended with ${resume.where}`;

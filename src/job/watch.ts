@@ -112,6 +112,8 @@ export async function recordStop(session: Session, stopped: RunStopped, cancelFi
   const id = progress.responseId;
   journal.warn(id ? `${stopped.message}, while following response ${id}` : `${stopped.message}, before any response was created`);
   let what = stopped.why === 'deadline' ? `stopped: ${stopped.message}` : `interrupted (${stopped.why})`;
+  // A cancel that failed may still have reached the API; only a later look says what it did.
+  let cancelUnanswered = false;
   if (id && cancelFirst) {
     const flag = stopped.why === 'deadline' ? '--cancel-on-timeout' : '--cancel-on-interrupt';
     journal.info(`Cancelling response ${id} (${flag})`);
@@ -125,11 +127,12 @@ export async function recordStop(session: Session, stopped: RunStopped, cancelFi
     } catch (error) {
       journal.error(`Cancel failed: ${error instanceof Error ? error.message : String(error)}`);
       what += `; the cancel call failed (${flag})`;
-      await refreshStatus(session, id);
+      cancelUnanswered = !(await refreshStatus(session, id));
     }
   }
   // Decided after the cancel: a response it cancelled is no longer anything to resume.
-  const resume = resumeAfter(progress, stopped, route);
+  const decided = resumeAfter(progress, stopped, route);
+  const resume: Resume = cancelUnanswered && decided.kind === 'running' ? { ...decided, cancelUnanswered } : decided;
   what += stoppedState(resume);
   const line = withResumeClause(stopped.message, resume, 'stopped');
   // The command's `bgprobe: ...` line (the returned `line`) says this on stderr, as for a failure.
@@ -147,15 +150,17 @@ function cancelAnswered(status: string, flag: string): string {
   return `the cancel was sent (${flag}), but the response had ended as ${status}`;
 }
 
-/** One more look after a failed cancel (it may have ended meanwhile), so the ending says what is true. */
-async function refreshStatus(session: Session, id: string): Promise<void> {
+/** One more look after a failed cancel (it may have ended meanwhile), so the ending says what is true; false when none came. */
+async function refreshStatus(session: Session, id: string): Promise<boolean> {
   try {
     const answer = await session.client.retrieve(id);
     const status = checkedStatus(answer, id);
     noteResponse(session, answer.response);
     session.journal.statusSeen(status, session.progress.polls, 'a look after the failed cancel', elapsedSeconds(session));
     session.journal.info(`Response ${id} is ${status}`);
+    return true;
   } catch {
     // The ending then reports the last status seen, which is what is known.
+    return false;
   }
 }
