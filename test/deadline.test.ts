@@ -111,7 +111,18 @@ test('--cancel-on-timeout whose cancel got no answer does not say the response "
   assert.match(last, new RegExp(`response ${id} may still be running: resume with "bgprobe poll ${id} `));
   const report = readFileSync(join(dir, 'r.md'), 'utf8');
   assert.doesNotMatch(report, /the response is still running/);
-  assert.match(report, /\| Status \| stopped: --max-wait 2 s passed before a terminal status; the cancel call failed \(--cancel-on-timeout\): the response may still be running \(the cancel got no answer: it may have taken effect\); last seen (queued|in_progress) \|/);
+  assert.match(report, /\| Status \| stopped: --max-wait 2 s passed before a terminal status; the cancel call failed \(--cancel-on-timeout\): the response may still be running \(the cancel failed after it was sent: it may have taken effect\); last seen (queued|in_progress) \|/);
+});
+
+test('--cancel-on-timeout whose cancel the API refused still says the response "is still running": a refusal cancelled nothing', async (t) => {
+  const emulator = await emulatorFor(t, { ...HELD_AFTER_ONE_POLL, faults: parseFaults('poll2+=slow:60000,cancel1=400') });
+  const dir = tempDir(t);
+  const result = await runCli(['run', '--poll-interval', '0.1', '--max-wait', '2', '--cancel-on-timeout', '--max-retries', '0', '--timeout', '3', '--output', 'r.md'], { cwd: dir, env: envFor(emulator) });
+  assert.equal(result.code, 4, result.stderr);
+  assert.equal(callsOf(emulator).cancels, 1);
+  const id = /Created response (resp_\w+)/.exec(result.stderr)![1]!;
+  assert.match(result.stderr.trim().split('\n').at(-1)!, new RegExp(`response ${id} is still running: resume with `));
+  assert.match(readFileSync(join(dir, 'r.md'), 'utf8'), /the cancel call failed \(--cancel-on-timeout\): the response is still running; last seen/);
 });
 
 test('--cancel-on-timeout without --max-wait is a usage error and sends nothing', async (t) => {

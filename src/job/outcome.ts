@@ -47,9 +47,9 @@ export type Resume =
   | { readonly kind: 'gone'; readonly id: string; readonly where: string }
   /**
    * It may still run: the commands to follow or cancel it. `seen`: a pending status was seen (not only the id);
-   * `cancelUnanswered`: a cancel was sent since and no answer told what it did, so that status may be out of date.
+   * `cancelMayHaveTaken`: a cancel failed since in a way that may have let it take effect, and no later look came, so that status may be out of date.
    */
-  | { readonly kind: 'running'; readonly id: string; readonly seen: boolean; readonly commands: ResumeCommands; readonly maskedProxyPassword: boolean; readonly cancelUnanswered?: boolean };
+  | { readonly kind: 'running'; readonly id: string; readonly seen: boolean; readonly commands: ResumeCommands; readonly maskedProxyPassword: boolean; readonly cancelMayHaveTaken?: boolean };
 
 /** What the run knows of its response when it ends (the session's RunProgress). */
 interface KnownOfResponse {
@@ -103,7 +103,7 @@ function resumeClause(resume: Resume, ending: 'stopped' | 'failed'): string {
     case 'running': {
       const { poll, cancel } = resume.commands;
       const proxyNote = resume.maskedProxyPassword ? ' (the proxy password is shown as ***: type it in its place)' : '';
-      const state = ending === 'stopped' && resume.seen && resume.cancelUnanswered !== true ? 'is still running' : 'may still be running';
+      const state = ending === 'stopped' && resume.seen && resume.cancelMayHaveTaken !== true ? 'is still running' : 'may still be running';
       return `response ${resume.id} ${state}: resume with "${poll}", cancel with "${cancel}"${proxyNote}`;
     }
   }
@@ -128,7 +128,7 @@ export function stoppedState(resume: Resume): string {
     case 'none':
       return resume.createMayExist === undefined ? ': no response was created' : ': a response may have been created; its id is not known';
     case 'running':
-      if (resume.cancelUnanswered === true) return ': the response may still be running (the cancel got no answer: it may have taken effect)';
+      if (resume.cancelMayHaveTaken === true) return ': the response may still be running (the cancel failed after it was sent: it may have taken effect)';
       return resume.seen ? ': the response is still running' : ': the response may still be running (no status of it was seen)';
     case 'gone':
       return `: the response ended with ${resume.where}`;

@@ -7,7 +7,7 @@ import { elapsedSeconds, noteResponse, type Session } from './session.js';
 import type { ApiAnswer } from '../api/client.js';
 import { withEvidence } from '../report/evidence.js';
 import { terminalReason } from './terminal-reason.js';
-import { exitCodeOf } from '../errors.js';
+import { ApiError, exitCodeOf, NetworkError } from '../errors.js';
 
 export interface WatchResult {
   readonly status: string;
@@ -112,8 +112,8 @@ export async function recordStop(session: Session, stopped: RunStopped, cancelFi
   const id = progress.responseId;
   journal.warn(id ? `${stopped.message}, while following response ${id}` : `${stopped.message}, before any response was created`);
   let what = stopped.why === 'deadline' ? `stopped: ${stopped.message}` : `interrupted (${stopped.why})`;
-  // A cancel that failed may still have reached the API; only a later look says what it did.
-  let cancelUnanswered = false;
+  // A cancel that failed may still have taken effect; only a later look says what it did.
+  let cancelMayHaveTaken = false;
   if (id && cancelFirst) {
     const flag = stopped.why === 'deadline' ? '--cancel-on-timeout' : '--cancel-on-interrupt';
     journal.info(`Cancelling response ${id} (${flag})`);
@@ -127,12 +127,13 @@ export async function recordStop(session: Session, stopped: RunStopped, cancelFi
     } catch (error) {
       journal.error(`Cancel failed: ${error instanceof Error ? error.message : String(error)}`);
       what += `; the cancel call failed (${flag})`;
-      cancelUnanswered = !(await refreshStatus(session, id));
+      const refreshed = await refreshStatus(session, id);
+      cancelMayHaveTaken = !refreshed && mayHaveTakenEffect(error);
     }
   }
   // Decided after the cancel: a response it cancelled is no longer anything to resume.
   const decided = resumeAfter(progress, stopped, route);
-  const resume: Resume = cancelUnanswered && decided.kind === 'running' ? { ...decided, cancelUnanswered } : decided;
+  const resume: Resume = cancelMayHaveTaken && decided.kind === 'running' ? { ...decided, cancelMayHaveTaken } : decided;
   what += stoppedState(resume);
   const line = withResumeClause(stopped.message, resume, 'stopped');
   // The command's `bgprobe: ...` line (the returned `line`) says this on stderr, as for a failure.
@@ -148,6 +149,12 @@ function cancelAnswered(status: string, flag: string): string {
   if (status === 'cancelled') return `cancelled on request (${flag})`;
   if (isPending(status)) return `the cancel was sent (${flag}) and answered, but the response still showed ${status}`;
   return `the cancel was sent (${flag}), but the response had ended as ${status}`;
+}
+
+/** A failed cancel that may have reached the API and acted: not one never sent, nor a 4xx refusal. */
+function mayHaveTakenEffect(error: unknown): boolean {
+  if (error instanceof NetworkError) return error.maybeDelivered;
+  return !(error instanceof ApiError && error.status >= 400 && error.status < 500);
 }
 
 /** One more look after a failed cancel (it may have ended meanwhile), so the ending says what is true; false when none came. */
