@@ -57,3 +57,43 @@ test('cancel without a key fails before sending anything', async (t) => {
   assert.match(result.stderr, /^bgprobe: OPENAI_API_KEY is not set/);
   assert.equal(emulator.requests.length, 0);
 });
+
+test('cancel met by a 404 that does not name the id does not say the id is unknown: it gives the answer as it came, exit 1', async (t) => {
+  // The look-up's 404 is in the API's envelope but says "Emulated HTTP 404", as a gateway or an
+  // API-compatible proxy may: that says nothing about the response, which is in fact still running.
+  const emulator = await emulatorFor(t, { neverFinish: true, faults: [{ call: 'poll', nth: 1, andLater: false, action: { kind: 'status', status: 404 } }] });
+  const id = await createResponseOn(emulator);
+  const result = await runCli(['cancel', id, '--json'], { cwd: tempDir(t), env: envFor(emulator) });
+  assert.equal(result.code, 1);
+  const out = JSON.parse(result.stdout);
+  assert.doesNotMatch(out.error, /no response .* is known/);
+  assert.match(out.error, new RegExp(`^GET /v1/responses/${id} failed: the API answered HTTP 404 invalid_request_error: Emulated HTTP 404`));
+  assert.doesNotMatch(result.stderr, /is known/);
+  assert.equal(callsOf(emulator).cancels, 0);
+});
+
+test('a cancel refused for a reason that is not "it ended", then a terminal status, is not called "had already ended"', async (t) => {
+  // Looked up in_progress; the cancel refused with a 400 that does not say the response ended
+  // ("Emulated HTTP 400", as "Only responses created with background=true can be cancelled." would
+  // not); then it shows completed. When it ended is not known: it may have finished after the refusal.
+  const faults = [
+    { call: 'cancel', nth: 1, andLater: false, action: { kind: 'status', status: 400 } },
+    { call: 'poll', nth: 2, andLater: false, action: { kind: 'set-status', status: 'completed' } },
+  ] as const;
+  const emulator = await emulatorFor(t, { neverFinish: true, faults: [...faults] });
+  const id = await createResponseOn(emulator);
+  const result = await runCli(['cancel', id], { cwd: tempDir(t), env: envFor(emulator) });
+  assert.equal(result.code, 0, result.stderr);
+  assert.doesNotMatch(result.stdout, /already ended/);
+  assert.match(result.stdout, new RegExp(`^Response ${id} ended with status completed; the cancel was refused \\(POST /v1/responses/${id}/cancel failed: the API answered HTTP 400 invalid_request_error: Emulated HTTP 400 .*\\); nothing was cancelled\nFinal status: completed\n$`));
+});
+
+test('a cancel the API refuses because the response has just ended says it had already ended', async (t) => {
+  // The look-up is made to show in_progress; by the cancel the emulator has completed it, and says "Cannot cancel a completed response."
+  const emulator = await emulatorFor(t, { queuedMs: 0, inProgressMs: 0, faults: [{ call: 'poll', nth: 1, andLater: false, action: { kind: 'set-status', status: 'in_progress' } }] });
+  const id = await createResponseOn(emulator);
+  const result = await runCli(['cancel', id], { cwd: tempDir(t), env: envFor(emulator) });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(callsOf(emulator).cancels, 1);
+  assert.equal(result.stdout, `Response ${id} had already ended with status completed; nothing to cancel\nFinal status: completed\n`);
+});

@@ -13,12 +13,13 @@ import type { Io } from '../io.js';
 import { Journal } from '../job/journal.js';
 import { checkedStatus } from '../job/poller.js';
 import { createApiClient } from '../job/api-client.js';
-import { isUnknownResponse } from '../api/answer.js';
+import { apiSaysIdUnknown } from '../job/unknown-response.js';
+import { oneLine } from '../text.js';
 import { envFileOf } from './shared.js';
 
 interface CancelOutcome {
   readonly status: string;
-  /** The response had already ended before the cancel: nothing was cancelled. */
+  /** The response ended without this cancel (before it, or after a refused one): nothing was cancelled. */
   readonly wasTerminal: boolean;
   readonly line: string;
 }
@@ -62,7 +63,7 @@ async function cancelResponse(client: RetryingClient, id: string): Promise<Cance
     if (!(error instanceof ApiError) || error.status !== 400) throw error;
     const now = checkedStatus(await client.retrieve(id), id);
     if (isPending(now)) throw error;
-    return alreadyEnded(id, now);
+    return endedAfterRefusal(id, now, error);
   }
   const status = checkedStatus(answer, id);
   if (status === 'cancelled') return { status, wasTerminal: false, line: `Response ${id} is now cancelled (it was ${before})` };
@@ -76,9 +77,20 @@ function alreadyEnded(id: string, status: string): CancelOutcome {
   return { status, wasTerminal: true, line: `Response ${id} had already ended with status ${status}; nothing to cancel` };
 }
 
+/**
+ * A refused cancel, then a terminal status. "Had already ended" only when the refusal says so
+ * (the API's "Cannot cancel a completed response."): a refusal for another reason (not a
+ * background response, a proxy's 400) does not tell whether it ended before or after it.
+ */
+function endedAfterRefusal(id: string, status: string, refusal: ApiError): CancelOutcome {
+  const words = refusal.details.answeredBy === 'api' ? (refusal.details.apiError?.message ?? '') : '';
+  if (/^Cannot cancel an? [a-z_]+ response\b/i.test(words)) return alreadyEnded(id, status);
+  return { status, wasTerminal: true, line: `Response ${id} ended with status ${status}; the cancel was refused (${oneLine(refusal.message)}); nothing was cancelled` };
+}
+
 function describeFailure(error: unknown, id: string, baseUrl: string): string {
   const message = error instanceof Error ? error.message : String(error);
-  // Only the API's own 404 says the id is unknown; another server's 404 is already diagnosed as such.
-  if (isUnknownResponse(error)) return `no response ${id} is known at ${baseUrl}: ${message}`;
+  // Only the API's own 404 naming the id says the id is unknown (poll's rule); any other 404 is given as it came.
+  if (apiSaysIdUnknown(error, id)) return `no response ${id} is known at ${baseUrl}: ${message}`;
   return message;
 }

@@ -1,10 +1,10 @@
 import { extractOutputText, isPending, KNOWN_TERMINAL_STATUSES, summarizeUsage, type ResponseObject } from '../api/response.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
-import { isUnknownResponse } from '../api/answer.js';
 import type { ReportEnding } from '../report/report.js';
 import { oneLine, shellWord } from '../text.js';
 import { errorLine } from '../errors.js';
 import { CreateUncertainError, followUnknownId } from './submit.js';
+import { apiSaysIdUnknown } from './unknown-response.js';
 
 /**
  * How to reach the API again the same way: the options a resume or cancel command must carry
@@ -39,14 +39,17 @@ export function resumeCommands(id: string, route: ResumeRoute): ResumeCommands {
 export type Resume =
   /** No response id: none was created, or (`createMayExist`: the create's Idempotency-Key) one may have been, its id unknown. */
   | { readonly kind: 'none'; readonly createMayExist: string | undefined }
-  /** The API itself answered 404 for the id (wrong id, another project, expired): nothing to resume. */
+  /** The API itself answered 404 naming the id (wrong id, another project, expired): nothing to resume. */
   | { readonly kind: 'unknown'; readonly id: string }
   /** A terminal status was seen: nothing runs any more; `poll` shows it again, when a command can reach it. */
   | { readonly kind: 'ended'; readonly id: string; readonly status: string; readonly poll: string | undefined }
   /** It lived in a server that stopped with this run (the built-in emulator): no command can follow it. */
   | { readonly kind: 'gone'; readonly id: string; readonly where: string }
-  /** It may still run: the commands to follow or cancel it. `seen`: a pending status was seen (not only the id). */
-  | { readonly kind: 'running'; readonly id: string; readonly seen: boolean; readonly commands: ResumeCommands; readonly maskedProxyPassword: boolean };
+  /**
+   * It may still run: the commands to follow or cancel it. `seen`: a pending status was seen (not only the id);
+   * `cancelMayHaveTaken`: a cancel failed since in a way that may have let it take effect, and no later look came, so that status may be out of date.
+   */
+  | { readonly kind: 'running'; readonly id: string; readonly seen: boolean; readonly commands: ResumeCommands; readonly maskedProxyPassword: boolean; readonly cancelMayHaveTaken?: boolean };
 
 /** What the run knows of its response when it ends (the session's RunProgress). */
 interface KnownOfResponse {
@@ -63,8 +66,9 @@ interface KnownOfResponse {
 export function resumeAfter(known: KnownOfResponse, error: unknown, route: ResumeRoute): Resume {
   const id = known.responseId;
   if (id === undefined) return { kind: 'none', createMayExist: known.createMayExist };
-  // answer.ts's rule: the API's own 404 for the id. A 404 from anything else says nothing about the response.
-  if (isUnknownResponse(error)) return { kind: 'unknown', id };
+  // The API's own 404 that names this id (poll's rule too). Any other 404, even in the API's
+  // envelope, says nothing about the response: it may still run, so the commands are kept.
+  if (apiSaysIdUnknown(error, id)) return { kind: 'unknown', id };
   const status = known.lastSeen?.status;
   if (status !== undefined && !isPending(status)) return { kind: 'ended', id, status, poll: route.endsWithRun === undefined ? resumeCommands(id, route).poll : undefined };
   if (route.endsWithRun !== undefined) return { kind: 'gone', id, where: route.endsWithRun };
@@ -99,7 +103,7 @@ function resumeClause(resume: Resume, ending: 'stopped' | 'failed'): string {
     case 'running': {
       const { poll, cancel } = resume.commands;
       const proxyNote = resume.maskedProxyPassword ? ' (the proxy password is shown as ***: type it in its place)' : '';
-      const state = ending === 'stopped' && resume.seen ? 'is still running' : 'may still be running';
+      const state = ending === 'stopped' && resume.seen && resume.cancelMayHaveTaken !== true ? 'is still running' : 'may still be running';
       return `response ${resume.id} ${state}: resume with "${poll}", cancel with "${cancel}"${proxyNote}`;
     }
   }
@@ -124,6 +128,7 @@ export function stoppedState(resume: Resume): string {
     case 'none':
       return resume.createMayExist === undefined ? ': no response was created' : ': a response may have been created; its id is not known';
     case 'running':
+      if (resume.cancelMayHaveTaken === true) return ': the response may still be running (the cancel failed after it was sent: it may have taken effect)';
       return resume.seen ? ': the response is still running' : ': the response may still be running (no status of it was seen)';
     case 'gone':
       return `: the response ended with ${resume.where}`;

@@ -7,7 +7,7 @@ import { elapsedSeconds, noteResponse, type Session } from './session.js';
 import type { ApiAnswer } from '../api/client.js';
 import { withEvidence } from '../report/evidence.js';
 import { terminalReason } from './terminal-reason.js';
-import { exitCodeOf } from '../errors.js';
+import { ApiError, exitCodeOf, NetworkError } from '../errors.js';
 
 export interface WatchResult {
   readonly status: string;
@@ -112,6 +112,8 @@ export async function recordStop(session: Session, stopped: RunStopped, cancelFi
   const id = progress.responseId;
   journal.warn(id ? `${stopped.message}, while following response ${id}` : `${stopped.message}, before any response was created`);
   let what = stopped.why === 'deadline' ? `stopped: ${stopped.message}` : `interrupted (${stopped.why})`;
+  // A cancel that failed may still have taken effect; only a later look says what it did.
+  let cancelMayHaveTaken = false;
   if (id && cancelFirst) {
     const flag = stopped.why === 'deadline' ? '--cancel-on-timeout' : '--cancel-on-interrupt';
     journal.info(`Cancelling response ${id} (${flag})`);
@@ -121,15 +123,17 @@ export async function recordStop(session: Session, stopped: RunStopped, cancelFi
       noteResponse(session, answer.response);
       journal.statusSeen(status, progress.polls, 'cancel', elapsedSeconds(session));
       journal.info(`Cancel answered HTTP ${answer.status}: response ${id} is now ${status}`);
-      what += `; cancelled on request (${flag})`;
+      what += `; ${cancelAnswered(status, flag)}`;
     } catch (error) {
       journal.error(`Cancel failed: ${error instanceof Error ? error.message : String(error)}`);
       what += `; the cancel call failed (${flag})`;
-      await refreshStatus(session, id);
+      const refreshed = await refreshStatus(session, id);
+      cancelMayHaveTaken = !refreshed && mayHaveTakenEffect(error);
     }
   }
   // Decided after the cancel: a response it cancelled is no longer anything to resume.
-  const resume = resumeAfter(progress, stopped, route);
+  const decided = resumeAfter(progress, stopped, route);
+  const resume: Resume = cancelMayHaveTaken && decided.kind === 'running' ? { ...decided, cancelMayHaveTaken } : decided;
   what += stoppedState(resume);
   const line = withResumeClause(stopped.message, resume, 'stopped');
   // The command's `bgprobe: ...` line (the returned `line`) says this on stderr, as for a failure.
@@ -140,15 +144,30 @@ export async function recordStop(session: Session, stopped: RunStopped, cancelFi
   return { exitCode: stopped.exitCode, line, resume };
 }
 
-/** One more look after a failed cancel (it may have ended meanwhile), so the ending says what is true. */
-async function refreshStatus(session: Session, id: string): Promise<void> {
+/** What the cancel's answer showed: cancelled only when it says so; still running, or ended another way, are not "cancelled". */
+function cancelAnswered(status: string, flag: string): string {
+  if (status === 'cancelled') return `cancelled on request (${flag})`;
+  if (isPending(status)) return `the cancel was sent (${flag}) and answered, but the response still showed ${status}`;
+  return `the cancel was sent (${flag}), but the response had ended as ${status}`;
+}
+
+/** A failed cancel that may have reached the API and acted: not one never sent, nor a 4xx refusal. */
+function mayHaveTakenEffect(error: unknown): boolean {
+  if (error instanceof NetworkError) return error.maybeDelivered;
+  return !(error instanceof ApiError && error.status >= 400 && error.status < 500);
+}
+
+/** One more look after a failed cancel (it may have ended meanwhile), so the ending says what is true; false when none came. */
+async function refreshStatus(session: Session, id: string): Promise<boolean> {
   try {
     const answer = await session.client.retrieve(id);
     const status = checkedStatus(answer, id);
     noteResponse(session, answer.response);
     session.journal.statusSeen(status, session.progress.polls, 'a look after the failed cancel', elapsedSeconds(session));
     session.journal.info(`Response ${id} is ${status}`);
+    return true;
   } catch {
     // The ending then reports the last status seen, which is what is known.
+    return false;
   }
 }
