@@ -56,6 +56,8 @@ interface KnownOfResponse {
   readonly responseId: string | undefined;
   readonly lastSeen: ResponseObject | undefined;
   readonly createMayExist?: string | undefined;
+  /** A cancel failed in a way that may have let it take effect, and no later look came: the status last seen may be out of date. */
+  readonly cancelMayHaveTaken?: boolean | undefined;
 }
 
 /**
@@ -72,7 +74,7 @@ export function resumeAfter(known: KnownOfResponse, error: unknown, route: Resum
   const status = known.lastSeen?.status;
   if (status !== undefined && !isPending(status)) return { kind: 'ended', id, status, poll: route.endsWithRun === undefined ? resumeCommands(id, route).poll : undefined };
   if (route.endsWithRun !== undefined) return { kind: 'gone', id, where: route.endsWithRun };
-  return { kind: 'running', id, seen: status !== undefined, commands: resumeCommands(id, route), maskedProxyPassword: route.maskedProxyPassword };
+  return { kind: 'running', id, seen: status !== undefined, commands: resumeCommands(id, route), maskedProxyPassword: route.maskedProxyPassword, cancelMayHaveTaken: known.cancelMayHaveTaken === true };
 }
 
 /** The commands --json and the report's Final Status carry: only while the response may still run. */

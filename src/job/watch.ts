@@ -132,8 +132,7 @@ export async function recordStop(session: Session, stopped: RunStopped, cancelFi
     }
   }
   // Decided after the cancel: a response it cancelled is no longer anything to resume.
-  const decided = resumeAfter(progress, stopped, route);
-  const resume: Resume = cancelMayHaveTaken && decided.kind === 'running' ? { ...decided, cancelMayHaveTaken } : decided;
+  const resume = resumeAfter({ ...progress, cancelMayHaveTaken }, stopped, route);
   what += stoppedState(resume);
   const line = withResumeClause(stopped.message, resume, 'stopped');
   // The command's `bgprobe: ...` line (the returned `line`) says this on stderr, as for a failure.
