@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createMayHaveStarted, DEFAULT_RETRY_POLICY, isRetryable, retryAfterMs, retryDelayMs } from '../src/api/retry.js';
+import { requestMayHaveActed, DEFAULT_RETRY_POLICY, isRetryable, retryAfterMs, retryDelayMs } from '../src/api/retry.js';
 import { ApiError, NetworkError, ProtocolError, type ApiErrorBody } from '../src/errors.js';
 import { parseFaults } from '../src/emulator/faults.js';
 
@@ -86,18 +86,18 @@ test('which failures are retried, for a poll and for a create', () => {
 });
 
 test('a create failure may have started a job only when the request may have reached the API', () => {
-  assert.equal(createMayHaveStarted(networkError('socket', true, 'ECONNRESET')), true);
-  assert.equal(createMayHaveStarted(networkError('connect', false, 'ECONNREFUSED')), false);
-  assert.equal(createMayHaveStarted(apiError(500)), true);
-  assert.equal(createMayHaveStarted(apiError(504)), true);
-  assert.equal(createMayHaveStarted(apiError(503)), false);
-  assert.equal(createMayHaveStarted(apiError(429)), false);
-  assert.equal(createMayHaveStarted(apiError(503, { server: 'envoy' }, undefined, 'proxy')), true, "a gateway's 503 may come after the API got the request");
-  assert.equal(createMayHaveStarted(apiError(429, {}, undefined, 'other')), true);
-  assert.equal(createMayHaveStarted(apiError(404, {}, undefined, 'other')), false);
-  assert.equal(createMayHaveStarted(networkError('connect', false, 'ECONNRESET')), false, 'reset before the request was written');
-  assert.equal(createMayHaveStarted(apiError(400)), false);
-  assert.equal(createMayHaveStarted(new ProtocolError('HTML')), true);
+  assert.equal(requestMayHaveActed(networkError('socket', true, 'ECONNRESET')), true);
+  assert.equal(requestMayHaveActed(networkError('connect', false, 'ECONNREFUSED')), false);
+  assert.equal(requestMayHaveActed(apiError(500)), true);
+  assert.equal(requestMayHaveActed(apiError(504)), true);
+  assert.equal(requestMayHaveActed(apiError(503)), false);
+  assert.equal(requestMayHaveActed(apiError(429)), false);
+  assert.equal(requestMayHaveActed(apiError(503, { server: 'envoy' }, undefined, 'proxy')), true, "a gateway's 503 may come after the API got the request");
+  assert.equal(requestMayHaveActed(apiError(429, {}, undefined, 'other')), true);
+  assert.equal(requestMayHaveActed(apiError(404, {}, undefined, 'other')), false);
+  assert.equal(requestMayHaveActed(networkError('connect', false, 'ECONNRESET')), false, 'reset before the request was written');
+  assert.equal(requestMayHaveActed(apiError(400)), false);
+  assert.equal(requestMayHaveActed(new ProtocolError('HTML')), true);
 });
 
 test('emulator fault specs parse, and bad ones say what is wrong', () => {

@@ -86,13 +86,13 @@ export function isRetryable(call: EndpointName, error: unknown): boolean {
 }
 
 /**
- * Whether a create that failed this way may still have started a job: the request was written
- * and then a timeout, a reset or a cut-off body followed, a 5xx, 408 or 429 came from
- * something that is not the API (it may have passed the request on first), or a 2xx came that
- * was not the API's Response. A 4xx refusal, the API's own 429/503, or a request that was
- * never written started nothing.
+ * Whether a POST that failed this way may still have acted at the API (a create started a job,
+ * a cancel cancelled): the request was written and then a timeout, a reset or a cut-off body
+ * followed, a 5xx, 408 or 429 came from something that is not the API (it may have passed the
+ * request on first), or a 2xx came that was not the API's Response. A 4xx refusal, the API's
+ * own 429/503, or a request that was never written did nothing.
  */
-export function createMayHaveStarted(error: unknown): boolean {
+export function requestMayHaveActed(error: unknown): boolean {
   if (error instanceof NetworkError) return error.maybeDelivered;
   if (error instanceof ApiError) {
     if (error.status === 429 || error.status === 503) return error.details.answeredBy !== 'api';

@@ -1,6 +1,6 @@
 import type { ApiAnswer, ResponsesClient, StreamAnswer } from './client.js';
 import type { EndpointName } from './endpoints.js';
-import { createMayHaveStarted, isRetryable, retryDelayMs, type RetryPolicy } from './retry.js';
+import { requestMayHaveActed, isRetryable, retryDelayMs, type RetryPolicy } from './retry.js';
 import { retriesFor } from './refused-retry.js';
 
 /** One retry about to happen, for the event log. */
@@ -84,7 +84,7 @@ export class RetryingClient {
       } catch (error) {
         // A stop wins, except over a create that may have started a job: that must be said
         // (submit.ts), never "no response was created".
-        if (signal?.aborted && !(call === 'create' && createMayHaveStarted(error))) throw signal.reason;
+        if (signal?.aborted && !(call === 'create' && requestMayHaveActed(error))) throw signal.reason;
         if (retry > retriesFor(error, policy) || !isRetryable(call, error)) throw error;
         const delayMs = retryDelayMs(retry, error, policy, now(), random);
         onRetry?.({ call, what, retry, maxRetries: retriesFor(error, policy), delayMs, error });

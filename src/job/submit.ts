@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ApiAnswer } from '../api/client.js';
-import { createMayHaveStarted } from '../api/retry.js';
+import { requestMayHaveActed } from '../api/retry.js';
 import { BgprobeError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { noteResponse, type Session } from './session.js';
@@ -67,7 +67,7 @@ export async function sendCreate<T>(
   try {
     return await send(key);
   } catch (error) {
-    const uncertain = error instanceof CreateUncertainError ? error : createMayHaveStarted(error) ? new CreateUncertainError(explain(error), key) : undefined;
+    const uncertain = error instanceof CreateUncertainError ? error : requestMayHaveActed(error) ? new CreateUncertainError(explain(error), key) : undefined;
     if (uncertain === undefined) throw error;
     // The report's Final Status must say the same as its event log: a response may exist.
     session.progress.createMayExist = key;

@@ -7,7 +7,8 @@ import { elapsedSeconds, noteResponse, type Session } from './session.js';
 import type { ApiAnswer } from '../api/client.js';
 import { withEvidence } from '../report/evidence.js';
 import { terminalReason } from './terminal-reason.js';
-import { ApiError, exitCodeOf, NetworkError } from '../errors.js';
+import { exitCodeOf } from '../errors.js';
+import { requestMayHaveActed } from '../api/retry.js';
 
 export interface WatchResult {
   readonly status: string;
@@ -128,7 +129,7 @@ export async function recordStop(session: Session, stopped: RunStopped, cancelFi
       journal.error(`Cancel failed: ${error instanceof Error ? error.message : String(error)}`);
       what += `; the cancel call failed (${flag})`;
       const refreshed = await refreshStatus(session, id);
-      cancelMayHaveTaken = !refreshed && mayHaveTakenEffect(error);
+      cancelMayHaveTaken = !refreshed && requestMayHaveActed(error);
     }
   }
   // Decided after the cancel: a response it cancelled is no longer anything to resume.
@@ -148,12 +149,6 @@ function cancelAnswered(status: string, flag: string): string {
   if (status === 'cancelled') return `cancelled on request (${flag})`;
   if (isPending(status)) return `the cancel was sent (${flag}) and answered, but the response still showed ${status}`;
   return `the cancel was sent (${flag}), but the response had ended as ${status}`;
-}
-
-/** A failed cancel that may have reached the API and acted: not one never sent, nor a 4xx refusal. */
-function mayHaveTakenEffect(error: unknown): boolean {
-  if (error instanceof NetworkError) return error.maybeDelivered;
-  return !(error instanceof ApiError && error.status >= 400 && error.status < 500);
 }
 
 /** One more look after a failed cancel (it may have ended meanwhile), so the ending says what is true; false when none came. */
