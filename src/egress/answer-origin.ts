@@ -139,8 +139,8 @@ export function notFromApi(call: CallDescription, status: number, origin: Answer
 
 /** The base URL as one of two explanations: "the base URL is wrong (it should end in /v1 ...)" or "X does not lead to the API". */
 function baseUrlDoubt(call: CallDescription): string {
-  const advice = baseUrlAdvice(call);
-  return advice.startsWith('the base URL should') ? `the base URL is wrong (${advice.replace(/^the base URL /, 'it ')})` : advice;
+  const fixed = call.baseUrl === undefined ? undefined : withV1(call.baseUrl);
+  return fixed === undefined ? baseUrlAdvice(call) : `the base URL is wrong (it should end in /v1: try --base-url ${fixed} (now ${call.baseUrl}))`;
 }
 
 /** Statuses by which a server says it does not serve this path or method: a wrong server, not a page put in the way. */
@@ -150,12 +150,18 @@ export const NOT_SERVED: ReadonlySet<number> = new Set([404, 405, 501]);
 export function baseUrlAdvice(call: CallDescription): string {
   const base = call.baseUrl;
   if (base !== undefined) {
-    const url = new URL(base);
-    const path = url.pathname.replace(/\/+$/, '');
-    if (!path.endsWith('/v1')) return `the base URL should end in /v1: try --base-url ${url.origin}${path}/v1 (now ${base})`;
+    const fixed = withV1(base);
+    if (fixed !== undefined) return `the base URL should end in /v1: try --base-url ${fixed} (now ${base})`;
     return `--base-url (or OPENAI_BASE_URL) ${base} does not lead to the OpenAI API or a server that speaks it`;
   }
   return 'check --base-url (or OPENAI_BASE_URL): it does not lead to the OpenAI API';
+}
+
+/** The base URL with /v1 added when it lacks it (the commonest wrong base URL); undefined when it has it. */
+function withV1(base: string): string | undefined {
+  const url = new URL(base);
+  const path = url.pathname.replace(/\/+$/, '');
+  return path.endsWith('/v1') ? undefined : `${url.origin}${path}/v1`;
 }
 
 /** A 407 with no HTTP proxy in use: something on the direct path, or the server at the base URL, asked for proxy credentials. */
