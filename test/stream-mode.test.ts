@@ -122,3 +122,25 @@ test('stream timing: a stream silent past --timeout while the server finished th
   assert.equal(stats.delivery, 'buffered');
   assert.match(stats.finding ?? '', /No event arrived for 1\.1 s while the server finished the response/);
 });
+
+test("a stream's wait and age count from the attempt that answered: a retry's pause before it is neither silence held back nor part of a cut", () => {
+  // The open was answered 3 s after it was first sent, its answering attempt taking 100 ms: a 503 and Retry-After 3 before it.
+  const held = new StreamTiming();
+  held.open(0);
+  held.answered(3000, 100);
+  held.end(10_000, 'idle', undefined);
+  held.heldBack(10_000);
+  assert.match(held.stats(undefined).finding ?? '', /No event arrived for 7\.1 s while/, 'the retry pause is not silence of the path');
+
+  // Two streams, each cut 5 s after its answer; the first waited 3 s for a retry: the same age, so cut at that age.
+  const cut = new StreamTiming();
+  cut.open(0);
+  cut.answered(3000, 0);
+  cut.event(3010, 0);
+  cut.end(8000, 'dropped', 0);
+  cut.open(8100, 0);
+  cut.answered(8100, 0);
+  cut.event(8110, 1);
+  cut.end(13_100, 'dropped', 1);
+  assert.equal(cut.stats(undefined).delivery, 'cut');
+});
